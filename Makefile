@@ -1,0 +1,49 @@
+# RuamKit: the commands the README gives. Every target creates what it needs.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+HOST   ?= 0.0.0.0
+PORT   ?= 5000
+
+.PHONY: run serve test test-unit lint bench i18n vendor clean help
+
+help:
+	@echo "make run    - create the venv, install, start the server with a demo workshop"
+	@echo "make test   - run every test (unit, integration on SQLite and PostgreSQL, browser)"
+	@echo "make lint   - ruff"
+	@echo "make bench  - load and export benchmarks, results in bench/results/"
+	@echo "make i18n   - extract strings and compile the Thai catalogs"
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PIP) install -q -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.runtime
+	$(PY) run.py serve --demo --host $(HOST) --port $(PORT)
+
+serve: run
+
+test: $(VENV)/.dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: $(VENV)/.dev
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+
+bench: $(VENV)/.dev
+	$(PY) -m bench $(BENCH_ARGS)
+
+i18n: $(VENV)/.runtime
+	$(PY) -m workshop.i18n_tools
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,117 @@
+"""RuamKit (ร่วมคิด): live participatory planning workshops.
+
+``create_app(config)`` builds the app; nothing here creates one at import time.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, g, request
+
+from .config import Config
+from .extensions import babel, csrf, db, socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+__version__ = "1.0.0"
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config()
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(config.INSTANCE_PATH),
+        instance_relative_config=False,
+    )
+    app.config.update(config.as_flask())
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    if app.config.get("RUN_MIGRATIONS", True):
+        from .migrate import upgrade
+
+        assert db.engine is not None
+        upgrade(db.engine)
+
+    from .web import i18n
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: "Asia/Bangkok")
+    i18n.init_app(app)
+
+    socketio.init_app(
+        app,
+        async_mode=app.config.get("ASYNC_MODE", "gevent"),
+        message_queue=app.config.get("MESSAGE_QUEUE"),
+        cors_allowed_origins=_allowed_origins(app),
+        max_http_buffer_size=64 * 1024,
+        ping_interval=20,
+        ping_timeout=30,
+        manage_session=False,
+        json=None,
+    )
+
+    from .web import register_blueprints
+
+    register_blueprints(app)
+
+    from . import realtime
+
+    realtime.init_app(app)
+
+    _security_headers(app)
+    return app
+
+
+def _allowed_origins(app: Flask) -> Any:
+    """Sockets accept the page's own origin, WORKSHOP_PUBLIC_URL and WORKSHOP_CORS_ORIGINS.
+
+    A callable, because engine.io's list form would drop the same-origin rule.
+    """
+    extra = {o.rstrip("/") for o in app.config.get("CORS_ORIGINS") or []}
+    if app.config.get("PUBLIC_URL"):
+        extra.add(str(app.config["PUBLIC_URL"]).rstrip("/"))
+    if "*" in extra:
+        return "*"
+
+    def allowed(origin: str | None, environ: dict[str, Any] | None = None) -> bool:
+        if origin is None or origin in extra:
+            return True
+        # Same host as the page (scheme aside: a TLS proxy may front plain HTTP).
+        host = (environ or {}).get("HTTP_HOST", "")
+        return bool(host) and urlsplit(origin).netloc == host
+
+    return allowed
+
+
+def _security_headers(app: Flask) -> None:
+    @app.before_request
+    def _nonce() -> None:
+        g.csp_nonce = secrets.token_urlsafe(16)
+
+    @app.context_processor
+    def _inject() -> dict[str, Any]:
+        return {"csp_nonce": lambda: g.get("csp_nonce", "")}
+
+    @app.after_request
+    def _headers(response: Any) -> Any:
+        nonce = g.get("csp_nonce", "")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; "
+            f"script-src 'self' 'nonce-{nonce}'; "
+            f"style-src 'self' 'nonce-{nonce}'; "
+            "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

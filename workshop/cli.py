@@ -1,0 +1,135 @@
+"""The command line of the contract (section 2); `run.py` is its entry point."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEMO_FILE = Path(__file__).resolve().parent.parent / "sessions" / "ranong-livable-city.yaml"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="run.py", description="RuamKit (ร่วมคิด) workshops")
+    sub = p.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="serve the app (WebSocket-capable gevent server)")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
+    serve.add_argument("--port", type=int, default=5000, help="port (default: 5000)")
+    serve.add_argument("--demo", action="store_true",
+                       help=f"load {DEMO_FILE.name} first if there is no workshop yet")
+    serve.add_argument("--access-log", action="store_true", help="log every HTTP request")
+    user = sub.add_parser("user", help="facilitator accounts")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser("add", help="create a facilitator account")
+    add.add_argument("name")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from standard input instead of prompting")
+    load = sub.add_parser("load", help="create a workshop from a workshop file")
+    load.add_argument("file", type=Path)
+    export = sub.add_parser("export", help="write an export of a workshop")
+    export.add_argument("id", type=int)
+    export.add_argument("--format", required=True, choices=["pdf", "csv", "json"])
+    export.add_argument("--out", required=True, type=Path)
+    return p
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    from . import create_app
+    from .services.errors import ServiceError
+
+    app = create_app()
+    if args.command in (None, "serve"):
+        return serve(app, getattr(args, "host", "0.0.0.0"), getattr(args, "port", 5000),
+                     demo=getattr(args, "demo", False), access_log=getattr(args, "access_log", False))
+    try:
+        with app.app_context():
+            if args.command == "user":
+                return user_add(args.name, args.password_stdin)
+            if args.command == "load":
+                return load(args.file)
+            return export(args.id, args.format, args.out)
+    except ServiceError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        for detail in exc.details or []:
+            if isinstance(detail, dict) and detail.get("loc"):
+                print(f"  {detail['loc']}: {detail['message']}", file=sys.stderr)
+        return 1
+
+
+def user_add(name: str, password_stdin: bool) -> int:
+    from .services import accounts
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != password:
+            print("error: the passwords differ", file=sys.stderr)
+            return 1
+    user = accounts.create_user(name, password)
+    print(f"created facilitator account '{user.username}'")
+    return 0
+
+
+def load(file: Path) -> int:
+    from .services import workshops
+
+    try:
+        text = file.read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read {file}: {exc.strerror}", file=sys.stderr)
+        return 1
+    workshop = workshops.create_workshop(workshops.parse_definition_text(text, file.name))
+    print(f"id: {workshop.id}")
+    print(f"code: {workshop.code}")
+    print(f"join_url: {workshops.join_url(workshop)}")
+    print(f"projector_url: {workshops.projector_url(workshop)}")
+    return 0
+
+
+def export(workshop_id: int, fmt: str, out: Path) -> int:
+    from .export import render_export
+
+    data, _mimetype, _filename = render_export(workshop_id, fmt)
+    out.write_bytes(data)
+    print(f"wrote {out} ({len(data):,} bytes)")
+    return 0
+
+
+def startup_banner(app: Flask, demo: bool) -> list[str]:
+    """Load the demo if asked and print what a facilitator needs to start."""
+    from .services import accounts, workshops
+
+    lines: list[str] = []
+    with app.app_context():
+        if demo and not workshops.list_workshops():
+            workshops.create_workshop(workshops.parse_definition_text(DEMO_FILE.read_bytes()))
+        base = workshops.public_url()
+        setup = accounts.new_setup_token()
+        lines.append(f"RuamKit is running at {base}")
+        if setup:
+            lines.append(f"  First start: create the facilitator account at {base}/setup/{setup}")
+            lines.append("  (or: python run.py user add NAME)")
+        lines.append(f"  Facilitator console: {base}/console")
+        for w in workshops.list_workshops()[:5]:
+            title = w.definition["title"]
+            title = title if isinstance(title, str) else next(iter(title.values()))
+            lines.append(f"  Workshop {w.id} '{title}' (code {w.code})")
+            lines.append(f"    join:      {workshops.join_url(w)}")
+            lines.append(f"    projector: {workshops.projector_url(w)}")
+    return lines
+
+
+def serve(app: Flask, host: str, port: int, *, demo: bool = False, access_log: bool = False) -> int:
+    from .extensions import socketio
+
+    app.config["PORT"] = port
+    for line in startup_banner(app, demo):
+        print(line, flush=True)
+    run_kwargs: dict[str, Any] = {"host": host, "port": port, "log_output": access_log}
+    socketio.run(app, **run_kwargs)
+    return 0

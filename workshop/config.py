@@ -1,0 +1,103 @@
+"""Settings, read once from the environment (and an optional ``.env``).
+
+Every setting the contract names is here; tests use :class:`TestConfig`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+
+def _load_dotenv() -> None:
+    env_file = ROOT / ".env"
+    if env_file.exists():
+        from dotenv import load_dotenv
+
+        load_dotenv(env_file, override=False)
+
+
+def _persistent_secret(instance: Path) -> str:
+    """A secret key generated on first start and kept in ``instance/``."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def lan_address() -> str:
+    """This machine's LAN address (no packet is sent: UDP connect only picks a route)."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))  # TEST-NET-1, never routed anywhere
+        return str(probe.getsockname()[0])
+    except OSError:
+        return "127.0.0.1"
+    finally:
+        probe.close()
+
+
+class Config:
+    """Production settings from ``WORKSHOP_*`` environment variables."""
+
+    TESTING = False
+
+    def __init__(self) -> None:
+        _load_dotenv()
+        self.INSTANCE_PATH = Path(os.environ.get("WORKSHOP_INSTANCE", INSTANCE))
+        self.DATABASE_URL = os.environ.get(
+            "WORKSHOP_DATABASE_URL", f"sqlite:///{self.INSTANCE_PATH / 'workshop.db'}"
+        )
+        self.MESSAGE_QUEUE = os.environ.get("WORKSHOP_MESSAGE_QUEUE") or None
+        self.SECRET_KEY = os.environ.get("WORKSHOP_SECRET_KEY") or _persistent_secret(
+            self.INSTANCE_PATH
+        )
+        #: base URL put in QR codes and printed join links; None = LAN address and port
+        self.PUBLIC_URL = (os.environ.get("WORKSHOP_PUBLIC_URL") or "").rstrip("/") or None
+        #: SQLite durability: NORMAL survives a killed process (WAL); FULL also a power cut
+        self.SQLITE_SYNCHRONOUS = os.environ.get("WORKSHOP_SQLITE_SYNCHRONOUS", "NORMAL")
+        #: Origins allowed to open a socket besides the page's own host ("*" = any)
+        self.CORS_ORIGINS = [
+            o for o in os.environ.get("WORKSHOP_CORS_ORIGINS", "").split(",") if o
+        ]
+        self.API_TOKEN_DAYS = int(os.environ.get("WORKSHOP_API_TOKEN_DAYS", "30"))
+        #: seconds between results broadcasts of one stage (at most 4 a second)
+        self.RESULTS_INTERVAL = float(os.environ.get("WORKSHOP_RESULTS_INTERVAL", "0.25"))
+        self.RUN_MIGRATIONS = True
+        self.MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_NAME = "ruamkit"
+        self.PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 30
+        self.WTF_CSRF_TIME_LIMIT = None  # a workshop day is long; the token lives with the session
+        self.BABEL_DEFAULT_LOCALE = "th"
+        self.BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
+        self.RATE_LIMITS = True
+
+    def as_flask(self) -> dict[str, object]:
+        return {k: v for k, v in vars(self).items() if k.isupper()}
+
+
+class TestConfig(Config):
+    """Settings for tests: a database the test names, no migrations skipped."""
+
+    TESTING = True
+
+    def __init__(self, database_url: str, instance: Path | None = None, **overrides: object) -> None:
+        super().__init__()
+        if instance is not None:
+            self.INSTANCE_PATH = instance
+        self.DATABASE_URL = database_url
+        self.SECRET_KEY = "test-secret-key"
+        self.MESSAGE_QUEUE = None
+        self.PUBLIC_URL = "http://ruamkit.test"
+        self.WTF_CSRF_ENABLED = True
+        for key, value in overrides.items():
+            setattr(self, key, value)

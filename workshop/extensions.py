@@ -1,0 +1,14 @@
+"""Extensions, created unbound and bound in :func:`workshop.create_app`."""
+
+from __future__ import annotations
+
+from flask_babel import Babel
+from flask_socketio import SocketIO
+from flask_wtf.csrf import CSRFProtect
+
+from .db import Database
+
+db = Database()
+socketio = SocketIO()
+babel = Babel()
+csrf = CSRFProtect()

@@ -1,0 +1,87 @@
+"""Who took part and what they cast: participants, join tokens, ballots."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base
+from ._types import JSONType, UTCDateTime, utcnow
+
+
+class Participant(Base):
+    """A phone that joined a workshop. Anonymous: no name, no address, no IP."""
+
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id", ondelete="CASCADE"), index=True)
+    #: sha256 of the participant token (the token itself lives only on the phone)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    group_key: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class JoinToken(Base):
+    """A printed single-use card for ``join: tokens`` workshops."""
+
+    __tablename__ = "join_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id", ondelete="CASCADE"), index=True)
+    #: the code printed on the card (kept so that the cards can be printed again)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    group_key: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL"), default=None
+    )
+
+
+class Ballot(Base):
+    """The current ballot of one participant in one stage, or one paper ballot.
+
+    The unique constraint makes the database itself refuse a second current
+    ballot of a participant in a stage (paper ballots have no participant).
+    """
+
+    __tablename__ = "ballots"
+    __table_args__ = (
+        UniqueConstraint("stage_id", "participant_id", name="uq_ballot_stage_participant"),
+        Index("ix_ballots_stage", "stage_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"))
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), default=None
+    )
+    #: stakeholder group the ballot counts for
+    group_key: Mapped[str] = mapped_column(String(32))
+    #: normalized choices (domain.methods.validate_ballot)
+    choices: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    #: phone | paper
+    source: Mapped[str] = mapped_column(String(8), default="phone")
+    #: 1 for the first ballot, +1 on every replacement
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BallotReceipt(Base):
+    """A client's ballot_id already stored: a retry gets the same acknowledgement."""
+
+    __tablename__ = "ballot_receipts"
+    __table_args__ = (UniqueConstraint("participant_id", "ballot_id", name="uq_receipt_participant_ballot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"))
+    ballot_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,73 @@
+"""A workshop, its stages and their items."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Base
+from ._types import JSONType, UTCDateTime, utcnow
+
+
+class Workshop(Base):
+    __tablename__ = "workshops"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: short join code residents type or scan (unambiguous letters and digits)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    #: secret key in the projector URL
+    projector_key: Mapped[str] = mapped_column(String(64), unique=True)
+    #: the validated workshop object without its stages (title, city, date, languages, join, groups, ...)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: bumped on every state change, so clients can order `state` events
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+
+    stages: Mapped[list[Stage]] = relationship(
+        back_populates="workshop", order_by="Stage.position", cascade="all, delete-orphan"
+    )
+
+
+class Stage(Base):
+    __tablename__ = "stages"
+    __table_args__ = (UniqueConstraint("workshop_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer)
+    #: the validated stage definition without its items
+    config: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    #: draft | open | closed (transitions in domain.lifecycle)
+    state: Mapped[str] = mapped_column(String(8), default="draft")
+    #: facilitator override of show_results: None follows the policy
+    revealed: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    workshop: Mapped[Workshop] = relationship(back_populates="stages")
+    items: Mapped[list[Item]] = relationship(
+        back_populates="stage", order_by="Item.position", cascade="all, delete-orphan"
+    )
+
+
+class Item(Base):
+    """An item of a stage: from the workshop file, or an approved idea."""
+
+    __tablename__ = "items"
+    __table_args__ = (UniqueConstraint("stage_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer)
+    #: the validated item (title, description, goal, horizon, budget, sdgs, indicator)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    #: definition | idea
+    origin: Mapped[str] = mapped_column(String(16), default="definition")
+
+    stage: Mapped[Stage] = relationship(back_populates="items")

@@ -1,0 +1,134 @@
+"""The Notifier behind services: turns "X changed" into coalesced broadcasts.
+
+- `state` goes to everyone in the workshop at once, on every change.
+- `results` of a stage is recomputed at most once per RESULTS_INTERVAL (0.25 s:
+  at most 4 a second per stage), encoded once and sent to a room, never in a
+  per-client loop; residents get it only while the stage's results are shown.
+- `participants` is coalesced the same way.
+With WORKSHOP_MESSAGE_QUEUE set, each emit is one message on the queue whatever
+the audience size.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from flask import Flask, current_app
+
+from ..extensions import db, socketio
+from ..models import Comment, Workshop
+from ..services import content, results, workshops
+from ..services.notify import EXTENSION_KEY
+from . import rooms
+from .views import public_workshop
+
+log = logging.getLogger(__name__)
+
+
+class SocketNotifier:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.interval = float(app.config.get("RESULTS_INTERVAL", 0.25))
+        self._lock = threading.Lock()
+        self._pending: set[tuple[str, int, str]] = set()
+        self._last: dict[tuple[str, int, str], float] = {}
+
+    # -- Notifier protocol ------------------------------------------------
+    def state_changed(self, workshop_id: int) -> None:
+        self._run_now(self._emit_state, workshop_id)
+
+    def results_changed(self, workshop_id: int, stage_key: str) -> None:
+        self._coalesce(("results", workshop_id, stage_key))
+
+    def participants_changed(self, workshop_id: int) -> None:
+        self._coalesce(("participants", workshop_id, ""))
+
+    def moderation_changed(self, workshop_id: int) -> None:
+        self._run_now(self._emit_moderation, workshop_id)
+
+    def comment_published(self, workshop_id: int, comment_id: int) -> None:
+        self._run_now(self._emit_comment, workshop_id, comment_id)
+
+    # -- scheduling -------------------------------------------------------
+    def _run_now(self, fn: Any, *args: Any) -> None:
+        try:
+            fn(*args)
+        except Exception:  # a failed broadcast must never fail the use case
+            log.exception("broadcast %s failed", fn.__name__)
+
+    def _coalesce(self, key: tuple[str, int, str]) -> None:
+        if self.interval <= 0:
+            self._run_now(self._flush, key)
+            return
+        with self._lock:
+            if key in self._pending:
+                return  # a flush is already scheduled; it will include this change
+            self._pending.add(key)
+            wait = max(0.0, self._last.get(key, 0.0) + self.interval - time.monotonic())
+        socketio.start_background_task(self._flush_later, key, wait)
+
+    def _flush_later(self, key: tuple[str, int, str], wait: float) -> None:
+        if wait > 0:
+            socketio.sleep(wait)
+        with self._lock:
+            self._pending.discard(key)
+            self._last[key] = time.monotonic()
+        with self.app.app_context():
+            self._run_now(self._flush, key)
+
+    def _flush(self, key: tuple[str, int, str]) -> None:
+        kind, workshop_id, stage_key = key
+        if kind == "results":
+            self._emit_results(workshop_id, stage_key)
+        else:
+            self._emit_participants(workshop_id)
+
+    # -- emits ------------------------------------------------------------
+    def _workshop(self, workshop_id: int) -> Workshop | None:
+        session = db.session()
+        workshop = session.get(Workshop, workshop_id)
+        if workshop is not None:
+            session.refresh(workshop)  # another greenlet may have changed it
+        return workshop
+
+    def _emit_state(self, workshop_id: int) -> None:
+        workshop = self._workshop(workshop_id)
+        if workshop is not None:
+            socketio.emit("state", public_workshop(workshop), to=rooms.everyone(workshop_id))
+
+    def _emit_results(self, workshop_id: int, stage_key: str) -> None:
+        workshop = self._workshop(workshop_id)
+        if workshop is None:
+            return
+        stage = workshops.get_stage(workshop, stage_key)
+        entry = results.stage_entry(workshop, stage)
+        socketio.emit("results", entry, to=rooms.watchers(workshop_id))
+        if workshops.stage_visible(stage):
+            socketio.emit("results", entry, to=rooms.residents(workshop_id))
+
+    def _emit_participants(self, workshop_id: int) -> None:
+        workshop = self._workshop(workshop_id)
+        if workshop is not None:
+            socketio.emit("participants", workshops.participant_counts(workshop),
+                          to=rooms.watchers(workshop_id))
+
+    def _emit_moderation(self, workshop_id: int) -> None:
+        socketio.emit("moderation", content.pending_counts(workshop_id),
+                      to=rooms.facilitators(workshop_id))
+
+    def _emit_comment(self, workshop_id: int, comment_id: int) -> None:
+        comment = db.session.get(Comment, comment_id)
+        if comment is not None and comment.status == "published":
+            socketio.emit("comment", content.comment_dict(comment), to=rooms.everyone(workshop_id))
+
+
+def install(app: Flask) -> None:
+    app.extensions[EXTENSION_KEY] = SocketNotifier(app)
+
+
+def notifier_of(app: Flask | None = None) -> SocketNotifier:
+    found: SocketNotifier = (app or current_app).extensions[EXTENSION_KEY]
+    return found

@@ -1,0 +1,139 @@
+"""Socket.IO events (contract section 4): parse -> call a service -> acknowledge."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app, request
+from flask_socketio import ConnectionRefusedError, join_room
+
+from ..domain.ratelimit import Rate, RateLimiter
+from ..extensions import socketio
+from ..services import ballots, content, participants, results, workshops
+from ..services.errors import ServiceError
+from . import rooms
+from .identity import Identity, identify, still_valid
+from .views import public_workshop
+
+log = logging.getLogger(__name__)
+
+#: sid -> who connected; a socket lives in one process, so a dict is enough
+connections: dict[str, Identity] = {}
+
+#: per participant and event: generous for people, tight for scripts
+LIMITS = {
+    "ballot": Rate(burst=20, per_second=2.0),
+    "comment": Rate(burst=5, per_second=0.2),
+    "idea": Rate(burst=5, per_second=0.1),
+    "sync": Rate(burst=20, per_second=2.0),
+}
+limiters = {event: RateLimiter(rate, time.monotonic) for event, rate in LIMITS.items()}
+
+
+def ok(**body: Any) -> dict[str, Any]:
+    return {"ok": True, **body}
+
+
+def refused(code: str, message: str) -> dict[str, Any]:
+    return {"ok": False, "error": {"code": code, "message": message}}
+
+
+def event(name: str, *, participants_only: bool = True) -> Callable[..., Any]:
+    """Register a handler that always acknowledges, whatever happens inside."""
+
+    def decorate(fn: Callable[[Identity, dict[str, Any]], dict[str, Any]]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def handler(data: Any = None) -> dict[str, Any]:
+            identity = connections.get(request.sid)  # type: ignore[attr-defined]
+            if identity is None or not still_valid(identity):
+                return refused("not_allowed", "this connection is not signed in")
+            if participants_only and identity.kind != "participant":
+                return refused("not_allowed", f"only residents send '{name}'")
+            if not isinstance(data, dict):
+                return refused("invalid", "the event data must be an object")
+            limiter = limiters.get(name)
+            rate_key = (identity.kind, identity.participant_id or request.sid)  # type: ignore[attr-defined]
+            if limiter and current_app.config.get("RATE_LIMITS", True) and not limiter.allow(rate_key):
+                return refused("rate_limited", "too many requests: wait a moment and try again")
+            try:
+                return fn(identity, data)
+            except ServiceError as exc:
+                return refused(exc.code, exc.message)
+            except Exception:
+                log.exception("socket event %s failed", name)
+                return refused("server_error", "the server could not handle this; try again")
+
+        socketio.on_event(name, handler)
+        return handler
+
+    return decorate
+
+
+@socketio.on("connect")
+def on_connect(auth: Any = None) -> None:
+    identity = identify(auth)
+    if identity is None:
+        raise ConnectionRefusedError("unauthorized")
+    connections[request.sid] = identity  # type: ignore[attr-defined]
+    join_room(rooms.everyone(identity.workshop_id))
+    if identity.kind == "participant":
+        join_room(rooms.residents(identity.workshop_id))
+    else:
+        join_room(rooms.watchers(identity.workshop_id))
+    if identity.kind == "facilitator":
+        join_room(rooms.facilitators(identity.workshop_id))
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_args: Any) -> None:
+    connections.pop(request.sid, None)  # type: ignore[attr-defined]
+
+
+def _participant(identity: Identity) -> Any:
+    found = participants.participant_by_id(identity.participant_id)
+    if found is None:
+        raise ServiceError("this participant no longer exists", code="not_allowed")
+    return found
+
+
+@event("ballot")
+def on_ballot(identity: Identity, data: dict[str, Any]) -> dict[str, Any]:
+    participant = _participant(identity)
+    _stage, version = ballots.cast_ballot(participant, data.get("stage"), data.get("choices"),
+                                          data.get("ballot_id"))
+    return ok(version=version)
+
+
+@event("comment")
+def on_comment(identity: Identity, data: dict[str, Any]) -> dict[str, Any]:
+    comment = content.add_comment(_participant(identity), data.get("stage"), data.get("item"),
+                                  data.get("text"))
+    return ok(id=comment.id, status=comment.status)
+
+
+@event("idea")
+def on_idea(identity: Identity, data: dict[str, Any]) -> dict[str, Any]:
+    idea = content.add_idea(_participant(identity), data.get("stage"), data.get("title"),
+                            data.get("description"))
+    return ok(id=idea.id, status=idea.status)
+
+
+@event("sync", participants_only=False)
+def on_sync(identity: Identity, _data: dict[str, Any]) -> dict[str, Any]:
+    workshop = workshops.get_workshop(identity.workshop_id)
+    body: dict[str, Any] = {"workshop": public_workshop(workshop)}
+    if identity.kind == "participant":
+        participant = _participant(identity)
+        body["participant"] = {"group": participant.group_key, "language": participant.language}
+        body["ballots"] = ballots.ballots_of(participant)
+        shown = results.workshop_results(workshop.id, participant.language, visible_only=True)
+    else:
+        body["ballots"] = {}
+        shown = results.workshop_results(workshop.id)
+        body["participants"] = shown["participants"]
+    body["results"] = {entry["key"]: entry for entry in shown["stages"]}
+    return ok(**body)

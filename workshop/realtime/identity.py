@@ -1,0 +1,73 @@
+"""Who is on the other end of a socket, decided once at connect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import session
+
+from ..services import accounts, participants, workshops
+from ..services.errors import NotFound
+from ..web.facilitator.auth import SESSION_TOKEN
+from ..web.participant.session import remembered_token, remembered_tokens
+
+
+@dataclass(frozen=True)
+class Identity:
+    kind: str  # participant | facilitator | projector
+    workshop_id: int
+    participant_id: int | None = None
+    #: the facilitator's bearer token, re-checked on every event (logout revokes it)
+    token: str | None = None
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def identify(auth: Any) -> Identity | None:
+    """From the connect `auth` object, or else the browser's session cookie."""
+    auth = auth if isinstance(auth, dict) else {}
+    workshop_id = _int(auth.get("workshop"))
+    if "participant" in auth:
+        found = participants.participant_by_token(auth["participant"])
+        return Identity("participant", found.workshop_id, found.id) if found else None
+    if "facilitator" in auth:
+        return _facilitator(auth["facilitator"], workshop_id)
+    if "projector" in auth:
+        key = auth["projector"]
+        workshop = workshops.workshop_by_projector_key(key) if isinstance(key, str) else None
+        return Identity("projector", workshop.id) if workshop else None
+    # A browser relying on its cookie: the console says role "facilitator".
+    if auth.get("role") == "facilitator":
+        return _facilitator(session.get(SESSION_TOKEN), workshop_id)
+    if workshop_id is not None:
+        token = remembered_token(session, workshop_id)
+    else:
+        known = remembered_tokens(session)
+        token = next(iter(known.values())) if len(known) == 1 else None
+    found = participants.participant_by_token(token)
+    return Identity("participant", found.workshop_id, found.id) if found else None
+
+
+def _facilitator(token: Any, workshop_id: int | None) -> Identity | None:
+    if workshop_id is None or accounts.user_for_token(token) is None:
+        return None
+    try:
+        workshops.get_workshop(workshop_id)
+    except NotFound:
+        return None
+    return Identity("facilitator", workshop_id, token=token)
+
+
+def still_valid(identity: Identity) -> bool:
+    if identity.kind == "facilitator":
+        return accounts.user_for_token(identity.token) is not None
+    return True

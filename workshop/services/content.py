@@ -1,0 +1,154 @@
+"""Comments and ideas from residents, and their moderation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Comment, Idea, Item, Participant
+from ..models._types import utcnow
+from .ballots import _find_stage
+from .errors import BallotRefused, Conflict, Invalid, NotFound
+from .notify import notifier
+from .workshops import get_workshop
+
+MAX_COMMENT = 1000
+MAX_IDEA_TITLE = 200
+MAX_IDEA_DESCRIPTION = 2000
+STATUSES = {"comment": ("pending", "published", "rejected"), "idea": ("pending", "approved", "rejected")}
+
+
+def _text(value: object, field: str, limit: int, *, required: bool = True) -> str | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise BallotRefused(f"{field}: must be text")
+    cleaned = value.strip()
+    if required and not cleaned:
+        raise BallotRefused(f"{field}: must not be empty")
+    if len(cleaned) > limit:
+        raise BallotRefused(f"{field}: must be at most {limit} characters")
+    return cleaned or None
+
+
+def add_comment(participant: Participant, stage_key: object, item_key: object,
+                text: object) -> Comment:
+    workshop = get_workshop(participant.workshop_id)
+    stage = _find_stage(workshop, stage_key)
+    if not stage.config.get("allow_comments", True):
+        raise BallotRefused(f"stage '{stage.key}' takes no comments", code="not_allowed")
+    if item_key is not None and item_key not in {i.key for i in stage.items}:
+        raise BallotRefused(f"unknown item {item_key!r}")
+    body = _text(text, "text", MAX_COMMENT)
+    moderated = workshop.definition.get("moderation", "pre") == "pre"
+    comment = Comment(workshop_id=workshop.id, stage_key=stage.key, item_key=item_key,
+                      participant_id=participant.id, group_key=participant.group_key,
+                      text=body, status="pending" if moderated else "published")
+    db.session.add(comment)
+    db.session.commit()
+    notifier().moderation_changed(workshop.id)
+    if comment.status == "published":
+        notifier().comment_published(workshop.id, comment.id)
+    return comment
+
+
+def add_idea(participant: Participant, stage_key: object, title: object,
+             description: object = None) -> Idea:
+    workshop = get_workshop(participant.workshop_id)
+    stage = _find_stage(workshop, stage_key)
+    if not stage.config.get("allow_ideas", False):
+        raise BallotRefused(f"stage '{stage.key}' takes no ideas", code="not_allowed")
+    idea = Idea(workshop_id=workshop.id, stage_key=stage.key, participant_id=participant.id,
+                group_key=participant.group_key, title=_text(title, "title", MAX_IDEA_TITLE),
+                description=_text(description, "description", MAX_IDEA_DESCRIPTION, required=False))
+    db.session.add(idea)
+    db.session.commit()
+    notifier().moderation_changed(workshop.id)
+    return idea
+
+
+def _status(kind: str, status: object) -> str | None:
+    if status is None or status == "":
+        return None
+    if status not in STATUSES[kind]:
+        raise Invalid(f"status: must be one of {', '.join(STATUSES[kind])}")
+    return str(status)
+
+
+def list_comments(workshop_id: int, status: object = None) -> list[Comment]:
+    get_workshop(workshop_id)
+    query = select(Comment).where(Comment.workshop_id == workshop_id).order_by(Comment.id)
+    if (wanted := _status("comment", status)) is not None:
+        query = query.where(Comment.status == wanted)
+    return list(db.session.scalars(query))
+
+
+def list_ideas(workshop_id: int, status: object = None) -> list[Idea]:
+    get_workshop(workshop_id)
+    query = select(Idea).where(Idea.workshop_id == workshop_id).order_by(Idea.id)
+    if (wanted := _status("idea", status)) is not None:
+        query = query.where(Idea.status == wanted)
+    return list(db.session.scalars(query))
+
+
+def pending_counts(workshop_id: int) -> dict[str, int]:
+    counts = {}
+    for name, model in (("comments", Comment), ("ideas", Idea)):
+        counts[name] = db.session.scalar(select(func.count()).select_from(model).where(
+            model.workshop_id == workshop_id, model.status == "pending")) or 0
+    return counts
+
+
+def moderate_comment(comment_id: int, approve: bool) -> Comment:
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        raise NotFound(f"comment {comment_id} not found")
+    comment.status = "published" if approve else "rejected"
+    comment.moderated_at = utcnow()
+    db.session.commit()
+    notifier().moderation_changed(comment.workshop_id)
+    if approve:
+        notifier().comment_published(comment.workshop_id, comment.id)
+    return comment
+
+
+def moderate_idea(idea_id: int, approve: bool) -> Idea:
+    """Approve (the idea becomes an item of its stage) or reject a pending idea."""
+    idea = db.session.get(Idea, idea_id)
+    if idea is None:
+        raise NotFound(f"idea {idea_id} not found")
+    if idea.status == "approved":
+        if approve:
+            return idea  # approving twice changes nothing
+        raise Conflict("an approved idea is an item already; it cannot be rejected")
+    if approve:
+        workshop = get_workshop(idea.workshop_id)
+        stage = _find_stage(workshop, idea.stage_key)
+        key = f"idea-{idea.id}"
+        item: dict[str, Any] = {"key": key, "title": idea.title, "description": idea.description,
+                                "goal": None, "horizon": None, "budget": None, "sdgs": [],
+                                "indicator": None}
+        stage.items.append(Item(key=key, position=len(stage.items), data=item, origin="idea"))
+        idea.item_key = key
+        workshop.revision += 1
+    idea.status = "approved" if approve else "rejected"
+    idea.moderated_at = utcnow()
+    db.session.commit()
+    notifier().moderation_changed(idea.workshop_id)
+    if approve:
+        notifier().state_changed(idea.workshop_id)
+    return idea
+
+
+def comment_dict(comment: Comment) -> dict[str, Any]:
+    return {"id": comment.id, "stage": comment.stage_key, "item": comment.item_key,
+            "group": comment.group_key, "text": comment.text, "status": comment.status,
+            "created_at": comment.created_at.isoformat()}
+
+
+def idea_dict(idea: Idea) -> dict[str, Any]:
+    return {"id": idea.id, "stage": idea.stage_key, "group": idea.group_key, "title": idea.title,
+            "description": idea.description, "status": idea.status, "item": idea.item_key,
+            "created_at": idea.created_at.isoformat()}

@@ -1,0 +1,104 @@
+"""Joining a workshop, by code (open) or by a printed single-use card (tokens)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..models import JoinToken, Participant, Workshop
+from ..models._types import utcnow
+from .errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
+from .notify import notifier
+from .security import new_code, new_token, token_hash
+from .workshops import get_workshop, workshop_by_code
+
+MAX_TOKENS_PER_REQUEST = 2000
+
+
+def _language(workshop: Workshop, language: object) -> str:
+    languages: list[str] = workshop.definition["languages"]
+    return language if isinstance(language, str) and language in languages else languages[0]
+
+
+def join(code: object, group: object = None, token: object = None,
+         language: object = None) -> tuple[Participant, str]:
+    """Create a participant; returns it and its secret token (given to the phone once)."""
+    if not isinstance(code, str) or not code.strip():
+        raise Invalid("code: required")
+    workshop = workshop_by_code(code)
+    groups = [g["key"] for g in workshop.definition["groups"]]
+    session = db.session()
+    card: JoinToken | None = None
+    if workshop.definition.get("join", "open") == "tokens":
+        if not isinstance(token, str) or not token.strip():
+            raise Forbidden("this workshop is joined with a printed card: scan its QR code",
+                            code="token_required")
+        card = session.scalar(select(JoinToken).where(
+            JoinToken.workshop_id == workshop.id, JoinToken.code == token.strip().upper()))
+        if card is None:
+            raise Forbidden("this card does not belong to this workshop", code="bad_token")
+        group = card.group_key
+    elif not isinstance(group, str) or group not in groups:
+        raise Invalid(f"group: must be one of {', '.join(groups)}")
+    raw = new_token(24)
+    participant = Participant(workshop_id=workshop.id, token_hash=token_hash(raw),
+                              group_key=group, language=_language(workshop, language))
+    session.add(participant)
+    session.flush()
+    if card is not None:
+        # Single use, enforced by the UPDATE's condition even under concurrency.
+        used = session.execute(
+            update(JoinToken).where(JoinToken.id == card.id, JoinToken.used_at.is_(None))
+            .values(used_at=utcnow(), participant_id=participant.id)
+        )
+        if used.rowcount != 1:  # type: ignore[attr-defined]
+            session.rollback()
+            raise Conflict("this card has already been used", code="token_used")
+    session.commit()
+    notifier().participants_changed(workshop.id)
+    return participant, raw
+
+
+def participant_by_token(raw: object) -> Participant | None:
+    if not isinstance(raw, str) or not raw or len(raw) > 128:
+        return None
+    return db.session.scalar(select(Participant).where(Participant.token_hash == token_hash(raw)))
+
+
+def set_language(participant: Participant, language: object) -> None:
+    workshop = get_workshop(participant.workshop_id)
+    participant.language = _language(workshop, language)
+    db.session.commit()
+
+
+def create_join_tokens(workshop_id: int, group: object, count: object) -> list[JoinToken]:
+    workshop = get_workshop(workshop_id)
+    groups = [g["key"] for g in workshop.definition["groups"]]
+    if not isinstance(group, str) or group not in groups:
+        raise Invalid(f"group: must be one of {', '.join(groups)}")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise Invalid("count: must be a whole number of at least 1")
+    if count > MAX_TOKENS_PER_REQUEST:
+        raise TooLarge(f"count: at most {MAX_TOKENS_PER_REQUEST} cards in one request")
+    existing = set(db.session.scalars(select(JoinToken.code)))
+    cards = []
+    while len(cards) < count:
+        code = new_code(8)
+        if code not in existing:
+            existing.add(code)
+            cards.append(JoinToken(workshop_id=workshop.id, code=code, group_key=group))
+    db.session.add_all(cards)
+    db.session.commit()
+    return cards
+
+
+def join_tokens(workshop_id: int) -> list[JoinToken]:
+    get_workshop(workshop_id)
+    return list(db.session.scalars(
+        select(JoinToken).where(JoinToken.workshop_id == workshop_id).order_by(JoinToken.id)))
+
+
+
+
+def participant_by_id(participant_id: int | None) -> Participant | None:
+    return db.session.get(Participant, participant_id) if participant_id is not None else None

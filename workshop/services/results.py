@@ -1,0 +1,49 @@
+"""Results of a workshop, as the contract's results object."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from ..domain.results import stage_results as compute_stage_results
+from ..domain.text import localize
+from ..extensions import db
+from ..models import Ballot, Stage, Workshop
+from ..textseg import segment
+from .workshops import get_workshop, participant_counts, stage_spec, stage_visible
+
+
+def stage_entry(workshop: Workshop, stage: Stage, lang: str | None = None) -> dict[str, Any]:
+    """One stage's entry of the results object."""
+    rows = db.session.execute(
+        select(Ballot.group_key, Ballot.choices, Ballot.source)
+        .where(Ballot.stage_id == stage.id)
+        .order_by(Ballot.id)
+    ).all()
+    spec = stage_spec(stage)
+    computed = compute_stage_results(spec, [(g, c) for g, c, _ in rows], segment=segment)
+    languages = workshop.definition["languages"]
+    wanted = lang if lang in languages else languages[0]
+    for item in computed["items"]:
+        item["title"] = localize(item["title"], wanted, languages)
+    return {
+        "key": stage.key,
+        "method": stage.config["method"],
+        "state": stage.state,
+        "results_shown": stage_visible(stage),
+        "ballots": len(rows),
+        "paper_ballots": sum(1 for _, _, source in rows if source == "paper"),
+        **{k: v for k, v in computed.items() if k != "ballots"},
+    }
+
+
+def workshop_results(workshop_id: int, lang: str | None = None, *,
+                     visible_only: bool = False) -> dict[str, Any]:
+    """The contract's results object; ``visible_only`` keeps stages shown to residents."""
+    workshop = get_workshop(workshop_id)
+    stages = [s for s in workshop.stages if not visible_only or stage_visible(s)]
+    return {
+        "participants": participant_counts(workshop),
+        "stages": [stage_entry(workshop, s, lang) for s in stages],
+    }

@@ -1,0 +1,154 @@
+"""Workshops: create from a workshop object or file, look up, describe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..domain.lifecycle import results_visible
+from ..extensions import db
+from ..models import Item, Participant, Stage, Workshop
+from ..schema import DefinitionError, load_workshop_text, parse_workshop
+from .errors import Invalid, NotFound
+from .security import new_code, new_token
+
+STAGE_ONLY = ("items",)
+
+
+def public_url() -> str:
+    """Base URL for QR codes and printed links (WORKSHOP_PUBLIC_URL or the LAN address)."""
+    configured = current_app.config.get("PUBLIC_URL")
+    if configured:
+        return str(configured)
+    from ..config import lan_address
+
+    return f"http://{lan_address()}:{current_app.config.get('PORT', 5000)}"
+
+
+def join_url(workshop: Workshop) -> str:
+    return f"{public_url()}/j/{workshop.code}"
+
+
+def projector_url(workshop: Workshop) -> str:
+    return f"{public_url()}/projector/{workshop.projector_key}"
+
+
+def _definition_error(exc: DefinitionError) -> Invalid:
+    return Invalid(str(exc).splitlines()[0] if exc.errors else str(exc), details=exc.errors)
+
+
+def parse_definition(data: object) -> dict[str, Any]:
+    try:
+        return parse_workshop(data)
+    except DefinitionError as exc:
+        raise _definition_error(exc) from exc
+
+
+def parse_definition_text(text: str | bytes, filename: str = "") -> dict[str, Any]:
+    try:
+        return load_workshop_text(text, filename=filename)
+    except DefinitionError as exc:
+        raise _definition_error(exc) from exc
+
+
+def create_workshop(definition: dict[str, Any], *, user_id: int | None = None) -> Workshop:
+    """Create a workshop from a *validated* definition; all or nothing."""
+    top = {k: v for k, v in definition.items() if k != "stages"}
+    for _attempt in range(10):
+        workshop = Workshop(
+            code=new_code(), projector_key=new_token(24), definition=top, created_by=user_id
+        )
+        for position, stage_def in enumerate(definition["stages"]):
+            stage = Stage(
+                key=stage_def["key"],
+                position=position,
+                config={k: v for k, v in stage_def.items() if k not in STAGE_ONLY},
+            )
+            stage.items = [
+                Item(key=item["key"], position=i, data=item, origin="definition")
+                for i, item in enumerate(stage_def["items"])
+            ]
+            workshop.stages.append(stage)
+        session = db.session()
+        session.add(workshop)
+        try:
+            session.commit()
+            return workshop
+        except IntegrityError:  # a join code collision: draw another
+            session.rollback()
+    raise RuntimeError("could not draw a free join code")
+
+
+def get_workshop(workshop_id: int) -> Workshop:
+    workshop = db.session.get(Workshop, workshop_id)
+    if workshop is None:
+        raise NotFound(f"workshop {workshop_id} not found")
+    return workshop
+
+
+def workshop_by_code(code: str) -> Workshop:
+    found = db.session.scalar(select(Workshop).where(Workshop.code == code.strip().upper()))
+    if found is None:
+        raise NotFound("no workshop has this code")
+    return found
+
+
+def workshop_by_projector_key(key: str) -> Workshop | None:
+    return db.session.scalar(select(Workshop).where(Workshop.projector_key == key))
+
+
+def list_workshops() -> list[Workshop]:
+    return list(db.session.scalars(select(Workshop).order_by(Workshop.id.desc())))
+
+
+def get_stage(workshop: Workshop, key: str) -> Stage:
+    for stage in workshop.stages:
+        if stage.key == key:
+            return stage
+    raise NotFound(f"stage '{key}' not found in workshop {workshop.id}")
+
+
+def stage_spec(stage: Stage) -> dict[str, Any]:
+    """The stage as the domain sees it: its definition with its current items."""
+    return {**stage.config, "items": [item.data for item in stage.items]}
+
+
+def stage_visible(stage: Stage) -> bool:
+    return results_visible(stage.config["show_results"], stage.state, stage.revealed)
+
+
+def definition_of(workshop: Workshop) -> dict[str, Any]:
+    """The workshop object, as in a workshop file (approved ideas included as items)."""
+    return {**workshop.definition, "stages": [stage_spec(s) for s in workshop.stages]}
+
+
+def describe(workshop: Workshop) -> dict[str, Any]:
+    """The API's view: the workshop object plus ids, URLs and each stage's state."""
+    body = definition_of(workshop)
+    for stage_body, stage in zip(body["stages"], workshop.stages, strict=True):
+        stage_body["state"] = stage.state
+        stage_body["results_shown"] = stage_visible(stage)
+    return {
+        "id": workshop.id,
+        "code": workshop.code,
+        "join_url": join_url(workshop),
+        "projector_url": projector_url(workshop),
+        "created_at": workshop.created_at.isoformat(),
+        "revision": workshop.revision,
+        **body,
+    }
+
+
+def participant_counts(workshop: Workshop) -> dict[str, Any]:
+    rows = db.session.execute(
+        select(Participant.group_key, func.count())
+        .where(Participant.workshop_id == workshop.id)
+        .group_by(Participant.group_key)
+    ).all()
+    by_group = {g["key"]: 0 for g in workshop.definition["groups"]}
+    for group, count in rows:
+        by_group[group] = count
+    return {"total": sum(by_group.values()), "by_group": by_group}

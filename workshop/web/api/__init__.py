@@ -1,0 +1,9 @@
+"""HTTP API v1 (contract section 3): thin handlers over services."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)
+
+from . import errors, routes  # noqa: E402,F401  (registers handlers on bp)

@@ -1,0 +1,41 @@
+"""Every error under /api is ``{"error": {"code", "message", "details"?}}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from ...services.errors import ServiceError
+from . import bp
+
+
+def error_response(status: int, code: str, message: str, details: Any = None) -> Response:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    response = jsonify({"error": error})
+    response.status_code = status
+    return response
+
+
+@bp.app_errorhandler(ServiceError)
+def _service_error(exc: ServiceError) -> Response:
+    return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 409: "conflict", 413: "too_large",
+              415: "unsupported_media_type", 422: "invalid", 429: "rate_limited"}
+
+
+def api_http_error(exc: HTTPException) -> Response | HTTPException:
+    """JSON bodies for HTTP errors on API paths; HTML pages keep Flask's own."""
+    if not request.path.startswith(("/api/", "/healthz")):
+        return exc
+    status = exc.code or 500
+    return error_response(status, HTTP_CODES.get(status, "error"), exc.description or exc.name)
+
+
+bp.record_once(lambda state: state.app.register_error_handler(HTTPException, api_http_error))

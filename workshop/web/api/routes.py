@@ -1,0 +1,197 @@
+"""API v1 routes. Each handler: authenticate, parse, call one service, shape JSON."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Response, g, jsonify, request, session
+
+from ...services import accounts, ballots, content, participants, results, stages, workshops
+from ...services.errors import Invalid, ServiceError, TooLarge, Unauthorized
+from ...web.participant.session import remember_participant
+from . import bp
+from .openapi import openapi_document
+
+F = TypeVar("F", bound=Callable[..., Any])
+PREFIX = "/api/v1"
+MAX_WORKSHOP_BYTES = 1024 * 1024
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def facilitator_required(view: F) -> F:
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        token = bearer_token()
+        if token is None:
+            raise Unauthorized("send Authorization: Bearer TOKEN (POST /api/v1/auth/token)")
+        user = accounts.user_for_token(token)
+        if user is None:
+            raise Unauthorized("the token is unknown, expired or revoked")
+        g.user = user
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a clear 400/413/415."""
+    if request.content_length and request.content_length > MAX_WORKSHOP_BYTES:
+        raise TooLarge("the request body is larger than 1 MB")
+    raw = request.get_data(cache=True)
+    if not raw:
+        raise ServiceError("the request has no JSON body", code="bad_json")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ServiceError(f"malformed JSON: {exc}", code="bad_json") from exc
+    if not isinstance(data, dict):
+        raise ServiceError("the JSON body must be an object", code="bad_json")
+    return data
+
+
+def created(body: dict[str, Any]) -> tuple[Response, int]:
+    return jsonify(body), 201
+
+
+def lang_arg() -> str | None:
+    lang = request.args.get("lang")
+    return lang if lang else None
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    return jsonify({"status": "ok"})
+
+
+@bp.get(f"{PREFIX}/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document())
+
+
+@bp.post(f"{PREFIX}/auth/token")
+def auth_token() -> tuple[Response, int]:
+    data = json_body()
+    raw, record = accounts.login_with_password(data.get("username"), data.get("password"))
+    return created({"token": raw, "token_type": "Bearer",
+                    "expires_at": record.expires_at.isoformat()})
+
+
+@bp.delete(f"{PREFIX}/auth/token")
+@facilitator_required
+def auth_logout() -> tuple[str, int]:
+    accounts.revoke_token(bearer_token() or "")
+    return "", 204
+
+
+@bp.post(f"{PREFIX}/workshops")
+@facilitator_required
+def create_workshop() -> tuple[Response, int]:
+    mimetype = request.mimetype or ""
+    if "yaml" in mimetype:
+        if (request.content_length or 0) > MAX_WORKSHOP_BYTES:
+            raise TooLarge("the workshop file is larger than 1 MB")
+        definition = workshops.parse_definition_text(request.get_data())
+    else:
+        definition = workshops.parse_definition(json_body())
+    workshop = workshops.create_workshop(definition, user_id=g.user.id)
+    return created({"id": workshop.id, "code": workshop.code,
+                    "join_url": workshops.join_url(workshop),
+                    "projector_url": workshops.projector_url(workshop)})
+
+
+@bp.get(f"{PREFIX}/workshops")
+@facilitator_required
+def list_workshops() -> Response:
+    return jsonify([workshops.describe(w) for w in workshops.list_workshops()])
+
+
+@bp.get(f"{PREFIX}/workshops/<int:workshop_id>")
+@facilitator_required
+def get_workshop(workshop_id: int) -> Response:
+    return jsonify(workshops.describe(workshops.get_workshop(workshop_id)))
+
+
+@bp.post(f"{PREFIX}/workshops/<int:workshop_id>/stages/<key>/<any(open, close, reveal, hide):action>")
+@facilitator_required
+def stage_action(workshop_id: int, key: str, action: str) -> Response:
+    workshop, stage = stages.ACTIONS[action](workshop_id, key)
+    return jsonify({"key": stage.key, "state": stage.state,
+                    "results_shown": workshops.stage_visible(stage),
+                    "revision": workshop.revision})
+
+
+@bp.post(f"{PREFIX}/workshops/<int:workshop_id>/stages/<key>/paper")
+@facilitator_required
+def paper_ballots(workshop_id: int, key: str) -> tuple[Response, int]:
+    data = json_body()
+    stored = ballots.cast_paper_ballots(workshop_id, key, data.get("group"), data.get("ballots"))
+    entry = results.stage_entry(*_workshop_stage(workshop_id, key))
+    return created({**stored, "ballots": entry["ballots"], "paper_ballots": entry["paper_ballots"]})
+
+
+def _workshop_stage(workshop_id: int, key: str) -> tuple[Any, Any]:
+    workshop = workshops.get_workshop(workshop_id)
+    return workshop, workshops.get_stage(workshop, key)
+
+
+@bp.get(f"{PREFIX}/workshops/<int:workshop_id>/comments")
+@facilitator_required
+def list_comments(workshop_id: int) -> Response:
+    found = content.list_comments(workshop_id, request.args.get("status"))
+    return jsonify([content.comment_dict(c) for c in found])
+
+
+@bp.post(f"{PREFIX}/comments/<int:comment_id>/<any(approve, reject):action>")
+@facilitator_required
+def moderate_comment(comment_id: int, action: str) -> Response:
+    return jsonify(content.comment_dict(content.moderate_comment(comment_id, action == "approve")))
+
+
+@bp.get(f"{PREFIX}/workshops/<int:workshop_id>/ideas")
+@facilitator_required
+def list_ideas(workshop_id: int) -> Response:
+    found = content.list_ideas(workshop_id, request.args.get("status"))
+    return jsonify([content.idea_dict(i) for i in found])
+
+
+@bp.post(f"{PREFIX}/ideas/<int:idea_id>/<any(approve, reject):action>")
+@facilitator_required
+def moderate_idea(idea_id: int, action: str) -> Response:
+    return jsonify(content.idea_dict(content.moderate_idea(idea_id, action == "approve")))
+
+
+@bp.post(f"{PREFIX}/workshops/<int:workshop_id>/tokens")
+@facilitator_required
+def create_tokens(workshop_id: int) -> tuple[Response, int]:
+    data = json_body()
+    cards = participants.create_join_tokens(workshop_id, data.get("group"), data.get("count"))
+    workshop = workshops.get_workshop(workshop_id)
+    base = workshops.join_url(workshop)
+    return created({"group": data["group"], "count": len(cards), "tokens": [
+        {"token": c.code, "group": c.group_key, "join_url": f"{base}?t={c.code}"} for c in cards]})
+
+
+@bp.get(f"{PREFIX}/workshops/<int:workshop_id>/results")
+@facilitator_required
+def get_results(workshop_id: int) -> Response:
+    return jsonify(results.workshop_results(workshop_id, lang_arg()))
+
+
+@bp.post(f"{PREFIX}/join")
+def join() -> tuple[Response, int]:
+    data = json_body()
+    participant, raw = participants.join(data.get("code"), data.get("group"), data.get("token"),
+                                         data.get("language"))
+    remember_participant(session, participant.workshop_id, raw)
+    return created({"participant": raw, "workshop_id": participant.workshop_id,
+                    "group": participant.group_key})
+
+

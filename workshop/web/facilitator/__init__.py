@@ -1,0 +1,9 @@
+"""The facilitator console."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("facilitator", __name__)
+
+from . import views  # noqa: E402,F401

@@ -1,0 +1,31 @@
+"""A phone remembers which participant it is through the signed session cookie.
+
+The cookie maps workshop id -> participant token, so one phone can take part
+in several workshops; reloading the page never makes a second participant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+KEY = "participants"
+MAX_REMEMBERED = 20
+
+
+def remember_participant(session: MutableMapping[str, Any], workshop_id: int, token: str) -> None:
+    known = dict(session.get(KEY) or {})
+    known[str(workshop_id)] = token
+    while len(known) > MAX_REMEMBERED:
+        known.pop(next(iter(known)))
+    session[KEY] = known
+    session.permanent = True
+
+
+def remembered_token(session: MutableMapping[str, Any], workshop_id: int | str) -> str | None:
+    token = (session.get(KEY) or {}).get(str(workshop_id))
+    return token if isinstance(token, str) else None
+
+
+def remembered_tokens(session: MutableMapping[str, Any]) -> dict[str, str]:
+    return {k: v for k, v in (session.get(KEY) or {}).items() if isinstance(v, str)}

@@ -1,0 +1,1 @@
+"""Views: see the live-room issue."""
