@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from flask import Flask, g, request
 
 from .config import Config
-from .extensions import babel, csrf, db, socketio
+from .extensions import babel, compress, csrf, db, socketio
 
 ROOT = Path(__file__).resolve().parent.parent
 __version__ = "1.0.0"
@@ -41,6 +41,7 @@ def create_app(config: Config | None = None) -> Flask:
     from .web import i18n
 
     csrf.init_app(app)
+    compress.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: "Asia/Bangkok")
     i18n.init_app(app)
 

@@ -78,7 +78,16 @@ class Config:
         self.PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 30
         self.WTF_CSRF_TIME_LIMIT = None  # a workshop day is long; the token lives with the session
         self.BABEL_DEFAULT_LOCALE = "th"
-        self.BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
+        #: one catalog folder per area (console, live, export, ...), merged by Flask-Babel
+        self.BABEL_TRANSLATION_DIRECTORIES = ";".join(
+            str(p) for p in sorted((ROOT / "translations").glob("*")) if p.is_dir()
+        )
+        self.COMPRESS_MIMETYPES = [
+            "text/html", "text/css", "text/javascript", "application/javascript",
+            "application/json", "image/svg+xml", "text/csv",
+        ]
+        self.COMPRESS_ALGORITHM = ["gzip"]
+        self.COMPRESS_MIN_SIZE = 500
         self.RATE_LIMITS = True
 
     def as_flask(self) -> dict[str, object]:

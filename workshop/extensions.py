@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
 
@@ -12,3 +13,4 @@ db = Database()
 socketio = SocketIO()
 babel = Babel()
 csrf = CSRFProtect()
+compress = Compress()
