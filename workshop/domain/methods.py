@@ -1,0 +1,440 @@
+"""Voting methods: the rules of a ballot and how ballots become item values.
+
+Each method of the contract's table is one small class in the ``METHODS``
+registry. A method checks one resident's ``choices`` (``validate``) and turns a
+list of already validated choices into per-item values plus the linear rule
+that maps a value to a 0-100 score (``tally``). Nothing here knows about
+requests, rows or sockets: a stage is the plain, normalized dict of the
+workshop file and ballots are plain dicts.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+#: A stage of a workshop file, validated and normalized elsewhere.
+Stage = Mapping[str, Any]
+#: One resident's validated, normalized choices for one stage.
+Choices = Mapping[str, Any]
+#: Splits one given word or phrase into words (Thai needs a real segmenter).
+Segmenter = Callable[[str], list[str]]
+#: Value of an item: a count, points, an amount or a mean; None if nobody scored it.
+Value = int | float | None
+
+#: Longest word or phrase a words ballot may hold, in characters.
+MAX_WORD_LENGTH = 40
+
+
+class BallotRejected(Exception):
+    """A ballot that breaks a rule; refused whole."""
+
+    code: str = "invalid"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        #: English, precise and safe to show, e.g. "unknown item 'p9'".
+        self.message = message
+
+
+def simple_segment(text: str) -> list[str]:
+    """Casefold and split on whitespace; punctuation around words is dropped.
+
+    The default segmenter: enough for languages that put spaces between
+    words. Thai text needs a dictionary-based segmenter passed in instead.
+    """
+    words = []
+    for token in text.casefold().split():
+        word = _strip_punctuation(token)
+        if word:
+            words.append(word)
+    return words
+
+
+def _strip_punctuation(token: str) -> str:
+    start, end = 0, len(token)
+    while start < end and unicodedata.category(token[start]).startswith("P"):
+        start += 1
+    while end > start and unicodedata.category(token[end - 1]).startswith("P"):
+        end -= 1
+    return token[start:end]
+
+
+@dataclass(frozen=True)
+class ItemTally:
+    """Item values of one set of ballots and the rule that scores them.
+
+    ``score(key) = (value - floor) / denominator x 100``; the score is None
+    when the value is None or the denominator is 0 (no ballots, no dots or
+    amounts cast). ``values`` is in the order items are listed before ranking:
+    definition order, or for a words stage value descending then the word.
+    """
+
+    values: Mapping[str, Value]
+    #: What a value is divided by: ballots, dots cast, ballots x N, max - min, ...
+    denominator: float
+    #: The value that scores 0 (the scale minimum for the score method, else 0).
+    floor: float = 0
+    #: Value of a key missing from ``values`` (a word this set of ballots did not give).
+    default: Value = 0
+    #: Score method only: item -> criterion -> mean of the scores given.
+    criteria: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+    def value(self, key: str) -> Value:
+        """The value of ``key``, ``default`` if these ballots never named it."""
+        return self.values.get(key, self.default)
+
+    def score(self, key: str) -> float | None:
+        """The 0-100 score of ``key``, unrounded; None where the contract says null."""
+        value = self.value(key)
+        if value is None or self.denominator == 0:
+            return None
+        return (value - self.floor) / self.denominator * 100
+
+
+# ---------------------------------------------------------------------------
+# Shared checks
+
+
+def _is_int(value: object) -> bool:
+    """A JSON integer: ``True`` and ``False`` are not numbers here."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _item_keys(stage: Stage) -> list[str]:
+    return [item["key"] for item in stage.get("items") or ()]
+
+
+def _known_item(key: object, known: Sequence[str]) -> str:
+    if not isinstance(key, str) or key not in known:
+        raise BallotRejected(f"unknown item {key!r}")
+    return key
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _int_map(raw: object, field_name: str, what: str, known: Sequence[str]) -> dict[str, int]:
+    """Check ``{item: whole number >= 0}``; returns it without the zeros."""
+    if not isinstance(raw, dict):
+        raise BallotRejected(f"'{field_name}' must be an object of item keys to whole numbers")
+    kept: dict[str, int] = {}
+    for key, amount in raw.items():
+        item = _known_item(key, known)
+        if not _is_int(amount):
+            raise BallotRejected(f"{what} for {item!r} must be a whole number")
+        if amount < 0:
+            raise BallotRejected(f"{what} for {item!r} must not be negative")
+        if amount:
+            kept[item] = amount
+    return kept
+
+
+def _key_list(raw: object, field_name: str, known: Sequence[str], where: str) -> list[str]:
+    """Check a list of known item keys without duplicates."""
+    if not isinstance(raw, list):
+        raise BallotRejected(f"'{field_name}' must be a list of item keys")
+    seen: set[str] = set()
+    for key in raw:
+        item = _known_item(key, known)
+        if item in seen:
+            raise BallotRejected(f"{item!r} appears twice{where}")
+        seen.add(item)
+    return list(raw)
+
+
+# ---------------------------------------------------------------------------
+# The methods
+
+
+class Method(ABC):
+    """One voting method: its ballot rules and its tally."""
+
+    #: Name in the workshop file's ``method`` field.
+    name: ClassVar[str]
+    #: The one key of this method's ``choices`` object.
+    field: ClassVar[str]
+
+    def validate(self, stage: Stage, choices: object) -> dict[str, Any]:
+        """Return the normalized choices, or raise ``BallotRejected``."""
+        if not isinstance(choices, dict):
+            raise BallotRejected(f"choices must be an object with the key '{self.field}'")
+        for key in choices:
+            if key != self.field:
+                raise BallotRejected(f"unexpected key {key!r} in choices")
+        if self.field not in choices:
+            raise BallotRejected(f"choices must have the key '{self.field}'")
+        return {self.field: self.check(stage, choices[self.field])}
+
+    @abstractmethod
+    def check(self, stage: Stage, raw: object) -> Any:
+        """Check the value under ``field`` and return it normalized."""
+
+    @abstractmethod
+    def tally(self, stage: Stage, ballots: Sequence[Choices], segment: Segmenter) -> ItemTally:
+        """Values of the stage's items over validated ``ballots``.
+
+        Keys that are not (or no longer) items of the stage are ignored.
+        """
+
+
+class Single(Method):
+    """One item per ballot; value = ballots naming it."""
+
+    name = "single"
+    field = "item"
+
+    def check(self, stage: Stage, raw: object) -> str:
+        if not isinstance(raw, str):
+            raise BallotRejected("'item' must be an item key")
+        return _known_item(raw, _item_keys(stage))
+
+    def tally(self, stage: Stage, ballots: Sequence[Choices], segment: Segmenter) -> ItemTally:
+        values = dict.fromkeys(_item_keys(stage), 0)
+        for ballot in ballots:
+            key = ballot[self.field]
+            if key in values:
+                values[key] = values[key] + 1
+        return ItemTally(values, denominator=len(ballots))
+
+
+class Approval(Method):
+    """Up to ``max_choices`` items per ballot; value = ballots naming it."""
+
+    name = "approval"
+    field = "items"
+
+    def check(self, stage: Stage, raw: object) -> list[str]:
+        known = _item_keys(stage)
+        chosen = _key_list(raw, self.field, known, "")
+        if not chosen:
+            raise BallotRejected("choose at least one item")
+        limit = stage.get("max_choices")
+        limit = len(known) if limit is None else limit
+        if len(chosen) > limit:
+            raise BallotRejected(f"at most {_plural(limit, 'choice')}")
+        return chosen
+
+    def tally(self, stage: Stage, ballots: Sequence[Choices], segment: Segmenter) -> ItemTally:
+        values = dict.fromkeys(_item_keys(stage), 0)
+        for ballot in ballots:
+            for key in ballot[self.field]:
+                if key in values:
+                    values[key] = values[key] + 1
+        return ItemTally(values, denominator=len(ballots))
+
+
+class Dots(Method):
+    """``dots`` to spread, at most ``max_per_item`` on one; value = dots on it."""
+
+    name = "dots"
+    field = "dots"
+
+    def check(self, stage: Stage, raw: object) -> dict[str, int]:
+        total_allowed: int = stage["dots"]
+        per_item = stage.get("max_per_item")
+        per_item = total_allowed if per_item is None else per_item
+        dots = _int_map(raw, self.field, "dots", _item_keys(stage))
+        for key, count in dots.items():
+            if count > per_item:
+                raise BallotRejected(f"{_plural(count, 'dot')} on {key!r}, at most {per_item} per item")
+        total = sum(dots.values())
+        if total > total_allowed:
+            raise BallotRejected(f"{_plural(total, 'dot')} given, {total_allowed} allowed")
+        if total == 0:
+            raise BallotRejected("give at least one dot")
+        return dots
+
+    def tally(self, stage: Stage, ballots: Sequence[Choices], segment: Segmenter) -> ItemTally:
+        return _sum_amounts(stage, ballots, self.field)
+
+
+class Rank(Method):
+    """An order of items, maybe partial; value = Borda points."""
+
+    name = "rank"
+    field = "order"
+
+    def check(self, stage: Stage, raw: object) -> list[str]:
+        order = _key_list(raw, self.field, _item_keys(stage), " in the order")
+        if not order:
+            raise BallotRejected("rank at least one item")
+        return order
+
+    def tally(self, stage: Stage, ballots: Sequence[Choices], segment: Segmenter) -> ItemTally:
+        keys = _item_keys(stage)
+        n = len(keys)
+        values = dict.fromkeys(keys, 0)
+        for ballot in ballots:
+            ranked = [key for key in ballot[self.field] if key in values]
+            for position, key in enumerate(ranked):
+                values[key] = values[key] + n - position
+        return ItemTally(values, denominator=len(ballots) * n)
+
+
+class Score(Method):
+    """Scores on a scale per criterion, maybe partial; value = weighted mean of means."""
+
+    name = "score"
+    field = "scores"
+
+    def check(self, stage: Stage, raw: object) -> dict[str, dict[str, int]]:
+        if not isinstance(raw, dict):
+            raise BallotRejected("'scores' must be an object of item keys to scores")
+        known = _item_keys(stage)
+        criteria = [criterion["key"] for criterion in stage["criteria"]]
+        low, high = stage["scale"]["min"], stage["scale"]["max"]
+        kept: dict[str, dict[str, int]] = {}
+        for key, given in raw.items():
+            item = _known_item(key, known)
+            if not isinstance(given, dict):
+                raise BallotRejected(f"scores for {item!r} must be an object of criteria to scores")
+            for criterion, score in given.items():
+                if not isinstance(criterion, str) or criterion not in criteria:
+                    raise BallotRejected(f"unknown criterion {criterion!r}")
+                if not _is_int(score):
+                    raise BallotRejected(f"score for {item}/{criterion} must be a whole number")
+                if not low <= score <= high:
+                    raise BallotRejected(f"score {score} for {item}/{criterion} is outside {low}-{high}")
+            if given:
+                kept[item] = dict(given)
+        if not kept:
+            raise BallotRejected("give at least one score")
+        return kept
+
+    def tally(self, stage: Stage, ballots: Sequence[Choices], segment: Segmenter) -> ItemTally:
+        low, high = stage["scale"]["min"], stage["scale"]["max"]
+        weights = {c["key"]: c.get("weight", 1) for c in stage["criteria"]}
+        given: dict[str, dict[str, list[int]]] = {key: {} for key in _item_keys(stage)}
+        for ballot in ballots:
+            for item, scores in ballot[self.field].items():
+                if item not in given:
+                    continue
+                for criterion, score in scores.items():
+                    if criterion in weights:
+                        given[item].setdefault(criterion, []).append(score)
+        values: dict[str, Value] = {}
+        criteria: dict[str, dict[str, float]] = {}
+        for item, by_criterion in given.items():
+            # Criteria in definition order, so the float sums never depend on ballot order.
+            means = {c: sum(by_criterion[c]) / len(by_criterion[c]) for c in weights if c in by_criterion}
+            criteria[item] = means
+            values[item] = _weighted_mean(means, weights, low, high)
+        return ItemTally(values, denominator=high - low, floor=low, default=None, criteria=criteria)
+
+
+def _weighted_mean(
+    means: Mapping[str, float], weights: Mapping[str, float], low: float, high: float
+) -> float | None:
+    """Weighted mean of per-criterion means; None if none; plain mean if all weights are 0."""
+    if not means:
+        return None
+    total_weight = sum(weights[c] for c in means)
+    if total_weight:
+        value = sum(weights[c] * mean for c, mean in means.items()) / total_weight
+    else:
+        value = sum(means.values()) / len(means)
+    # A mean of values within the scale is within the scale; only float rounding can stray.
+    return min(max(value, low), high)
+
+
+class Budget(Method):
+    """Amounts of a ``budget`` given to items; value = amount given."""
+
+    name = "budget"
+    field = "budget"
+
+    def check(self, stage: Stage, raw: object) -> dict[str, int]:
+        limit: int = stage["budget"]
+        amounts = _int_map(raw, self.field, "amount", _item_keys(stage))
+        total = sum(amounts.values())
+        if total > limit:
+            raise BallotRejected(f"budget {total} exceeds {limit}")
+        if total == 0:
+            raise BallotRejected("give an amount to at least one item")
+        return amounts
+
+    def tally(self, stage: Stage, ballots: Sequence[Choices], segment: Segmenter) -> ItemTally:
+        return _sum_amounts(stage, ballots, self.field)
+
+
+class Words(Method):
+    """Up to ``max_words`` free words or phrases; the words become the items."""
+
+    name = "words"
+    field = "words"
+
+    def check(self, stage: Stage, raw: object) -> list[str]:
+        limit = stage.get("max_words")
+        limit = 3 if limit is None else limit
+        if not isinstance(raw, list):
+            raise BallotRejected("'words' must be a list of strings")
+        if not raw:
+            raise BallotRejected("give at least one word")
+        if len(raw) > limit:
+            raise BallotRejected(f"at most {_plural(limit, 'word')}")
+        words = []
+        for number, word in enumerate(raw, start=1):
+            if not isinstance(word, str):
+                raise BallotRejected(f"word {number} must be a string")
+            word = word.strip()
+            if not word:
+                raise BallotRejected(f"word {number} is empty")
+            if len(word) > MAX_WORD_LENGTH:
+                raise BallotRejected(f"word {number} is longer than {MAX_WORD_LENGTH} characters")
+            words.append(word)
+        return words
+
+    def tally(self, stage: Stage, ballots: Sequence[Choices], segment: Segmenter) -> ItemTally:
+        counts: Counter[str] = Counter()
+        for ballot in ballots:
+            # A word counts once per ballot, so a score never passes 100. Blank
+            # tokens (some segmenters return the spaces) are not words.
+            words = {word.strip() for given in ballot[self.field] for word in segment(given)}
+            counts.update(words - {""})
+        ordered = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
+        return ItemTally(dict(ordered), denominator=len(ballots))
+
+
+def _sum_amounts(stage: Stage, ballots: Sequence[Choices], field_name: str) -> ItemTally:
+    """Dots and budget: value = amount on the item; denominator = all amounts cast."""
+    values = dict.fromkeys(_item_keys(stage), 0)
+    total = 0
+    for ballot in ballots:
+        for key, amount in ballot[field_name].items():
+            if key in values:
+                values[key] = values[key] + amount
+                total += amount
+    return ItemTally(values, denominator=total)
+
+
+#: The methods of the contract, by the name used in workshop files.
+METHODS: dict[str, Method] = {
+    method.name: method for method in (Single(), Approval(), Dots(), Rank(), Score(), Budget(), Words())
+}
+
+
+def get_method(stage: Stage) -> Method:
+    """The method of ``stage``; ValueError for a name not in ``METHODS``."""
+    try:
+        return METHODS[stage["method"]]
+    except KeyError:
+        raise ValueError(f"unknown method {stage.get('method')!r}") from None
+
+
+def validate_ballot(stage: Stage, choices: object) -> dict[str, Any]:
+    """Check one resident's ``choices`` for ``stage``; return them normalized.
+
+    Raises ``BallotRejected`` (code ``invalid``) naming the first broken rule.
+    """
+    return get_method(stage).validate(stage, choices)
+
+
+def item_values(stage: Stage, ballots: Sequence[Choices], segment: Segmenter = simple_segment) -> ItemTally:
+    """Tally validated, normalized ``ballots`` of ``stage`` with its method."""
+    return get_method(stage).tally(stage, ballots, segment)

@@ -1,0 +1,116 @@
+"""Results of one stage: items ranked by score, per group, with their spread.
+
+This builds the ``ballots`` and ``items`` parts of a stage's entry in the
+contract's results object (section 3); the caller adds ``key``, ``method``,
+``state`` and ``paper_ballots``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from .methods import Choices, ItemTally, Segmenter, Stage, get_method, simple_segment
+
+#: Scores this close count as equal when ranking (float noise, not a real difference).
+TIE_DECIMALS = 9
+
+
+def rank_positions(scores: Sequence[float | None]) -> list[int]:
+    """Standard competition ranks (1, 2, 2, 4) of ``scores``, position by position.
+
+    Higher scores rank first; scores equal to ``TIE_DECIMALS`` decimals share a
+    rank; every None shares the last rank (the count of real scores + 1). The
+    scores need not be sorted.
+    """
+    rounded = [None if score is None else round(score, TIE_DECIMALS) for score in scores]
+    real = sorted((score for score in rounded if score is not None), reverse=True)
+    first: dict[float, int] = {}
+    for index, score in enumerate(real):
+        first.setdefault(score, index)  # rank = 1 + how many scores are higher
+    return [len(real) + 1 if score is None else 1 + first[score] for score in rounded]
+
+
+def stage_results(
+    stage: Stage,
+    ballots: Sequence[tuple[str | None, Choices]],
+    *,
+    segment: Segmenter = simple_segment,
+    min_group_ballots: int = 3,
+) -> dict[str, Any]:
+    """Rank the items of ``stage`` over ``ballots`` (group key, normalized choices).
+
+    Phone and paper ballots alike. A ballot whose group is None (a resident who
+    picked no group) counts in the whole but in no group. Items come in rank
+    order: score descending, None last, ties in definition order (for a words
+    stage: value descending, then the word). ``by_group`` holds the groups that
+    have a ballot in this stage, sorted by group key; ``spread`` is the largest
+    minus the smallest score among groups with at least ``min_group_ballots``
+    ballots and a score, None with fewer than two such groups.
+    """
+    method = get_method(stage)
+    whole = method.tally(stage, [choices for _, choices in ballots], segment)
+    per_group: dict[str, list[Choices]] = {}
+    for group, choices in ballots:
+        if group is not None:
+            per_group.setdefault(group, []).append(choices)
+    groups = {
+        group: (len(choices), method.tally(stage, choices, segment))
+        for group, choices in sorted(per_group.items())
+    }
+
+    keys = list(whole.values)
+    scores = [whole.score(key) for key in keys]
+    ranks = rank_positions(scores)
+    titles = {item["key"]: item.get("title") for item in stage.get("items") or ()}
+    criteria = [criterion["key"] for criterion in stage.get("criteria") or ()]
+
+    items = []
+    for index in _rank_order(scores):
+        key = keys[index]
+        by_group = {
+            group: {"ballots": count, "value": tally.value(key), "score": tally.score(key)}
+            for group, (count, tally) in groups.items()
+        }
+        entry: dict[str, Any] = {
+            "key": key,
+            "title": _copy_title(titles[key]) if key in titles else key,
+            "rank": ranks[index],
+            "value": whole.value(key),
+            "score": scores[index],
+            "by_group": by_group,
+            "spread": _spread(
+                tally.score(key) for count, tally in groups.values() if count >= min_group_ballots
+            ),
+        }
+        if method.name == "score":
+            entry["criteria"] = _criterion_means(whole, key, criteria)
+        items.append(entry)
+    return {"ballots": len(ballots), "items": items}
+
+
+def _rank_order(scores: Sequence[float | None]) -> list[int]:
+    """Indexes of ``scores``: highest first, None last, ties in their given order."""
+
+    def sort_key(index: int) -> tuple[bool, float]:
+        score = scores[index]
+        return (True, 0.0) if score is None else (False, -round(score, TIE_DECIMALS))
+
+    return sorted(range(len(scores)), key=sort_key)
+
+
+def _spread(scores: Iterable[float | None]) -> float | None:
+    """Largest minus smallest of the real scores; None with fewer than two."""
+    real = [score for score in scores if score is not None]
+    return max(real) - min(real) if len(real) >= 2 else None
+
+
+def _criterion_means(tally: ItemTally, key: str, criteria: Sequence[str]) -> dict[str, float | None]:
+    """Mean score per criterion of one item, None for a criterion nobody scored."""
+    means = tally.criteria.get(key, {})
+    return {criterion: means.get(criterion) for criterion in criteria}
+
+
+def _copy_title(title: object) -> object:
+    """A title as given (str or {lang: str}), copied so results never alias the stage."""
+    return dict(title) if isinstance(title, Mapping) else title
