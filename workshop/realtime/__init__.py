@@ -6,7 +6,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import handlers  # noqa: F401  (registers the event handlers)
+    from . import handlers
     from .broadcast import install
 
+    handlers.register()
+    handlers.install_limiters(app)
     install(app)

@@ -31,7 +31,19 @@ LIMITS = {
     "idea": Rate(burst=5, per_second=0.1),
     "sync": Rate(burst=20, per_second=2.0),
 }
-limiters = {event: RateLimiter(rate, time.monotonic) for event, rate in LIMITS.items()}
+LIMITERS_KEY = "ruamkit.limiters"
+
+
+def install_limiters(app: Any) -> None:
+    """Each app keeps its own buckets (tests never share them)."""
+    app.extensions[LIMITERS_KEY] = {e: RateLimiter(rate, time.monotonic) for e, rate in LIMITS.items()}
+
+
+def _allowed(name: str, key: Any) -> bool:
+    if not current_app.config.get("RATE_LIMITS", True):
+        return True
+    limiter = current_app.extensions[LIMITERS_KEY].get(name)
+    return limiter is None or bool(limiter.allow(key))
 
 
 def ok(**body: Any) -> dict[str, Any]:
@@ -42,8 +54,18 @@ def refused(code: str, message: str) -> dict[str, Any]:
     return {"ok": False, "error": {"code": code, "message": message}}
 
 
+#: event name -> handler; registered on each app's server by register()
+HANDLERS: dict[str, Callable[..., Any]] = {}
+
+
+def register() -> None:
+    """Bind every handler to the current Socket.IO server (one per app)."""
+    for name, handler in HANDLERS.items():
+        socketio.on_event(name, handler)
+
+
 def event(name: str, *, participants_only: bool = True) -> Callable[..., Any]:
-    """Register a handler that always acknowledges, whatever happens inside."""
+    """Declare a handler that always acknowledges, whatever happens inside."""
 
     def decorate(fn: Callable[[Identity, dict[str, Any]], dict[str, Any]]) -> Callable[..., Any]:
         @functools.wraps(fn)
@@ -55,9 +77,8 @@ def event(name: str, *, participants_only: bool = True) -> Callable[..., Any]:
                 return refused("not_allowed", f"only residents send '{name}'")
             if not isinstance(data, dict):
                 return refused("invalid", "the event data must be an object")
-            limiter = limiters.get(name)
             rate_key = (identity.kind, identity.participant_id or request.sid)  # type: ignore[attr-defined]
-            if limiter and current_app.config.get("RATE_LIMITS", True) and not limiter.allow(rate_key):
+            if not _allowed(name, rate_key):
                 return refused("rate_limited", "too many requests: wait a moment and try again")
             try:
                 return fn(identity, data)
@@ -67,13 +88,12 @@ def event(name: str, *, participants_only: bool = True) -> Callable[..., Any]:
                 log.exception("socket event %s failed", name)
                 return refused("server_error", "the server could not handle this; try again")
 
-        socketio.on_event(name, handler)
+        HANDLERS[name] = handler
         return handler
 
     return decorate
 
 
-@socketio.on("connect")
 def on_connect(auth: Any = None) -> None:
     identity = identify(auth)
     if identity is None:
@@ -88,9 +108,12 @@ def on_connect(auth: Any = None) -> None:
         join_room(rooms.facilitators(identity.workshop_id))
 
 
-@socketio.on("disconnect")
 def on_disconnect(*_args: Any) -> None:
     connections.pop(request.sid, None)  # type: ignore[attr-defined]
+
+
+HANDLERS["connect"] = on_connect
+HANDLERS["disconnect"] = on_disconnect
 
 
 def _participant(identity: Identity) -> Any:

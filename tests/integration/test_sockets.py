@@ -1,0 +1,283 @@
+"""Socket.IO events (contract section 4) with Flask-SocketIO's test client."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from tests.factories import Api, items_by_key, stage_entry, workshop_object
+
+
+def received(sock: Any, name: str) -> list[Any]:
+    return [e["args"][0] for e in sock.get_received() if e["name"] == name]
+
+
+@pytest.fixture
+def room(api: Api) -> dict[str, Any]:
+    """A workshop with the vision stage open and one resident connected by cookie."""
+    created = api.create_workshop()
+    api.stage(created["id"], "vision", "open")
+    browser, token = api.join(created["code"], "resident")
+    sock = api.socket(browser)
+    assert sock.is_connected()
+    return {**created, "browser": browser, "token": token, "sock": sock}
+
+
+def ballot(sock: Any, stage: str, choices: Any, **extra: Any) -> dict[str, Any]:
+    ack: dict[str, Any] = sock.emit("ballot", {"stage": stage, "choices": choices, **extra}, callback=True)
+    return ack
+
+
+# -- connecting -------------------------------------------------------------------
+
+@pytest.mark.parametrize("auth", [
+    None, {}, {"participant": "forged"}, {"participant": 12}, {"projector": "wrong-key"},
+    {"facilitator": "forged", "workshop": 1}, {"role": "facilitator", "workshop": 1},
+])
+def test_bad_or_missing_credentials_are_refused(api: Api, auth: Any) -> None:
+    api.create_workshop()
+    sock = api.socket(auth=auth)
+    assert not sock.is_connected()
+
+
+def test_every_kind_of_credentials_connects(api: Api, room: dict[str, Any]) -> None:
+    workshop = api.get(f"/api/v1/workshops/{room['id']}").get_json()
+    key = workshop["projector_url"].rsplit("/", 1)[1]
+    assert api.socket(auth={"participant": room["token"]}).is_connected()
+    assert api.socket(auth={"projector": key}).is_connected()
+    assert api.socket(auth={"facilitator": api.token, "workshop": room["id"]}).is_connected()
+    assert not api.socket(auth={"facilitator": api.token, "workshop": 999}).is_connected()
+
+
+def test_cookie_picks_the_named_workshop(api: Api, room: dict[str, Any]) -> None:
+    other = api.create_workshop()
+    api.stage(other["id"], "vision", "open")
+    response = room["browser"].post("/api/v1/join", json={"code": other["code"], "group": "civil"})
+    assert response.status_code == 201
+    sock = api.socket(room["browser"], auth={"workshop": other["id"]})
+    assert sock.is_connected()
+    assert ballot(sock, "vision", {"items": ["v2"]})["ok"]
+    assert items_by_key(stage_entry(api.results(other["id"]), "vision"))["v2"]["by_group"] == {
+        "civil": {"ballots": 1, "value": 1, "score": 100.0}}
+    # with two workshops remembered and none named, the cookie is ambiguous: refused
+    assert not api.socket(room["browser"]).is_connected()
+
+
+# -- ballots ----------------------------------------------------------------------
+
+def test_ballot_is_acknowledged_stored_and_replaced(api: Api, room: dict[str, Any]) -> None:
+    sock = room["sock"]
+    assert ballot(sock, "vision", {"items": ["v1", "v2"]}) == {"ok": True, "version": 1}
+    assert ballot(sock, "vision", {"items": ["v3"]}) == {"ok": True, "version": 2}
+    entry = stage_entry(api.results(room["id"]), "vision")
+    assert entry["ballots"] == 1
+    assert [(i["key"], i["value"]) for i in entry["items"]] == [("v3", 1), ("v1", 0), ("v2", 0)]
+
+
+def test_retried_ballot_id_is_not_counted_twice(api: Api, room: dict[str, Any]) -> None:
+    sock = room["sock"]
+    first = ballot(sock, "vision", {"items": ["v1"]}, ballot_id="b-1")
+    second = ballot(sock, "vision", {"items": ["v2"]}, ballot_id="b-2")
+    retry = ballot(sock, "vision", {"items": ["v1"]}, ballot_id="b-1")
+    assert (first, second, retry) == ({"ok": True, "version": 1}, {"ok": True, "version": 2},
+                                      {"ok": True, "version": 1})
+    entry = stage_entry(api.results(room["id"]), "vision")
+    assert entry["ballots"] == 1
+    assert {i["key"]: i["value"] for i in entry["items"]} == {"v1": 0, "v2": 1, "v3": 0}
+
+
+@pytest.mark.parametrize(("data", "code"), [
+    ({"stage": "vision", "choices": {"items": ["v9"]}}, "invalid"),
+    ({"stage": "vision", "choices": {"items": ["v1", "v2", "v3"]}}, "invalid"),
+    ({"stage": "vision", "choices": "v1"}, "invalid"),
+    ({"stage": "vision", "choices": {"items": ["v1"]}, "ballot_id": 5}, "invalid"),
+    ({"stage": "vision", "choices": {"items": ["v1"]}, "ballot_id": "x" * 65}, "invalid"),
+    ({"stage": "goals", "choices": {"dots": {"g1": 1}}}, "stage_closed"),
+    ({"stage": "nope", "choices": {"items": ["v1"]}}, "unknown_stage"),
+    ({"stage": None, "choices": {"items": ["v1"]}}, "unknown_stage"),
+])
+def test_refused_ballots(api: Api, room: dict[str, Any], data: dict[str, Any], code: str) -> None:
+    ack = room["sock"].emit("ballot", data, callback=True)
+    assert ack["ok"] is False
+    assert ack["error"]["code"] == code and ack["error"]["message"]
+    assert stage_entry(api.results(room["id"]), "vision")["ballots"] == 0
+
+
+def test_non_object_event_data_is_invalid(room: dict[str, Any]) -> None:
+    for data in ("text", [1, 2], 7):
+        ack = room["sock"].emit("ballot", data, callback=True)
+        assert ack["error"]["code"] == "invalid"
+
+
+def test_closed_stage_refuses_ballot(api: Api, room: dict[str, Any]) -> None:
+    assert ballot(room["sock"], "vision", {"items": ["v1"]})["ok"]
+    api.stage(room["id"], "vision", "close")
+    ack = ballot(room["sock"], "vision", {"items": ["v2"]})
+    assert ack["error"]["code"] == "stage_closed"
+    assert stage_entry(api.results(room["id"]), "vision")["items"][0]["key"] == "v1"
+
+
+def test_only_residents_vote(api: Api, room: dict[str, Any]) -> None:
+    facilitator = api.socket(auth={"facilitator": api.token, "workshop": room["id"]})
+    assert ballot(facilitator, "vision", {"items": ["v1"]})["error"]["code"] == "not_allowed"
+
+
+def test_rate_limited_ballots(api: Api, room: dict[str, Any]) -> None:
+    codes = [ballot(room["sock"], "vision", {"items": ["v1"]})["ok"] for _ in range(40)]
+    assert codes[0] is True
+    last = ballot(room["sock"], "vision", {"items": ["v1"]})
+    assert last["ok"] is False and last["error"]["code"] == "rate_limited"
+    # another phone is not affected
+    browser, _ = api.join(room["code"], "civil")
+    assert ballot(api.socket(browser), "vision", {"items": ["v2"]})["ok"] is True
+
+
+# -- comments and ideas -------------------------------------------------------------
+
+def test_comment_waits_for_moderation_then_is_published(api: Api, room: dict[str, Any]) -> None:
+    ack = room["sock"].emit("comment", {"stage": "vision", "item": "v1", "text": "  ดีมาก <b>!</b> "},
+                            callback=True)
+    assert ack["ok"] is True and ack["status"] == "pending"
+    pending = api.get(f"/api/v1/workshops/{room['id']}/comments?status=pending").get_json()
+    assert [(c["id"], c["text"], c["item"]) for c in pending] == [(ack["id"], "ดีมาก <b>!</b>", "v1")]
+    room["sock"].get_received()
+    approved = api.post(f"/api/v1/comments/{ack['id']}/approve").get_json()
+    assert approved["status"] == "published"
+    assert [c["text"] for c in received(room["sock"], "comment")] == ["ดีมาก <b>!</b>"]
+    assert api.get(f"/api/v1/workshops/{room['id']}/comments?status=pending").get_json() == []
+
+
+def test_comments_published_at_once_with_post_moderation(api: Api) -> None:
+    created = api.create_workshop(workshop_object(moderation="post"))
+    browser, _ = api.join(created["code"])
+    ack = api.socket(browser).emit("comment", {"stage": "vision", "text": "hello"}, callback=True)
+    assert ack["status"] == "published"
+
+
+@pytest.mark.parametrize(("data", "code"), [
+    ({"stage": "vision", "text": ""}, "invalid"),
+    ({"stage": "vision", "text": "x" * 1001}, "invalid"),
+    ({"stage": "vision", "text": 5}, "invalid"),
+    ({"stage": "vision", "item": "nope", "text": "hi"}, "invalid"),
+    ({"stage": "nope", "text": "hi"}, "unknown_stage"),
+])
+def test_refused_comments(room: dict[str, Any], data: dict[str, Any], code: str) -> None:
+    ack = room["sock"].emit("comment", data, callback=True)
+    assert ack["ok"] is False and ack["error"]["code"] == code
+
+
+def test_idea_becomes_an_item_when_approved(api: Api, room: dict[str, Any]) -> None:
+    sock = room["sock"]
+    refused = sock.emit("idea", {"stage": "vision", "title": "Not here"}, callback=True)
+    assert refused["error"]["code"] == "not_allowed"  # vision takes no ideas
+    ack = sock.emit("idea", {"stage": "goals", "title": "สวนสาธารณะริมน้ำ", "description": "ปลูกต้นไม้"},
+                    callback=True)
+    assert ack == {"ok": True, "id": ack["id"], "status": "pending"}
+    sock.get_received()
+    idea = api.post(f"/api/v1/ideas/{ack['id']}/approve").get_json()
+    assert idea["status"] == "approved" and idea["item"] == f"idea-{ack['id']}"
+    states = received(sock, "state")
+    goals = [s for s in states[-1]["stages"] if s["key"] == "goals"][0]
+    assert goals["items"][-1]["title"] == "สวนสาธารณะริมน้ำ"
+    assert api.post(f"/api/v1/ideas/{ack['id']}/reject").status_code == 409
+    api.stage(room["id"], "goals", "open")
+    assert ballot(sock, "goals", {"dots": {idea["item"]: 2}})["ok"]
+
+
+# -- sync and broadcasts --------------------------------------------------------------
+
+def test_sync_returns_state_and_my_ballots(api: Api, room: dict[str, Any]) -> None:
+    ballot(room["sock"], "vision", {"items": ["v2"]})
+    ack = room["sock"].emit("sync", {}, callback=True)
+    assert ack["ok"] is True
+    assert ack["ballots"] == {"vision": {"choices": {"items": ["v2"]}, "version": 1}}
+    assert ack["workshop"]["id"] == room["id"]
+    assert [s["state"] for s in ack["workshop"]["stages"]] == ["open", "draft", "draft", "draft"]
+    assert "projector_key" not in str(ack) and room["projector_url"].rsplit("/", 1)[1] not in str(ack)
+    assert set(ack["results"]) == {"vision"}  # live results, and only those
+
+
+def test_results_reach_projectors_always_and_residents_only_when_shown(api: Api) -> None:
+    created = api.create_workshop()
+    wid = created["id"]
+    key = created["projector_url"].rsplit("/", 1)[1]
+    projector = api.socket(auth={"projector": key})
+    browser, _ = api.join(created["code"])
+    resident = api.socket(browser)
+    api.stage(wid, "goals", "open")  # after_close: hidden while open
+    for sock in (projector, resident):
+        sock.get_received()
+    assert ballot(resident, "goals", {"dots": {"g1": 3}})["ok"]
+    assert [r["key"] for r in received(projector, "results")] == ["goals"]
+    assert received(resident, "results") == []
+    api.stage(wid, "goals", "close")  # now shown
+    events = resident.get_received()
+    shown = [e["args"][0] for e in events if e["name"] == "results"]
+    assert [r["key"] for r in shown] == ["goals"] and shown[0]["items"][0]["value"] == 3
+    state = [e["args"][0] for e in events if e["name"] == "state"][-1]
+    assert [s["results_shown"] for s in state["stages"] if s["key"] == "goals"] == [True]
+
+
+def test_never_shown_results_never_reach_residents(api: Api) -> None:
+    created = api.create_workshop()
+    browser, _ = api.join(created["code"])
+    resident = api.socket(browser)
+    api.stage(created["id"], "words", "open")
+    assert ballot(resident, "words", {"words": ["green"]})["ok"]
+    api.stage(created["id"], "words", "close")
+    assert api.post(f"/api/v1/workshops/{created['id']}/stages/words/reveal").status_code == 409
+    assert "words" not in resident.emit("sync", {}, callback=True)["results"]
+    assert [r for r in received(resident, "results") if r["key"] == "words"] == []
+
+
+def test_participants_event_counts_by_group(api: Api) -> None:
+    created = api.create_workshop()
+    facilitator = api.socket(auth={"facilitator": api.token, "workshop": created["id"]})
+    facilitator.get_received()
+    api.join(created["code"], "private")
+    counts = received(facilitator, "participants")
+    assert counts[-1]["total"] == 1 and counts[-1]["by_group"]["private"] == 1
+
+
+def test_moderation_event_reaches_facilitators_only(api: Api, room: dict[str, Any]) -> None:
+    facilitator = api.socket(auth={"facilitator": api.token, "workshop": room["id"]})
+    facilitator.get_received()
+    room["sock"].get_received()
+    room["sock"].emit("comment", {"stage": "vision", "text": "hi"}, callback=True)
+    assert received(facilitator, "moderation")[-1] == {"comments": 1, "ideas": 0}
+    assert received(room["sock"], "moderation") == []
+
+
+def test_facilitator_socket_loses_rights_on_logout(api: Api, room: dict[str, Any]) -> None:
+    facilitator = api.socket(auth={"facilitator": api.token, "workshop": room["id"]})
+    assert facilitator.emit("sync", {}, callback=True)["ok"] is True
+    assert api.delete("/api/v1/auth/token").status_code == 204
+    ack = facilitator.emit("sync", {}, callback=True)
+    assert ack["ok"] is False and ack["error"]["code"] == "not_allowed"
+
+
+@pytest.fixture
+def app_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
+    return getattr(request, "param", {})
+
+
+@pytest.mark.parametrize("app_overrides", [{"RESULTS_INTERVAL": 0.2}], indirect=True)
+def test_results_are_coalesced(api: Api) -> None:
+    created = api.create_workshop()
+    key = created["projector_url"].rsplit("/", 1)[1]
+    projector = api.socket(auth={"projector": key})
+    api.stage(created["id"], "vision", "open")
+    socks = [api.socket(api.join(created["code"])[0]) for _ in range(8)]
+    time.sleep(0.5)
+    projector.get_received()
+    for sock in socks:
+        assert ballot(sock, "vision", {"items": ["v1"]})["ok"]
+    deadline = time.monotonic() + 3
+    events: list[Any] = []
+    while time.monotonic() < deadline and (not events or events[-1]["ballots"] < 8):
+        time.sleep(0.1)
+        events += received(projector, "results")
+    assert events and events[-1]["ballots"] == 8  # the final tally arrives
+    assert len(events) <= 3  # 8 ballots, at most a few broadcasts
