@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import session
 
+from ..models import Participant
 from ..services import accounts, participants, workshops
 from ..services.errors import NotFound
 from ..web.facilitator.auth import SESSION_TOKEN
@@ -20,6 +21,28 @@ class Identity:
     participant_id: int | None = None
     #: the facilitator's bearer token, re-checked on every event (logout revokes it)
     token: str | None = None
+    #: a resident's stakeholder group (it never changes)
+    group_key: str = ""
+
+    @property
+    def voter(self) -> Voter:
+        assert self.participant_id is not None
+        return Voter(self.participant_id, self.workshop_id, self.group_key)
+
+
+@dataclass(frozen=True)
+class Voter:
+    """What casting a ballot needs to know of a resident (services.ballots.Voter)."""
+
+    id: int
+    workshop_id: int
+    group_key: str
+
+
+def _resident(found: Participant | None) -> Identity | None:
+    if found is None:
+        return None
+    return Identity("participant", found.workshop_id, found.id, group_key=found.group_key)
 
 
 def _int(value: Any) -> int | None:
@@ -37,8 +60,7 @@ def identify(auth: Any) -> Identity | None:
     auth = auth if isinstance(auth, dict) else {}
     workshop_id = _int(auth.get("workshop"))
     if "participant" in auth:
-        found = participants.participant_by_token(auth["participant"])
-        return Identity("participant", found.workshop_id, found.id) if found else None
+        return _resident(participants.participant_by_token(auth["participant"]))
     if "facilitator" in auth:
         return _facilitator(auth["facilitator"], workshop_id)
     if "projector" in auth:
@@ -53,8 +75,7 @@ def identify(auth: Any) -> Identity | None:
     else:
         known = remembered_tokens(session)
         token = next(iter(known.values())) if len(known) == 1 else None
-    found = participants.participant_by_token(token)
-    return Identity("participant", found.workshop_id, found.id) if found else None
+    return _resident(participants.participant_by_token(token))
 
 
 def _facilitator(token: Any, workshop_id: int | None) -> Identity | None:

@@ -10,9 +10,10 @@ Integrity rests on the database, not only on this code:
 
 from __future__ import annotations
 
-from typing import Any
+from functools import lru_cache
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..domain.methods import BallotRejected, validate_ballot
@@ -27,9 +28,12 @@ MAX_PAPER_BATCH = 1000
 MAX_BALLOT_ID = 64
 
 
-def _insert(model: type) -> Any:
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+class Voter(Protocol):
+    """Who casts a phone ballot: a Participant row, or what a socket remembered of it."""
+
+    id: int
+    workshop_id: int
+    group_key: str
 
 
 def _find_stage(workshop: Workshop, key: object) -> Stage:
@@ -40,67 +44,116 @@ def _find_stage(workshop: Workshop, key: object) -> Stage:
     raise BallotRefused(f"unknown stage {key!r}", code="unknown_stage")
 
 
-def _receipt_version(participant_id: int, ballot_id: str) -> int | None:
-    return db.session.scalar(
-        select(BallotReceipt.version).where(
-            BallotReceipt.participant_id == participant_id, BallotReceipt.ballot_id == ballot_id
+class _Statements:
+    """The hot path's SQL, built once per dialect (building it costs more than running it)."""
+
+    def __init__(self, dialect: str) -> None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        b = bindparam
+        self.stage = (
+            select(Stage.id, Stage.state, Workshop.revision)
+            .join(Workshop, Workshop.id == Stage.workshop_id)
+            .where(Stage.workshop_id == b("workshop_id"), Stage.key == b("key"))
         )
-    )
+        self.receipt = select(BallotReceipt.version).where(
+            BallotReceipt.participant_id == b("participant_id"), BallotReceipt.ballot_id == b("ballot_id")
+        )
+        upsert = insert(Ballot).values(
+            stage_id=b("stage_id"), participant_id=b("participant_id"), group_key=b("group_key"),
+            choices=b("choices", type_=Ballot.__table__.c.choices.type), source="phone", version=1,
+            created_at=b("now", type_=Ballot.__table__.c.created_at.type),
+            updated_at=b("now", type_=Ballot.__table__.c.updated_at.type),
+        )
+        self.upsert = upsert.on_conflict_do_update(
+            index_elements=["stage_id", "participant_id"],
+            set_={"choices": upsert.excluded.choices, "updated_at": upsert.excluded.updated_at,
+                  "version": Ballot.version + 1},
+        ).returning(Ballot.version)
+        self.add_receipt = (
+            insert(BallotReceipt)
+            .values(participant_id=b("participant_id"), stage_id=b("stage_id"), ballot_id=b("ballot_id"),
+                    version=b("version"), created_at=b("now", type_=BallotReceipt.__table__.c.created_at.type))
+            .on_conflict_do_nothing(index_elements=["participant_id", "ballot_id"])
+            .returning(BallotReceipt.id)
+        )
 
 
-def cast_ballot(
-    participant: Participant, stage_key: object, choices: object, ballot_id: object = None
-) -> tuple[Stage, int]:
-    """Store a phone ballot; returns the stage and the ballot's version.
+@lru_cache(maxsize=4)
+def _statements(dialect: str) -> _Statements:
+    return _Statements(dialect)
+
+
+#: (stage id, workshop revision) -> stage spec; a revision bump (any state or item
+#: change) makes the entry stale, so a cached spec is never used out of date.
+_specs: dict[int, tuple[int, dict[str, Any]]] = {}
+
+
+def _spec(stage_id: int, revision: int) -> dict[str, Any]:
+    cached = _specs.get(stage_id)
+    if cached is not None and cached[0] == revision:
+        return cached[1]
+    stage = db.session.get(Stage, stage_id)
+    assert stage is not None
+    db.session.refresh(stage)
+    spec = stage_spec(stage)
+    if len(_specs) > 1000:
+        _specs.clear()
+    _specs[stage_id] = (revision, spec)
+    return spec
+
+
+def cast_ballot(voter: Voter, stage_key: object, choices: object,
+                ballot_id: object = None) -> tuple[str, int]:
+    """Store a phone ballot; returns the stage key and the ballot's version.
 
     Raises BallotRefused with the contract's code (invalid, stage_closed,
-    unknown_stage, not_allowed) and stores nothing then.
+    unknown_stage) and stores nothing then. One transaction reads the stage's
+    state, upserts the ballot and stores the receipt: a stage closed by another
+    process either committed before (refused) or is ordered after this ballot.
     """
     if ballot_id is not None and (
         not isinstance(ballot_id, str) or not 0 < len(ballot_id) <= MAX_BALLOT_ID
     ):
         raise BallotRefused(f"ballot_id must be a string of 1-{MAX_BALLOT_ID} characters")
-    workshop = get_workshop(participant.workshop_id)
-    stage = _find_stage(workshop, stage_key)
-    if ballot_id is not None:
-        seen = _receipt_version(participant.id, ballot_id)
-        if seen is not None:
-            return stage, seen
-    if stage.state != "open":
-        raise BallotRefused(f"stage '{stage.key}' is not open", code="stage_closed")
-    try:
-        normalized = validate_ballot(stage_spec(stage), choices)
-    except BallotRejected as exc:
-        raise BallotRefused(exc.message, code="invalid") from exc
-
+    if not isinstance(stage_key, str):
+        raise BallotRefused(f"unknown stage {stage_key!r}", code="unknown_stage")
     session = db.session()
-    now = utcnow()
-    upsert = _insert(Ballot).values(
-        stage_id=stage.id, participant_id=participant.id, group_key=participant.group_key,
-        choices=normalized, source="phone", version=1, created_at=now, updated_at=now,
-    )
-    upsert = upsert.on_conflict_do_update(
-        index_elements=["stage_id", "participant_id"],
-        set_={"choices": upsert.excluded.choices, "updated_at": now, "version": Ballot.version + 1},
-    ).returning(Ballot.version)
+    conn = session.connection()
+    sql = _statements(conn.dialect.name)
     try:
-        version = int(session.execute(upsert).scalar_one())
+        row = conn.execute(sql.stage, {"workshop_id": voter.workshop_id, "key": stage_key}).first()
+        if row is None:
+            raise BallotRefused(f"unknown stage {stage_key!r}", code="unknown_stage")
+        stage_id, state, revision = row
+        mine = {"participant_id": voter.id, "ballot_id": ballot_id}
         if ballot_id is not None:
-            receipt = _insert(BallotReceipt).values(
-                participant_id=participant.id, stage_id=stage.id, ballot_id=ballot_id,
-                version=version, created_at=now,
-            ).on_conflict_do_nothing(index_elements=["participant_id", "ballot_id"])
-            if session.execute(receipt.returning(BallotReceipt.id)).first() is None:
+            seen = conn.execute(sql.receipt, mine).scalar()
+            if seen is not None:
+                session.rollback()
+                return stage_key, int(seen)
+        if state != "open":
+            raise BallotRefused(f"stage '{stage_key}' is not open", code="stage_closed")
+        try:
+            normalized = validate_ballot(_spec(stage_id, revision), choices)
+        except BallotRejected as exc:
+            raise BallotRefused(exc.message, code="invalid") from exc
+        now = utcnow()
+        version = int(conn.execute(sql.upsert, {
+            "stage_id": stage_id, "participant_id": voter.id, "group_key": voter.group_key,
+            "choices": normalized, "now": now}).scalar_one())
+        if ballot_id is not None:
+            stored = conn.execute(sql.add_receipt, {**mine, "stage_id": stage_id, "version": version,
+                                                    "now": now}).first()
+            if stored is None:
                 # The same ballot_id was stored meanwhile (a parallel copy): keep that one.
                 session.rollback()
-                seen = _receipt_version(participant.id, ballot_id)
-                return stage, int(seen or version)
+                return stage_key, int(db.session.connection().execute(sql.receipt, mine).scalar() or version)
         session.commit()
     except BaseException:
         session.rollback()
         raise
-    notifier().results_changed(workshop.id, stage.key)
-    return stage, version
+    notifier().results_changed(voter.workshop_id, stage_key)
+    return stage_key, version
 
 
 def cast_paper_ballots(
