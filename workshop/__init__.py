@@ -49,6 +49,7 @@ def create_app(config: Config | None = None) -> Flask:
         app,
         async_mode=app.config.get("ASYNC_MODE", "gevent"),
         message_queue=app.config.get("MESSAGE_QUEUE"),
+        channel=app.config.get("MESSAGE_QUEUE_CHANNEL", "ruamkit"),
         cors_allowed_origins=_allowed_origins(app),
         max_http_buffer_size=64 * 1024,
         ping_interval=20,

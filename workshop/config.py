@@ -56,6 +56,8 @@ class Config:
             "WORKSHOP_DATABASE_URL", f"sqlite:///{self.INSTANCE_PATH / 'workshop.db'}"
         )
         self.MESSAGE_QUEUE = os.environ.get("WORKSHOP_MESSAGE_QUEUE") or None
+        #: pub/sub channel on the message queue (Redis channels ignore the db number)
+        self.MESSAGE_QUEUE_CHANNEL = os.environ.get("WORKSHOP_MESSAGE_QUEUE_CHANNEL", "ruamkit")
         self.SECRET_KEY = os.environ.get("WORKSHOP_SECRET_KEY") or _persistent_secret(
             self.INSTANCE_PATH
         )
