@@ -124,6 +124,23 @@ def startup_banner(app: Flask, demo: bool) -> list[str]:
     return lines
 
 
+def _handler_class() -> type:
+    """gevent's WSGI handler, closing the TCP connection once a WebSocket ends.
+
+    Without this, pywsgi keeps the connection for another request and logs the
+    client's late WebSocket close frame as "Invalid HTTP method".
+    """
+    from gevent import pywsgi
+
+    class Handler(pywsgi.WSGIHandler):  # type: ignore[misc]
+        def run_application(self) -> None:
+            super().run_application()
+            if self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+                self.close_connection = True
+
+    return Handler
+
+
 def serve(app: Flask, host: str, port: int, *, demo: bool = False, access_log: bool = False) -> int:
     from .extensions import socketio
 
@@ -131,5 +148,7 @@ def serve(app: Flask, host: str, port: int, *, demo: bool = False, access_log: b
     for line in startup_banner(app, demo):
         print(line, flush=True)
     run_kwargs: dict[str, Any] = {"host": host, "port": port, "log_output": access_log}
+    if app.config.get("ASYNC_MODE", "gevent") == "gevent":
+        run_kwargs["handler_class"] = _handler_class()
     socketio.run(app, **run_kwargs)
     return 0
