@@ -26,6 +26,8 @@ class Workshop(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: bumped on every state change, so clients can order `state` events
     revision: Mapped[int] = mapped_column(Integer, default=0)
+    #: when a facilitator erased the residents' personal data (PDPA), if ever
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     stages: Mapped[list[Stage]] = relationship(
         back_populates="workshop", order_by="Stage.position", cascade="all, delete-orphan"

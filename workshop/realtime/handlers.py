@@ -118,8 +118,8 @@ HANDLERS["disconnect"] = on_disconnect
 
 def _participant(identity: Identity) -> Any:
     found = participants.participant_by_id(identity.participant_id)
-    if found is None:
-        raise ServiceError("this participant no longer exists", code="not_allowed")
+    if found is None or found.token_hash != identity.token_hash:
+        raise ServiceError("this phone's participation has ended", code="not_allowed")
     return found
 
 

@@ -23,11 +23,13 @@ class Identity:
     token: str | None = None
     #: a resident's stakeholder group (it never changes)
     group_key: str = ""
+    #: the resident's token hash, checked again with every ballot (erasure voids it)
+    token_hash: str = ""
 
     @property
     def voter(self) -> Voter:
         assert self.participant_id is not None
-        return Voter(self.participant_id, self.workshop_id, self.group_key)
+        return Voter(self.participant_id, self.workshop_id, self.group_key, self.token_hash)
 
 
 @dataclass(frozen=True)
@@ -37,12 +39,14 @@ class Voter:
     id: int
     workshop_id: int
     group_key: str
+    token_hash: str
 
 
 def _resident(found: Participant | None) -> Identity | None:
     if found is None:
         return None
-    return Identity("participant", found.workshop_id, found.id, group_key=found.group_key)
+    return Identity("participant", found.workshop_id, found.id, group_key=found.group_key,
+                    token_hash=found.token_hash)
 
 
 def _int(value: Any) -> int | None:

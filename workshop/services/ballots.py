@@ -50,10 +50,13 @@ class _Statements:
     def __init__(self, dialect: str) -> None:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         b = bindparam
+        # The voter must still hold its token (erasure voids it); the stage may be unknown.
         self.stage = (
             select(Stage.id, Stage.state, Workshop.revision)
-            .join(Workshop, Workshop.id == Stage.workshop_id)
-            .where(Stage.workshop_id == b("workshop_id"), Stage.key == b("key"))
+            .select_from(Participant)
+            .join(Workshop, Workshop.id == Participant.workshop_id)
+            .outerjoin(Stage, (Stage.workshop_id == Workshop.id) & (Stage.key == b("key")))
+            .where(Participant.id == b("participant_id"), Participant.token_hash == b("token_hash"))
         )
         self.receipt = select(BallotReceipt.version).where(
             BallotReceipt.participant_id == b("participant_id"), BallotReceipt.ballot_id == b("ballot_id")
@@ -121,10 +124,13 @@ def cast_ballot(voter: Voter, stage_key: object, choices: object,
     conn = session.connection()
     sql = _statements(conn.dialect.name)
     try:
-        row = conn.execute(sql.stage, {"workshop_id": voter.workshop_id, "key": stage_key}).first()
+        row = conn.execute(sql.stage, {"participant_id": voter.id, "token_hash": voter.token_hash,
+                                       "key": stage_key}).first()
         if row is None:
-            raise BallotRefused(f"unknown stage {stage_key!r}", code="unknown_stage")
+            raise BallotRefused("this phone's participation has ended", code="not_allowed")
         stage_id, state, revision = row
+        if stage_id is None:
+            raise BallotRefused(f"unknown stage {stage_key!r}", code="unknown_stage")
         mine = {"participant_id": voter.id, "ballot_id": ballot_id}
         if ballot_id is not None:
             seen = conn.execute(sql.receipt, mine).scalar()

@@ -138,6 +138,7 @@ def describe(workshop: Workshop) -> dict[str, Any]:
         "projector_url": projector_url(workshop),
         "created_at": workshop.created_at.isoformat(),
         "revision": workshop.revision,
+        "erased_at": workshop.erased_at.isoformat() if workshop.erased_at else None,
         **body,
     }
 

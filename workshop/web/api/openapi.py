@@ -154,6 +154,12 @@ SCHEMAS: dict[str, Any] = {
         "properties": {"participant": {"type": "string"}, "workshop_id": {"type": "integer"},
                        "group": {"type": "string"}},
     },
+    "Erased": {
+        "type": "object", "required": ["erased_at", "participants"],
+        "properties": {"erased_at": {"type": "string"}, "participants": {"type": "integer"},
+                       "receipts": {"type": "integer"}, "comments_deleted": {"type": "integer"},
+                       "ideas_deleted": {"type": "integer"}},
+    },
     "Token": {
         "type": "object", "required": ["token", "token_type", "expires_at"],
         "properties": {"token": {"type": "string"}, "token_type": {"type": "string"},
@@ -190,6 +196,12 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/workshops/{workshop_id}": {
             "get": _op("A workshop with the state of each stage", {"200": _json(_ref("Workshop"))},
                        params=[WID], errors=(404,)),
+            "delete": _op("Delete a workshop and everything in it", {"204": {"description": "Deleted"}},
+                          params=[WID], errors=(404,)),
+        },
+        "/api/v1/workshops/{workshop_id}/erase": {
+            "post": _op("Erase residents' personal data (PDPA); anonymous ballots and counts stay",
+                        {"200": _json(_ref("Erased"))}, params=[WID], errors=(404,), tag="privacy"),
         },
         "/api/v1/workshops/{workshop_id}/results": {
             "get": _op("Results (contract section 3)", {"200": _json(_ref("Results"))},

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from flask import Response, g, jsonify, request, session
 
-from ...services import accounts, ballots, content, participants, results, stages, workshops
+from ...services import accounts, ballots, content, participants, privacy, results, stages, workshops
 from ...services.errors import Invalid, ServiceError, TooLarge, Unauthorized
 from ...web.participant.session import remember_participant
 from . import bp
@@ -117,6 +117,19 @@ def list_workshops() -> Response:
 @facilitator_required
 def get_workshop(workshop_id: int) -> Response:
     return jsonify(workshops.describe(workshops.get_workshop(workshop_id)))
+
+
+@bp.delete(f"{PREFIX}/workshops/<int:workshop_id>")
+@facilitator_required
+def delete_workshop(workshop_id: int) -> tuple[str, int]:
+    privacy.delete_workshop(workshop_id)
+    return "", 204
+
+
+@bp.post(f"{PREFIX}/workshops/<int:workshop_id>/erase")
+@facilitator_required
+def erase_personal_data(workshop_id: int) -> Response:
+    return jsonify(privacy.erase_personal_data(workshop_id))
 
 
 @bp.post(f"{PREFIX}/workshops/<int:workshop_id>/stages/<key>/<any(open, close, reveal, hide):action>")
