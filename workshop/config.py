@@ -91,6 +91,8 @@ class Config:
         self.COMPRESS_ALGORITHM = ["gzip"]
         self.COMPRESS_MIN_SIZE = 500
         self.RATE_LIMITS = True
+        #: behind a reverse proxy: how many proxies' X-Forwarded-* headers to trust (0 = none)
+        self.TRUSTED_PROXIES = int(os.environ.get("WORKSHOP_TRUSTED_PROXIES", "0"))
 
     def as_flask(self) -> dict[str, object]:
         return {k: v for k, v in vars(self).items() if k.isupper()}

@@ -310,3 +310,32 @@ def test_results_titles_follow_lang(api: Api) -> None:
     th = stage_entry(api.results(wid), "vision")["items"][0]["title"]
     en = stage_entry(api.results(wid, lang="en"), "vision")["items"][0]["title"]
     assert (th, en) == ("วิสัยทัศน์ 1", "Vision 1")
+
+
+# -- rate limits ------------------------------------------------------------------
+
+def test_password_guessing_is_rate_limited(app: Any) -> None:
+    Api.signed_in(app, "anong")
+    client = app.test_client()
+    codes = [client.post("/api/v1/auth/token", json={"username": "anong", "password": f"guess{i}"}).status_code
+             for i in range(12)]
+    assert codes[:9] == [401] * 9 and codes[-1] == 429
+    assert client.post("/api/v1/auth/token", json={"username": "anong", "password": "x"}).get_json()[
+        "error"]["code"] == "rate_limited"
+    # another user name from the same address is not locked out
+    assert client.post("/api/v1/auth/token", json={"username": "other", "password": "x"}).status_code == 401
+
+
+def test_joining_is_limited_per_address_far_above_a_venue(api: Api) -> None:
+    from workshop.web.ratelimit import RATES
+
+    assert RATES["join"].burst >= 2000  # a whole town hall behind one router joins at once
+    created = api.create_workshop()
+    limiter = api.app.extensions["ruamkit.http_limiters"]["join"]
+    limiter._buckets[("127.0.0.1",)] = (0.0, limiter.clock())  # as if the burst were spent
+    response = api.app.test_client().post("/api/v1/join", json={"code": created["code"], "group": "civil"},
+                                          environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert response.status_code == 429
+    other = api.app.test_client().post("/api/v1/join", json={"code": created["code"], "group": "civil"},
+                                       environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert other.status_code == 201

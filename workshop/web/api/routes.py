@@ -11,6 +11,7 @@ from flask import Response, g, jsonify, request, session
 
 from ...services import accounts, ballots, content, participants, privacy, results, stages, workshops
 from ...services.errors import Invalid, ServiceError, TooLarge, Unauthorized
+from ...web import ratelimit
 from ...web.participant.session import remember_participant
 from . import bp
 from .openapi import openapi_document
@@ -79,6 +80,7 @@ def openapi() -> Response:
 @bp.post(f"{PREFIX}/auth/token")
 def auth_token() -> tuple[Response, int]:
     data = json_body()
+    ratelimit.check("login", str(data.get("username"))[:64])
     raw, record = accounts.login_with_password(data.get("username"), data.get("password"))
     return created({"token": raw, "token_type": "Bearer",
                     "expires_at": record.expires_at.isoformat()})
@@ -199,6 +201,7 @@ def get_results(workshop_id: int) -> Response:
 
 
 @bp.post(f"{PREFIX}/join")
+@ratelimit.limited("join")
 def join() -> tuple[Response, int]:
     data = json_body()
     participant, raw = participants.join(data.get("code"), data.get("group"), data.get("token"),
