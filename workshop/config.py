@@ -89,6 +89,8 @@ class Config:
             "application/json", "image/svg+xml", "text/csv",
         ]
         self.COMPRESS_ALGORITHM = ["gzip"]
+        #: static files are streamed; without gzip here a gzip-only phone gets them uncompressed
+        self.COMPRESS_ALGORITHM_STREAMING = ["gzip", "deflate"]
         self.COMPRESS_MIN_SIZE = 500
         #: per-participant and per-address limits (on unless WORKSHOP_RATE_LIMITS=0; tests only)
         self.RATE_LIMITS = os.environ.get("WORKSHOP_RATE_LIMITS", "1") != "0"

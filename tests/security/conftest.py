@@ -26,7 +26,8 @@ class Phone:
         self.lock = threading.Lock()
         self.client = socketio.Client(reconnection=False)
         self.client.on("*", self._keep)
-        self.client.connect(url, auth=auth, transports=["websocket"], wait_timeout=10, **connect)
+        connect.setdefault("transports", ["websocket"])
+        self.client.connect(url, auth=auth, wait_timeout=10, **connect)
 
     def _keep(self, event: str, data: Any = None) -> None:
         with self.lock:
