@@ -1,1 +1,69 @@
-"""Views: see the live-room issue."""
+"""The projector page: join QR, who joined, the current question and its live results.
+
+``/projector/<projector_key>`` speaks the workshop's default language unless
+``?lang=`` asks for another; it never stores that choice in the browser, so a
+facilitator's laptop keeps its own console language. Live updates come over
+Socket.IO (static/js/projector.js) with ``auth: {projector: KEY}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template, request
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from ...realtime.views import public_workshop
+from ...services import qr, results, workshops
+from ..i18n import SUPPORTED
+from ..participant.views import not_found_page, page_context, text_of
+from . import bp
+
+
+@bp.context_processor
+def _context() -> dict[str, Any]:
+    return page_context()
+
+
+@bp.get("/projector/<key>")
+def show(key: str) -> Any:
+    workshop = workshops.workshop_by_projector_key(key)
+    wanted = request.args.get("lang")
+    if workshop is None:
+        with force_locale(wanted if wanted in SUPPORTED else "th"):
+            return not_found_page(_("This projector link is not valid. Copy it again from the "
+                                    "facilitator console."))
+    lang = wanted if wanted in SUPPORTED else workshop.definition["languages"][0]
+    with force_locale(lang):
+        join_url = workshops.join_url(workshop)
+        counts = results.workshop_results(workshop.id, lang)
+        return render_template(
+            "projector/show.html",
+            workshop=workshop, title=text_of(workshop, workshop.definition["title"]),
+            city=text_of(workshop, workshop.definition.get("city")),
+            join_url=join_url,
+            join_url_short=join_url.split("://", 1)[-1],
+            qr=Markup(qr.qr_svg(join_url, title=_("QR code to join: %(url)s", url=join_url))),  # noqa: S704 - SVG made by the qrcode library, its title escaped by qr_svg
+            boot={"key": key, "lang": lang, "workshop": public_workshop(workshop),
+                  "participants": counts["participants"],
+                  "results": {entry["key"]: entry for entry in counts["stages"]}},
+            strings=projector_strings(),
+        )
+
+
+def projector_strings() -> dict[str, str]:
+    """Everything static/js/projector.js says, in the page's language."""
+    return {
+        "waiting": _("Welcome!"),
+        "waiting_hint": _("Scan the QR code with your phone's camera, choose your group, "
+                          "and vote when the first question opens."),
+        "open": _("Voting open"),
+        "closed": _("Voting closed"),
+        "ballots": _("Votes: {n}"),
+        "out_of": _("scores out of 100"),
+        "hidden": _("Results will be shown when the facilitator reveals them."),
+        "no_votes": _("No votes yet."),
+        "offline": _("Reconnecting…"),
+    }

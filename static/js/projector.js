@@ -1,0 +1,267 @@
+/* RuamKit projector page: who joined, the current question and its live results.
+ *
+ * Draws from the page's boot data at once, then follows `state`, `results` and
+ * `participants` events; on every (re)connect it asks `sync` for the truth.
+ * DOM is built with createElement/textContent only.
+ */
+(function () {
+  "use strict";
+
+  var TOP_ITEMS = 7;
+  var TOP_WORDS = 40;
+
+  function readJSON(id) { return JSON.parse(document.getElementById(id).textContent); }
+
+  var T = readJSON("i18n");
+  var boot = readJSON("boot");
+  var lang = boot.lang;
+  var locale = lang === "th" ? "th-TH" : "en-GB";
+  var nf = new Intl.NumberFormat(locale);
+  var nf1 = new Intl.NumberFormat(locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+
+  var view = { workshop: boot.workshop, participants: boot.participants, results: boot.results || {} };
+  var $ = function (id) { return document.getElementById(id); };
+
+  function h(tag, cls, text) {
+    var el = document.createElement(tag);
+    if (cls) el.className = cls;
+    if (text !== undefined && text !== null) el.textContent = text;
+    return el;
+  }
+
+  function fmt(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (all, name) { return name in values ? String(values[name]) : all; });
+  }
+
+  function tr(text) {
+    if (text === null || text === undefined) return "";
+    if (typeof text === "string") return text;
+    var order = [lang].concat(view.workshop.languages || []);
+    for (var i = 0; i < order.length; i++) if (text[order[i]]) return text[order[i]];
+    for (var k in text) if (text[k]) return text[k];
+    return "";
+  }
+
+  var lastClosed = null; // the stage seen closing most recently on this page
+
+  /** The open stage (the last in workshop order), else the one closed last, else the last closed. */
+  function currentStage() {
+    var stages = view.workshop.stages || [];
+    var open = stages.filter(function (s) { return s.state === "open"; });
+    if (open.length) return open[open.length - 1];
+    var closed = stages.filter(function (s) { return s.state === "closed"; });
+    for (var i = 0; i < closed.length; i++) if (closed[i].key === lastClosed) return closed[i];
+    return closed.length ? closed[closed.length - 1] : null;
+  }
+
+  function noteClosing(workshop) {
+    var before = {};
+    (view.workshop.stages || []).forEach(function (s) { before[s.key] = s.state; });
+    (workshop.stages || []).forEach(function (s) {
+      if (s.state === "closed" && before[s.key] === "open") lastClosed = s.key;
+    });
+  }
+
+  function itemTitle(stage, key) {
+    var items = stage.items || [];
+    for (var i = 0; i < items.length; i++) if (items[i].key === key) return tr(items[i].title);
+    return key;
+  }
+
+  // ------------------------------------------------------------- drawing
+
+  var shownKey = null;
+
+  function drawStage() {
+    var stage = currentStage();
+    var box = $("pj-results");
+    if (!stage) {
+      $("pj-state").textContent = "";
+      $("pj-state").removeAttribute("data-state");
+      $("pj-stage-title").textContent = T.waiting;
+      $("pj-prompt").textContent = T.waiting_hint;
+      box.textContent = "";
+      shownKey = null;
+      return;
+    }
+    $("pj-state").textContent = stage.state === "open" ? T.open : T.closed;
+    $("pj-state").setAttribute("data-state", stage.state);
+    $("pj-stage-title").textContent = tr(stage.title);
+    $("pj-prompt").textContent = tr(stage.prompt);
+    var entry = view.results[stage.key];
+    var mode = !stage.results_shown ? "hidden" : stage.method === "words" ? "cloud" : "bars";
+    var key = stage.key + ":" + mode;
+    if (shownKey !== key) { box.textContent = ""; shownKey = key; }
+    box.setAttribute("data-mode", mode);
+    if (mode === "hidden") drawHidden(box, entry);
+    else if (!entry || !entry.ballots) drawEmpty(box);
+    else if (mode === "cloud") drawCloud(box, entry);
+    else drawBars(box, stage, entry);
+  }
+
+  function drawHidden(box, entry) {
+    box.textContent = "";
+    var count = h("p", "pj-count", fmt(T.ballots, { n: nf.format((entry && entry.ballots) || 0) }));
+    box.appendChild(count);
+    box.appendChild(h("p", "pj-note", T.hidden));
+  }
+
+  function drawEmpty(box) {
+    box.textContent = "";
+    box.appendChild(h("p", "pj-note", T.no_votes));
+  }
+
+  function drawBars(box, stage, entry) {
+    var list = box.querySelector("ol.pj-bars");
+    var count = box.querySelector(".pj-count-small");
+    if (!list) {
+      box.textContent = "";
+      count = h("p", "pj-count-small");
+      list = h("ol", "pj-bars");
+      box.appendChild(count);
+      box.appendChild(list);
+    }
+    count.textContent = fmt(T.ballots, { n: nf.format(entry.ballots) }) + " · " + T.out_of;
+    var rows = {};
+    Array.prototype.forEach.call(list.children, function (li) { rows[li.getAttribute("data-key")] = li; });
+    var top = (entry.items || []).slice(0, TOP_ITEMS);
+    var keep = {};
+    top.forEach(function (item, index) {
+      var li = rows[item.key];
+      if (!li) {
+        li = h("li", "pj-bar");
+        li.setAttribute("data-key", item.key);
+        li.appendChild(h("span", "pj-rank"));
+        var text = h("div", "pj-bar-text");
+        text.appendChild(h("span", "pj-bar-title"));
+        text.appendChild(h("span", "pj-bar-score"));
+        li.appendChild(text);
+        var track = h("div", "pj-track");
+        track.appendChild(h("div", "pj-fill"));
+        li.appendChild(track);
+      }
+      keep[item.key] = true;
+      var score = item.score === null || item.score === undefined ? null : item.score;
+      li.setAttribute("data-rank", String(item.rank));
+      li.querySelector(".pj-rank").textContent = String(item.rank);
+      li.querySelector(".pj-bar-title").textContent = itemTitle(stage, item.key);
+      li.querySelector(".pj-bar-score").textContent = score === null ? "–" : nf1.format(score);
+      if (list.children[index] !== li) list.insertBefore(li, list.children[index] || null);
+      var fill = li.querySelector(".pj-fill");
+      var width = (score === null ? 0 : Math.max(0, Math.min(100, score))) + "%";
+      // Let a new bar grow from zero.
+      if (!fill.style.width) {
+        fill.style.width = "0%";
+        window.requestAnimationFrame(function () { window.requestAnimationFrame(function () { fill.style.width = width; }); });
+      } else {
+        fill.style.width = width;
+      }
+    });
+    Object.keys(rows).forEach(function (key) { if (!keep[key]) list.removeChild(rows[key]); });
+    fit(box, list);
+  }
+
+  /** Show only as many rows as the screen holds (titles and prompts vary in length). */
+  function fit(box, list) {
+    var shown = Array.prototype.slice.call(list.children);
+    shown.forEach(function (li) { li.hidden = false; });
+    for (var i = shown.length - 1; i >= 3 && box.scrollHeight > box.clientHeight + 1; i--) shown[i].hidden = true;
+  }
+
+  function drawCloud(box, entry) {
+    box.textContent = "";
+    var items = (entry.items || []).filter(function (i) { return i.value; }).slice(0, TOP_WORDS);
+    var max = items.reduce(function (m, i) { return Math.max(m, i.value); }, 1);
+    var cloud = h("ul", "pj-cloud");
+    // Biggest in the middle: alternate sides around the most given word.
+    var arranged = [];
+    items.forEach(function (item, index) { if (index % 2) arranged.push(item); else arranged.unshift(item); });
+    arranged.forEach(function (item) {
+      var weight = Math.sqrt(item.value / max);
+      var li = h("li", "pj-word w" + Math.min(4, Math.round(weight * 4)), item.key);
+      li.style.fontSize = (1.6 + weight * 5.4).toFixed(2) + "rem";
+      li.title = nf.format(item.value);
+      cloud.appendChild(li);
+    });
+    box.appendChild(cloud);
+  }
+
+  function drawPeople() {
+    var counts = view.participants || { total: 0, by_group: {} };
+    $("pj-total").textContent = nf.format(counts.total || 0);
+    var list = $("pj-groups");
+    list.textContent = "";
+    var groups = view.workshop.groups || [];
+    var max = groups.reduce(function (m, g) { return Math.max(m, (counts.by_group || {})[g.key] || 0); }, 1);
+    groups.forEach(function (group) {
+      var n = (counts.by_group || {})[group.key] || 0;
+      var li = h("li", "pj-group");
+      li.setAttribute("data-group", group.key);
+      li.appendChild(h("span", "pj-group-n", nf.format(n)));
+      li.appendChild(h("span", "pj-group-label", tr(group.label)));
+      var track = h("span", "pj-group-track");
+      var fill = h("span", "pj-group-fill");
+      fill.style.width = (n / max * 100) + "%";
+      track.appendChild(fill);
+      li.appendChild(track);
+      list.appendChild(li);
+    });
+  }
+
+  function draw() {
+    drawStage();
+    drawPeople();
+  }
+
+  // ------------------------------------------------------------ socket
+
+  var status = $("pj-conn");
+  var socket = window.io({ auth: { projector: boot.key } });
+
+  function sync() {
+    socket.timeout(8000).emit("sync", {}, function (err, ack) {
+      if (err || !ack || !ack.ok) {
+        if (socket.connected) window.setTimeout(sync, 2000);
+        return;
+      }
+      noteClosing(ack.workshop);
+      view.workshop = ack.workshop;
+      view.participants = ack.participants || view.participants;
+      view.results = ack.results || {};
+      shownKey = null;
+      draw();
+    });
+  }
+
+  socket.on("connect", function () {
+    status.textContent = "";
+    status.removeAttribute("data-state");
+    sync();
+  });
+  socket.on("disconnect", function () {
+    status.textContent = T.offline;
+    status.setAttribute("data-state", "offline");
+  });
+  socket.on("connect_error", function () {
+    status.textContent = T.offline;
+    status.setAttribute("data-state", "offline");
+  });
+  socket.on("state", function (workshop) {
+    noteClosing(workshop);
+    view.workshop = workshop;
+    drawStage();
+  });
+  socket.on("results", function (entry) {
+    if (!entry || !entry.key) return;
+    view.results[entry.key] = entry;
+    var stage = currentStage();
+    if (stage && stage.key === entry.key) drawStage();
+  });
+  socket.on("participants", function (counts) {
+    view.participants = counts;
+    drawPeople();
+  });
+
+  draw();
+  window.ruamkit = { socket: socket, view: view };
+}());
