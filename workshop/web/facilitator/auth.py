@@ -12,8 +12,10 @@ from ...models import User
 from ...services import accounts
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: session key of the language chosen with ?lang= (web.i18n.select_locale)
+LANGUAGE = "lang"
 #: session key of the facilitator's bearer token (revoked on logout)
-SESSION_TOKEN = "facilitator_token"
+SESSION_TOKEN = "facilitator_token"  # noqa: S105 - a session key, not a secret
 
 
 def current_user() -> User | None:
@@ -28,7 +30,10 @@ def sign_in(username: str, password: str) -> User | None:
     if user is None:
         return None
     raw, _record = accounts.issue_api_token(user)
+    lang = session.get(LANGUAGE)
     session.clear()  # a fresh session on sign-in: no fixation
+    if lang:
+        session[LANGUAGE] = lang  # the language chosen on this browser stays
     session[SESSION_TOKEN] = raw
     session.permanent = True
     g.user = user
@@ -39,14 +44,19 @@ def sign_out() -> None:
     token = session.pop(SESSION_TOKEN, None)
     if token and accounts.user_for_token(token) is not None:
         accounts.revoke_token(token)
+    lang = session.get(LANGUAGE)
     session.clear()
+    if lang:
+        session[LANGUAGE] = lang
+    g.user = None
 
 
 def login_required(view: F) -> F:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if current_user() is None:
-            return redirect(url_for("facilitator.login", next=request.full_path))
+            here = request.full_path if request.query_string else request.path
+            return redirect(url_for("facilitator.login", next=here))
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

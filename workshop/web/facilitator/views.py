@@ -1,1 +1,512 @@
-"""Console views."""
+"""Console views: parse the request, call one use case, render or redirect.
+
+Every page works without JavaScript; ``static/js/console.js`` only keeps the
+numbers live. Workshop pages (``/console/w/<id>/...``) speak the workshop's
+first language unless the facilitator chose one.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from ...domain.methods import BallotRejected, validate_ballot
+from ...domain.ratelimit import Rate, RateLimiter
+from ...domain.text import localize
+from ...models import Stage, Workshop
+from ...services import accounts, ballots, content, qr, results, stages, workshops
+from ...services.errors import Conflict, Invalid, NotFound, ServiceError, TooLarge, Unauthorized
+from ..i18n import current_language
+from . import bp, present
+from .auth import current_user, login_required, sign_in, sign_out
+from .forms import LoginForm, NewWorkshopForm, PaperForm, SetupForm
+from .paper import MESSAGES as PAPER_MESSAGES
+from .paper import LineError, example_lines, parse_each
+
+SESSIONS_DIR = Path(__file__).resolve().parents[3] / "sessions"
+#: sign-in attempts per address: a burst of 10, then one every 6 seconds
+LOGIN_RATE = Rate(burst=10, per_second=1 / 6)
+MODERATION_TABS = ("pending", "published", "rejected")
+
+# ---------------------------------------------------------------------------
+# Request plumbing
+
+
+@bp.url_value_preprocessor
+def _workshop_language(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """A workshop's pages default to its first language (i18n.select_locale reads this)."""
+    workshop_id = (values or {}).get("workshop_id")
+    if workshop_id is None:
+        return
+    with suppress(NotFound):  # an unknown workshop: the view answers 404
+        g.workshop_language = workshops.get_workshop(workshop_id).definition["languages"][0]
+
+
+@bp.app_context_processor
+def _skeleton_helpers() -> dict[str, Any]:
+    """What templates/base.html needs on any page that extends it."""
+    return {"console_user": current_user, "lang_url": lang_url}
+
+
+@bp.context_processor
+def _console_helpers() -> dict[str, Any]:
+    return {"present": present}
+
+
+def lang_url(code: str) -> str:
+    """This page in another language (GET; the choice is remembered by i18n)."""
+    if request.endpoint and request.url_rule is not None and "GET" in (request.url_rule.methods or ()):
+        args = {k: v for k, v in request.args.items() if k != "lang"}
+        return url_for(request.endpoint, **(request.view_args or {}), **args, lang=code)
+    return f"{request.path}?lang={code}"
+
+
+def _error_page(status: int, title: str, message: str) -> tuple[str, int]:
+    return render_template("facilitator/error.html", title=title, message=message,
+                           status=status), status
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(exc: ServiceError) -> tuple[str, int]:
+    if isinstance(exc, NotFound):
+        return _error_page(404, _("Not found"),
+                           _("This page does not exist, or the workshop has been removed."))
+    return _error_page(exc.status, _("Something went wrong"), exc.message)
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_error(_exc: CSRFError) -> tuple[str, int]:
+    return _error_page(400, _("This form has expired"),
+                       _("For your safety, forms expire when you sign in or out. "
+                         "Go back, reload the page and try again."))
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_exc: RequestEntityTooLarge) -> tuple[str, int]:
+    return _error_page(413, _("The upload is too large"),
+                       _("A workshop file may be at most 1 MB. Go back and choose a smaller file."))
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go back to after signing in; anything else goes to the console."""
+    fallback = url_for(".index")
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(c in target for c in "\r\n\t\\"):
+        return fallback
+    return target.rstrip("?") or fallback
+
+
+def _login_limiter() -> RateLimiter:
+    limiter: RateLimiter = current_app.extensions.setdefault(
+        "ruamkit.console_login_limiter", RateLimiter(LOGIN_RATE, time.monotonic, max_keys=10_000))
+    return limiter
+
+
+# ---------------------------------------------------------------------------
+# Signing in and out, first start
+
+
+@bp.get("/")
+def home() -> Response:
+    return redirect(url_for(".index"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    form = LoginForm(next=request.args.get("next", ""))
+    if request.method == "GET" and current_user() is not None:
+        return redirect(safe_next(form.next.data))
+    error, status = None, 200
+    if form.validate_on_submit():
+        allowed = not current_app.config.get("RATE_LIMITS", True) or _login_limiter().allow(
+            request.remote_addr or "")
+        if not allowed:
+            error, status = _("Too many sign-in attempts. Wait a minute and try again."), 429
+        elif sign_in(form.username.data or "", form.password.data or "") is not None:
+            return redirect(safe_next(form.next.data))
+        else:
+            error, status = _("The username or password is not correct."), 401
+    elif form.is_submitted():
+        status = 422
+    return render_template("facilitator/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    # CSRFProtect has checked the form's token before this view runs.
+    sign_out()
+    flash(_("You have signed out."), "success")
+    return redirect(url_for(".login"))
+
+
+@bp.route("/setup/<token>", methods=["GET", "POST"])
+def setup(token: str) -> Any:
+    if not accounts.setup_token_valid(token):
+        return _error_page(404, _("This setup link cannot be used"),
+                           _("It has been used already, or a newer one was printed when the "
+                             "server restarted. Sign in with your account, or ask whoever runs "
+                             "the server to create one with: python run.py user add NAME"))
+    form = SetupForm()
+    if form.validate_on_submit():
+        username, password = form.username.data or "", form.password.data or ""
+        try:
+            accounts.complete_setup(token, username, password)
+        except Unauthorized:
+            return redirect(url_for(".setup", token=token))
+        except (Invalid, Conflict) as exc:
+            form.username.errors = [*form.username.errors, exc.message]
+        else:
+            sign_in(username, password)
+            flash(_("Your account is ready. Welcome to RuamKit."), "success")
+            return redirect(url_for(".index"))
+    response = render_template("facilitator/setup.html", form=form)
+    return response, 422 if form.errors else 200, {"Cache-Control": "no-store"}
+
+
+# ---------------------------------------------------------------------------
+# The list of workshops and creating one
+
+
+def sample_choices() -> list[tuple[str, str]]:
+    """(file name, label) of the sample workshop files in sessions/."""
+    choices = []
+    for path in sorted(SESSIONS_DIR.glob("*.yaml")):
+        label = path.stem
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            title = localize(data.get("title"), current_language(),
+                             data.get("languages") or ["th"])
+            label = f"{title} ({path.name})" if title else path.name
+        except (OSError, yaml.YAMLError, AttributeError, TypeError):
+            label = path.name
+        choices.append((path.name, label))
+    return choices
+
+
+def _workshop_rows() -> list[dict[str, Any]]:
+    return [
+        {"workshop": w, "states": present.state_counts(w),
+         "participants": workshops.participant_counts(w)["total"]}
+        for w in workshops.list_workshops()
+    ]
+
+
+def _render_index(form: NewWorkshopForm, problems: list[dict[str, Any]] | None = None,
+                  status: int = 200) -> tuple[str, int]:
+    return render_template("facilitator/index.html", rows=_workshop_rows(), form=form,
+                           problems=problems or []), status
+
+
+@bp.get("/console")
+@login_required
+def index() -> tuple[str, int]:
+    form = NewWorkshopForm()
+    form.sample.choices = sample_choices()
+    return _render_index(form)
+
+
+def _definition_source(form: NewWorkshopForm) -> tuple[bytes | str, str] | None:
+    """The text and file name the pressed button points at, or None (a field error is set)."""
+    source = form.source()
+    if source == "file":
+        upload = form.file.data
+        if not upload:
+            form.file.errors = [*form.file.errors, _("Choose a workshop file first.")]
+            return None
+        return upload.read(), upload.filename or ""
+    if source == "text":
+        if not (form.text.data or "").strip():
+            form.text.errors = [*form.text.errors, _("Paste the workshop text first.")]
+            return None
+        return form.text.data or "", ""
+    names = dict(sample_choices())
+    if source == "sample" and form.sample.data in names:
+        return (SESSIONS_DIR / form.sample.data).read_bytes(), form.sample.data
+    form.sample.errors = [*form.sample.errors, _("Choose one of the sample workshops.")]
+    return None
+
+
+@bp.post("/console")
+@login_required
+def create() -> Any:
+    form = NewWorkshopForm()
+    form.sample.choices = sample_choices()
+    if not form.validate_on_submit():
+        return _render_index(form, status=422)
+    source = _definition_source(form)
+    if source is None:
+        return _render_index(form, status=422)
+    try:
+        definition = workshops.parse_definition_text(*source)
+    except (Invalid, TooLarge) as exc:
+        problems = exc.details or [{"loc": "", "message": exc.message}]
+        return _render_index(form, problems, status=422)
+    user = current_user()
+    workshop = workshops.create_workshop(definition, user_id=user.id if user else None)
+    flash(_("The workshop “%(title)s” is ready. Its join code is %(code)s.",
+            title=present.text(workshop, workshop.definition["title"]), code=workshop.code),
+          "success")
+    return redirect(url_for(".workshop", workshop_id=workshop.id))
+
+
+# ---------------------------------------------------------------------------
+# One workshop: run sheet and stage buttons
+
+
+def _common(workshop: Workshop) -> dict[str, Any]:
+    """What every workshop page's header and live script need."""
+    return {
+        "workshop": workshop,
+        "langs": present.languages(workshop),
+        "pending": content.pending_counts(workshop.id),
+        "join_url": workshops.join_url(workshop),
+    }
+
+
+@bp.get("/console/w/<int:workshop_id>")
+@login_required
+def workshop(workshop_id: int) -> str:
+    workshop = workshops.get_workshop(workshop_id)
+    entries = {e["key"]: e for e in results.workshop_results(workshop.id)["stages"]}
+    join_url = workshops.join_url(workshop)
+    return render_template(
+        "facilitator/workshop.html", **_common(workshop),
+        stages=[present.stage_summary(workshop, s, entries.get(s.key)) for s in workshop.stages],
+        participants=workshops.participant_counts(workshop), groups=present.groups(workshop),
+        projector_url=workshops.projector_url(workshop),
+        qr=qr.qr_svg(join_url, title=_("QR code to join the workshop: %(url)s", url=join_url)),
+    )
+
+
+@bp.post("/console/w/<int:workshop_id>/stages/<key>/<any(open, close, reveal, hide):action>")
+@login_required
+def stage_action(workshop_id: int, key: str, action: str) -> Response:
+    workshop = workshops.get_workshop(workshop_id)
+    stage = workshops.get_stage(workshop, key)
+    title = present.text(workshop, stage.config.get("title")) or key
+    try:
+        stages.ACTIONS[action](workshop_id, key)
+    except Conflict:
+        flash(_conflict_message(action, title), "error")
+    else:
+        flash(_action_message(action, title), "success")
+    return redirect(url_for(".workshop", workshop_id=workshop_id, _anchor=f"stage-{key}"))
+
+
+def _action_message(action: str, title: str) -> str:
+    return {
+        "open": _("“%(title)s” is open: residents can answer now.", title=title),
+        "close": _("“%(title)s” is closed: no more answers are taken.", title=title),
+        "reveal": _("Residents now see the results of “%(title)s”.", title=title),
+        "hide": _("The results of “%(title)s” are hidden from residents.", title=title),
+    }[action]
+
+
+def _conflict_message(action: str, title: str) -> str:
+    if action == "open":
+        return _("“%(title)s” is already open.", title=title)
+    if action == "close":
+        return _("“%(title)s” is not open, so it cannot be closed.", title=title)
+    return _("The results of “%(title)s” are never shown to residents (show_results: never).",
+             title=title)
+
+
+# ---------------------------------------------------------------------------
+# Paper ballots
+
+
+def _default_stage(workshop: Workshop) -> Stage:
+    for wanted in ("open", "closed"):
+        for stage in workshop.stages:
+            if stage.state == wanted:
+                return stage
+    return workshop.stages[0]
+
+
+@bp.get("/console/w/<int:workshop_id>/paper")
+@login_required
+def paper_start(workshop_id: int) -> Response:
+    workshop = workshops.get_workshop(workshop_id)
+    if not workshop.stages:
+        abort(404)
+    return redirect(url_for(".paper", workshop_id=workshop_id, key=_default_stage(workshop).key))
+
+
+def _format_problems(errors: list[LineError]) -> list[dict[str, Any]]:
+    messages = {
+        "one_item": _("a single-choice ballot names one item, found %(count)s"),
+        "bad_key": _("“%(token)s” is not an item key"),
+        "bad_criterion": _("“%(token)s” is not a criterion key"),
+        "expected_pair": _("expected KEY=NUMBER, found “%(token)s”"),
+        "expected_score": _("expected ITEM.CRITERION=NUMBER, found “%(token)s”"),
+        "duplicate": _("“%(key)s” appears twice"),
+        "empty": _("the line holds no entry"),
+    }
+    assert set(messages) == set(PAPER_MESSAGES)
+    return [{"line": e.line, "message": messages[e.code] % dict(e.params)} for e in errors]
+
+
+def _rule_problems(stage: Stage, parsed: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The ballot rules' verdict on lines that were read, while other lines are being fixed.
+
+    Only a preview, so the facilitator sees every problem at once: counting goes
+    through ballots.cast_paper_ballots, which checks everything again.
+    """
+    spec = workshops.stage_spec(stage)
+    problems = []
+    for line, choices in parsed:
+        try:
+            validate_ballot(spec, choices)
+        except BallotRejected as exc:
+            problems.append({"line": line, "message": exc.message})
+    return problems
+
+
+def _count_paper(workshop: Workshop, stage: Stage, group: str, text: str) -> dict[str, Any]:
+    """Count one batch; returns {"stored": n} or {"problems": [...]} or {"general": msg}."""
+    parsed, format_errors = parse_each(stage.config["method"], text)
+    if format_errors:
+        problems = _format_problems(format_errors) + _rule_problems(stage, parsed)
+        return {"problems": sorted(problems, key=lambda p: p["line"])}
+    if not parsed:
+        return {"empty": True}
+    try:
+        return ballots.cast_paper_ballots(workshop.id, stage.key, group,
+                                          [choices for _line, choices in parsed])
+    except Conflict:
+        return {"general": _("This stage has not been opened yet. Open it on the run sheet "
+                             "first: paper ballots count like phone ballots.")}
+    except (Invalid, TooLarge) as exc:
+        if not exc.details:
+            return {"general": exc.message}
+        return {"problems": [{"line": parsed[d["index"]][0], "message": d["message"]}
+                             for d in exc.details]}
+
+
+@bp.route("/console/w/<int:workshop_id>/paper/<key>", methods=["GET", "POST"])
+@login_required
+def paper(workshop_id: int, key: str) -> Any:
+    workshop = workshops.get_workshop(workshop_id)
+    stage = workshops.get_stage(workshop, key)
+    form = PaperForm()
+    form.group.choices = present.groups(workshop)
+    outcome: dict[str, Any] = {}
+    if form.validate_on_submit():
+        group = form.group.data or ""
+        outcome = _count_paper(workshop, stage, group, form.lines.data or "")
+        if "stored" in outcome:
+            flash(_("Counted %(n)d paper ballots from “%(group)s” in “%(stage)s”.",
+                    n=outcome["stored"], group=dict(form.group.choices)[group],
+                    stage=present.text(workshop, stage.config.get("title"))), "success")
+            return redirect(url_for(".paper", workshop_id=workshop.id, key=stage.key, group=group))
+        if outcome.get("empty"):
+            form.lines.errors = [*form.lines.errors, _("Type at least one ballot.")]
+    elif request.method == "GET" and request.args.get("group") in dict(form.group.choices):
+        form.group.data = request.args["group"]
+    entry = results.stage_entry(workshop, stage)
+    status = 422 if form.is_submitted() and (outcome or form.errors) else 200
+    return render_template(
+        "facilitator/paper.html", **_common(workshop), stage=stage,
+        summary=present.stage_summary(workshop, stage, entry), form=form,
+        problems=outcome.get("problems", []), general=outcome.get("general"),
+        examples=example_lines(workshops.stage_spec(stage)),
+        items=[(i.key, present.text(workshop, i.data.get("title"))) for i in stage.items],
+        criteria=[(c["key"], present.text(workshop, c.get("label")))
+                  for c in stage.config.get("criteria") or ()],
+        all_stages=workshop.stages,
+    ), status
+
+
+# ---------------------------------------------------------------------------
+# Moderation
+
+
+@bp.get("/console/w/<int:workshop_id>/moderation")
+@login_required
+def moderation(workshop_id: int) -> str:
+    workshop = workshops.get_workshop(workshop_id)
+    show = request.args.get("show", "pending")
+    if show not in MODERATION_TABS:
+        show = "pending"
+    idea_status = "approved" if show == "published" else show
+    comments = content.list_comments(workshop.id, show)
+    ideas = content.list_ideas(workshop.id, idea_status)
+    stage_titles = {s.key: present.text(workshop, s.config.get("title")) for s in workshop.stages}
+    item_titles = {(s.key, i.key): present.text(workshop, i.data.get("title"))
+                   for s in workshop.stages for i in s.items}
+    return render_template(
+        "facilitator/moderation.html", **_common(workshop), show=show, comments=comments,
+        ideas=ideas, stage_titles=stage_titles, item_titles=item_titles,
+        group_labels=dict(present.groups(workshop)),
+    )
+
+
+def _back_to_moderation(workshop_id: int) -> Response:
+    show = request.args.get("show", "pending")
+    return redirect(url_for(".moderation", workshop_id=workshop_id,
+                            show=show if show in MODERATION_TABS else "pending"))
+
+
+@bp.post("/console/w/<int:workshop_id>/comments/<int:comment_id>/<any(approve, reject):action>")
+@login_required
+def moderate_comment(workshop_id: int, comment_id: int, action: str) -> Response:
+    if comment_id not in {c.id for c in content.list_comments(workshop_id)}:
+        abort(404)
+    content.moderate_comment(comment_id, action == "approve")
+    flash(_("The comment is published.") if action == "approve"
+          else _("The comment is rejected: residents will not see it."), "success")
+    return _back_to_moderation(workshop_id)
+
+
+@bp.post("/console/w/<int:workshop_id>/ideas/<int:idea_id>/<any(approve, reject):action>")
+@login_required
+def moderate_idea(workshop_id: int, idea_id: int, action: str) -> Response:
+    if idea_id not in {i.id for i in content.list_ideas(workshop_id)}:
+        abort(404)
+    try:
+        content.moderate_idea(idea_id, action == "approve")
+    except Conflict:
+        flash(_("An approved idea is an item of its stage already; it cannot be rejected."),
+              "error")
+    else:
+        flash(_("The idea is approved: it is now an item residents can vote on.")
+              if action == "approve" else _("The idea is rejected."), "success")
+    return _back_to_moderation(workshop_id)
+
+
+# ---------------------------------------------------------------------------
+# Results
+
+
+@bp.get("/console/w/<int:workshop_id>/results")
+@login_required
+def results_page(workshop_id: int) -> str:
+    workshop = workshops.get_workshop(workshop_id)
+    data = results.workshop_results(workshop.id, current_language())
+    return render_template(
+        "facilitator/results.html", **_common(workshop),
+        sections=present.result_sections(workshop, data["stages"]),
+        participants=data["participants"], groups=present.groups(workshop),
+        spread_flag=present.SPREAD_FLAG,
+    )

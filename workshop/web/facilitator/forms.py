@@ -1,0 +1,112 @@
+"""Console forms (Flask-WTF): every one carries a CSRF token.
+
+Buttons that only post an action (open a stage, approve a comment, sign out)
+use :class:`ActionForm`, which holds nothing but the token.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileSize
+from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+
+from ...services.accounts import MAX_PASSWORD, MIN_PASSWORD, USERNAME
+from ...services.ballots import MAX_PAPER_BATCH
+
+#: a workshop file is at most 1 MB (schema.LIMITS["file_bytes"])
+MAX_WORKSHOP_BYTES = 1024 * 1024
+#: a generous bound for the paper box: MAX_PAPER_BATCH lines of a long budget ballot
+MAX_PAPER_CHARS = MAX_PAPER_BATCH * 400
+
+
+class ActionForm(FlaskForm):
+    """A POST button: the CSRF token and nothing else."""
+
+
+class LoginForm(FlaskForm):
+    username = StringField(
+        _l("Username"), validators=[DataRequired(_l("Enter your username.")), Length(max=64)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=MAX_PASSWORD)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    next = HiddenField()
+    submit = SubmitField(_l("Sign in"))
+
+
+class SetupForm(FlaskForm):
+    username = StringField(
+        _l("Username"),
+        description=_l("2 to 64 letters, digits or . _ @ - (no spaces)."),
+        validators=[
+            DataRequired(_l("Choose a username.")),
+            Regexp(USERNAME.pattern, message=_l("Use 2 to 64 letters, digits or . _ @ - only.")),
+        ],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        description=_l("At least %(count)d characters.", count=MIN_PASSWORD),
+        validators=[
+            DataRequired(_l("Choose a password.")),
+            Length(min=MIN_PASSWORD, max=MAX_PASSWORD,
+                   message=_l("The password must be %(low)d to %(high)d characters long.",
+                              low=MIN_PASSWORD, high=MAX_PASSWORD)),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(_l("Type the password again.")),
+                    EqualTo("password", message=_l("The two passwords are not the same."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Create account and sign in"))
+
+
+class NewWorkshopForm(FlaskForm):
+    """Three ways to give a workshop file; the button pressed says which one counts."""
+
+    file = FileField(
+        _l("Workshop file"),
+        description=_l("A .yaml, .yml or .json file, at most 1 MB."),
+        validators=[
+            Optional(),
+            FileAllowed(["yaml", "yml", "json"], _l("Choose a .yaml, .yml or .json file.")),
+            FileSize(MAX_WORKSHOP_BYTES, message=_l("The file is larger than 1 MB.")),
+        ],
+        render_kw={"accept": ".yaml,.yml,.json,application/json,application/yaml,text/yaml"},
+    )
+    from_file = SubmitField(_l("Create from file"))
+    text = TextAreaField(
+        _l("Workshop text (YAML or JSON)"),
+        validators=[Length(max=MAX_WORKSHOP_BYTES, message=_l("The text is longer than 1 MB."))],
+        render_kw={"rows": 9, "spellcheck": "false", "autocapitalize": "none"},
+    )
+    from_text = SubmitField(_l("Create from text"))
+    sample = SelectField(_l("Sample workshop"), choices=[], validate_choice=False)
+    from_sample = SubmitField(_l("Create from sample"))
+
+    def source(self) -> str | None:
+        """Which button was pressed: ``file``, ``text`` or ``sample``."""
+        for name in ("file", "text", "sample"):
+            if self[f"from_{name}"].data:
+                return name
+        return None
+
+
+class PaperForm(FlaskForm):
+    group = SelectField(_l("Group"), choices=[],
+                        validators=[DataRequired(_l("Choose the group these ballots are from."))])
+    lines = TextAreaField(
+        _l("Ballots, one per line"),
+        validators=[DataRequired(_l("Type at least one ballot.")),
+                    Length(max=MAX_PAPER_CHARS, message=_l("Too much text for one batch."))],
+        render_kw={"rows": 12, "spellcheck": "false", "autocapitalize": "none",
+                   "autocomplete": "off"},
+    )
+    submit = SubmitField(_l("Count these ballots"))

@@ -1,0 +1,197 @@
+"""What console templates show: labels, per-stage summaries, number formats.
+
+Plain functions over the models and the results object, so that views stay a
+few lines long and templates hold no rules (which buttons a stage offers, how
+a method's value reads, when a spread is flagged).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from flask_babel import format_datetime, lazy_pgettext, to_user_timezone
+from flask_babel import lazy_gettext as _l
+
+from ...domain.text import localize
+from ...models import Stage, Workshop
+from ...services import workshops
+from ..i18n import baht, current_language, long_date
+
+#: a spread (largest minus smallest group score) this large is flagged for discussion
+SPREAD_FLAG = 20
+#: groups with fewer ballots in a stage are left out of its spread (domain.results default)
+SPREAD_MIN_BALLOTS = 3
+
+#: stage states; "Open" the state is not "Open" the button in every language
+STATE_LABELS = {
+    "draft": lazy_pgettext("stage state", "Draft"),
+    "open": lazy_pgettext("stage state", "Open"),
+    "closed": lazy_pgettext("stage state", "Closed"),
+}
+KIND_LABELS = {
+    "vision": _l("Vision"), "goals": _l("Goals"), "projects": _l("Projects"),
+    "ideas": _l("Ideas"), "other": _l("Other"),
+}
+METHOD_LABELS = {
+    "single": _l("Single choice"), "approval": _l("Approval vote"), "dots": _l("Dot voting"),
+    "rank": _l("Ranking"), "score": _l("Scoring"), "budget": _l("Budget split"),
+    "words": _l("Word cloud"),
+}
+POLICY_LABELS = {
+    "live": _l("shown live, from opening"),
+    "after_close": _l("shown after closing"),
+    "never": _l("never shown to residents"),
+}
+#: what an item's value is, per method (the results table's column heading)
+VALUE_LABELS = {
+    "single": _l("Votes"), "approval": _l("Votes"), "dots": _l("Dots"),
+    "rank": _l("Borda points"), "score": _l("Weighted mean"), "budget": _l("Amount"),
+    "words": _l("Mentions"),
+}
+ACTION_LABELS = {
+    "open": _l("Open"), "close": _l("Close"), "reveal": _l("Reveal results"),
+    "hide": _l("Hide results"),
+}
+
+
+def languages(workshop: Workshop) -> list[str]:
+    langs: list[str] = workshop.definition["languages"]
+    return langs
+
+
+def text(workshop: Workshop, value: Any) -> str:
+    """A workshop text in the page's language (the `tr` filter, for Python code)."""
+    return localize(value, current_language(), languages(workshop))
+
+
+def groups(workshop: Workshop) -> list[tuple[str, str]]:
+    """(key, label) of each stakeholder group, in the workshop file's order."""
+    return [(g["key"], text(workshop, g["label"])) for g in workshop.definition["groups"]]
+
+
+def actions(state: str, policy: str, shown: bool) -> dict[str, bool]:
+    """Which lifecycle buttons a stage offers now (the rules live in domain.lifecycle).
+
+    console.js mirrors this function when a `state` event changes a stage.
+    """
+    return {
+        "open": state != "open",
+        "close": state == "open",
+        "reveal": policy != "never" and not shown,
+        "hide": shown,
+    }
+
+
+def stage_summary(workshop: Workshop, stage: Stage, entry: dict[str, Any] | None) -> dict[str, Any]:
+    """One stage as the run sheet shows it."""
+    config = stage.config
+    shown = workshops.stage_visible(stage)
+    return {
+        "key": stage.key,
+        "number": stage.position + 1,
+        "title": text(workshop, config.get("title")) or stage.key,
+        "prompt": text(workshop, config.get("prompt")),
+        "kind": config.get("kind", "other"),
+        "method": config["method"],
+        "state": stage.state,
+        "policy": config["show_results"],
+        "shown": shown,
+        "item_count": len(stage.items),
+        "ballots": entry["ballots"] if entry else 0,
+        "paper_ballots": entry["paper_ballots"] if entry else 0,
+        "actions": actions(stage.state, config["show_results"], shown),
+        "allow_comments": bool(config.get("allow_comments", True)),
+        "allow_ideas": bool(config.get("allow_ideas", False)),
+        "options": method_options(config),
+    }
+
+
+def method_options(config: dict[str, Any]) -> list[str]:
+    """Short notes on a stage's method options ("at most 2 choices", "5 dots")."""
+    notes: list[str] = []
+    method = config["method"]
+    if method == "approval" and config.get("max_choices"):
+        notes.append(str(_l("at most %(n)d choices", n=config["max_choices"])))
+    if method == "dots":
+        notes.append(str(_l("%(n)d dots", n=config["dots"])))
+        if config.get("max_per_item"):
+            notes.append(str(_l("at most %(n)d per item", n=config["max_per_item"])))
+    if method == "score":
+        scale = config.get("scale") or {"min": 1, "max": 5}
+        notes.append(str(_l("scale %(low)d–%(high)d", low=scale["min"], high=scale["max"])))
+    if method == "budget":
+        notes.append(str(_l("budget %(amount)s", amount=baht(config["budget"]))))
+    if method == "words" and config.get("max_words"):
+        notes.append(str(_l("up to %(n)d words", n=config["max_words"])))
+    return notes
+
+
+def group_ballots(entry: dict[str, Any]) -> dict[str, int]:
+    """Ballots per group in one stage's results entry (the same on every item)."""
+    for item in entry.get("items") or ():
+        return {group: cell["ballots"] for group, cell in item["by_group"].items()}
+    return {}
+
+
+def result_sections(workshop: Workshop, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each stage's results entry with what the results page shows around it."""
+    stage_by_key = {stage.key: stage for stage in workshop.stages}
+    sections = []
+    for entry in entries:
+        stage = stage_by_key[entry["key"]]
+        ballots_by_group = group_ballots(entry)
+        sections.append({
+            "entry": entry,
+            "summary": stage_summary(workshop, stage, entry),
+            "groups": [(key, label, ballots_by_group.get(key, 0)) for key, label in groups(workshop)],
+            "criteria": [(c["key"], text(workshop, c.get("label")), c.get("weight", 1))
+                         for c in stage.config.get("criteria") or ()],
+            "flagged": sum(1 for item in entry["items"] if spread_flagged(item["spread"])),
+        })
+    return sections
+
+
+def state_counts(workshop: Workshop) -> list[tuple[str, int]]:
+    """(state, how many stages) in lifecycle order, without zeros."""
+    counts = Counter(stage.state for stage in workshop.stages)
+    return [(state, counts[state]) for state in ("open", "closed", "draft") if counts[state]]
+
+
+def one_decimal(value: float | None) -> str:
+    """Scores and means for display: one decimal place, a dash for none."""
+    return "–" if value is None else f"{value:.1f}"
+
+
+def width_class(score: float | None) -> str:
+    """A CSS class ``w-0`` .. ``w-100`` for a bar (no inline styles under the CSP)."""
+    if score is None:
+        return "w-0"
+    return f"w-{max(0, min(100, round(score)))}"
+
+
+def value_text(method: str, value: float | None) -> str:
+    if value is None:
+        return "–"
+    if method == "score":
+        return f"{value:.1f}"
+    if method == "budget":
+        return baht(value)
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def spread_flagged(spread: float | None) -> bool:
+    return spread is not None and spread >= SPREAD_FLAG
+
+
+def clock(value: datetime | None) -> str:
+    """When something happened, in Bangkok time: "14:05", or with the date if not today."""
+    if value is None:
+        return ""
+    local = to_user_timezone(value)
+    now = to_user_timezone(datetime.now(tz=value.tzinfo))
+    time = format_datetime(value, "HH:mm")
+    if local.date() == now.date():
+        return time
+    return f"{long_date(local.date())} {time}"
