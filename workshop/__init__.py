@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, g, request
+from werkzeug.routing import IntegerConverter
 
 from .config import Config
 from .extensions import babel, compress, csrf, db, socketio
@@ -65,6 +66,8 @@ def create_app(config: Config | None = None) -> Flask:
 
     from .web import register_blueprints
 
+    # ids in URLs fit a 64-bit database integer; a larger one is simply not found
+    app.url_map.converters["int"] = BoundedInt
     register_blueprints(app)
 
     from . import realtime
@@ -73,6 +76,14 @@ def create_app(config: Config | None = None) -> Flask:
 
     _security_headers(app)
     return app
+
+
+class BoundedInt(IntegerConverter):
+    """`<int:...>` routes match 0 .. 2**63 - 1 only."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _allowed_origins(app: Flask) -> Any:

@@ -39,7 +39,8 @@ def add_comment(participant: Participant, stage_key: object, item_key: object,
     stage = _find_stage(workshop, stage_key)
     if not stage.config.get("allow_comments", True):
         raise BallotRefused(f"stage '{stage.key}' takes no comments", code="not_allowed")
-    if item_key is not None and item_key not in {i.key for i in stage.items}:
+    if item_key is not None and (not isinstance(item_key, str)
+                                 or item_key not in {i.key for i in stage.items}):
         raise BallotRefused(f"unknown item {item_key!r}")
     body = _text(text, "text", MAX_COMMENT)
     moderated = workshop.definition.get("moderation", "pre") == "pre"

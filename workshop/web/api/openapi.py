@@ -183,7 +183,7 @@ def openapi_document() -> dict[str, Any]:
             "post": _op("Sign in: a bearer token", {"201": _json(_ref("Token"), "Created")},
                         body={"type": "object", "required": ["username", "password"],
                               "properties": {"username": {"type": "string"}, "password": {"type": "string"}}},
-                        auth=False, tag="auth", errors=(400,)),
+                        auth=False, tag="auth", errors=(400, 401)),
             "delete": _op("Sign out: revoke this token", {"204": {"description": "Revoked"}}, tag="auth"),
         },
         "/api/v1/workshops": {
