@@ -31,6 +31,8 @@ run: $(VENV)/.runtime
 serve: run
 
 test: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(PY) -m workshop.i18n_tools check
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: $(VENV)/.dev

@@ -62,7 +62,7 @@ def postgres_database() -> Iterator[str | None]:
                               isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+    except Exception as exc:
         yield None
         print(f"PostgreSQL unavailable: {exc}")
         return

@@ -31,6 +31,7 @@ def test_openapi_document_is_served(client: Any) -> None:
 
 # -- authentication -----------------------------------------------------------
 
+
 def test_token_login_and_logout(app: Any) -> None:
     api = Api.signed_in(app, "anong")
     assert api.get(W).status_code == 200
@@ -40,11 +41,14 @@ def test_token_login_and_logout(app: Any) -> None:
     validate_response(response.get_json(), "/api/v1/workshops", "get", 401)
 
 
-@pytest.mark.parametrize("body", [
-    {"username": "anong", "password": "wrong password"},
-    {"username": "nobody", "password": "correct horse battery"},
-    {"username": 5, "password": []},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": "anong", "password": "wrong password"},
+        {"username": "nobody", "password": "correct horse battery"},
+        {"username": 5, "password": []},
+    ],
+)
 def test_bad_login_is_401(app: Any, body: dict[str, Any]) -> None:
     Api.signed_in(app, "anong")
     response = app.test_client().post("/api/v1/auth/token", json=body)
@@ -70,6 +74,7 @@ def test_participant_token_gets_nothing_from_facilitator_calls(api: Api) -> None
 
 
 # -- workshops ----------------------------------------------------------------
+
 
 def test_create_and_read_workshop(api: Api) -> None:
     response = api.post(W, workshop_object())
@@ -111,17 +116,22 @@ def test_invalid_workshop_names_the_place_and_creates_nothing(api: Api) -> None:
     error = response.get_json()["error"]
     validate_response(response.get_json(), "/api/v1/workshops", "post", 422)
     assert error["message"] == "stages[2].items[0].horizon: must be one of short, medium, long"
-    assert {"loc": "stages[2].items[0].horizon", "message": "must be one of short, medium, long"} in error["details"]
+    assert {"loc": "stages[2].items[0].horizon", "message": "must be one of short, medium, long"} in error[
+        "details"
+    ]
     assert api.get(W).get_json() == []
 
 
-@pytest.mark.parametrize(("data", "content_type", "status", "code"), [
-    (b"{not json", "application/json", 400, "bad_json"),
-    (b"[1, 2]", "application/json", 400, "bad_json"),
-    (b"", "application/json", 400, "bad_json"),
-    (b"title: [unclosed", "application/yaml", 422, "invalid"),
-    (b"title: a\ntitle: b\n", "application/yaml", 422, "invalid"),
-])
+@pytest.mark.parametrize(
+    ("data", "content_type", "status", "code"),
+    [
+        (b"{not json", "application/json", 400, "bad_json"),
+        (b"[1, 2]", "application/json", 400, "bad_json"),
+        (b"", "application/json", 400, "bad_json"),
+        (b"title: [unclosed", "application/yaml", 422, "invalid"),
+        (b"title: a\ntitle: b\n", "application/yaml", 422, "invalid"),
+    ],
+)
 def test_malformed_bodies(api: Api, data: bytes, content_type: str, status: int, code: str) -> None:
     response = api.post(W, data=data, content_type=content_type)
     assert response.status_code == status, response.get_json()
@@ -145,6 +155,7 @@ def test_unknown_workshop_and_route_are_json_404(api: Api) -> None:
 
 
 # -- stage lifecycle ----------------------------------------------------------
+
 
 def test_stage_lifecycle_and_its_conflicts(api: Api) -> None:
     wid = api.create_workshop()["id"]
@@ -175,11 +186,14 @@ def test_reveal_and_hide(api: Api) -> None:
 
 # -- paper ballots --------------------------------------------------------------
 
+
 def test_paper_ballots_count_with_phone_ballots(api: Api) -> None:
     wid = api.create_workshop()["id"]
     api.stage(wid, "vision", "open")
-    response = api.post(f"{W}/{wid}/stages/vision/paper",
-                        {"group": "government", "ballots": [{"items": ["v1"]}, {"items": ["v1", "v2"]}]})
+    response = api.post(
+        f"{W}/{wid}/stages/vision/paper",
+        {"group": "government", "ballots": [{"items": ["v1"]}, {"items": ["v1", "v2"]}]},
+    )
     assert response.status_code == 201
     validate_response(response.get_json(), "/api/v1/workshops/{workshop_id}/stages/{key}/paper", "post", 201)
     assert response.get_json() == {"stored": 2, "ballots": 2, "paper_ballots": 2}
@@ -191,8 +205,13 @@ def test_paper_ballots_count_with_phone_ballots(api: Api) -> None:
 def test_a_bad_paper_ballot_refuses_the_whole_batch(api: Api) -> None:
     wid = api.create_workshop()["id"]
     api.stage(wid, "vision", "open")
-    response = api.post(f"{W}/{wid}/stages/vision/paper", {"group": "resident", "ballots": [
-        {"items": ["v1"]}, {"items": ["v1", "v2", "v3"]}, {"items": ["zz"]}]})
+    response = api.post(
+        f"{W}/{wid}/stages/vision/paper",
+        {
+            "group": "resident",
+            "ballots": [{"items": ["v1"]}, {"items": ["v1", "v2", "v3"]}, {"items": ["zz"]}],
+        },
+    )
     assert response.status_code == 422
     error = response.get_json()["error"]
     assert error["message"].startswith("ballots[1]: ")
@@ -200,13 +219,16 @@ def test_a_bad_paper_ballot_refuses_the_whole_batch(api: Api) -> None:
     assert stage_entry(api.results(wid), "vision")["ballots"] == 0
 
 
-@pytest.mark.parametrize(("body", "status"), [
-    ({"group": "aliens", "ballots": [{"items": ["v1"]}]}, 422),
-    ({"group": "resident", "ballots": []}, 422),
-    ({"group": "resident", "ballots": "v1"}, 422),
-    ({"group": "resident"}, 422),
-    ({"group": "resident", "ballots": [{"items": ["v1"]}] * 1001}, 413),
-])
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"group": "aliens", "ballots": [{"items": ["v1"]}]}, 422),
+        ({"group": "resident", "ballots": []}, 422),
+        ({"group": "resident", "ballots": "v1"}, 422),
+        ({"group": "resident"}, 422),
+        ({"group": "resident", "ballots": [{"items": ["v1"]}] * 1001}, 413),
+    ],
+)
 def test_paper_ballot_input_errors(api: Api, body: dict[str, Any], status: int) -> None:
     wid = api.create_workshop()["id"]
     api.stage(wid, "vision", "open")
@@ -217,11 +239,14 @@ def test_paper_ballot_input_errors(api: Api, body: dict[str, Any], status: int) 
 
 def test_paper_ballots_need_an_opened_stage(api: Api) -> None:
     wid = api.create_workshop()["id"]
-    response = api.post(f"{W}/{wid}/stages/vision/paper", {"group": "resident", "ballots": [{"items": ["v1"]}]})
+    response = api.post(
+        f"{W}/{wid}/stages/vision/paper", {"group": "resident", "ballots": [{"items": ["v1"]}]}
+    )
     assert response.status_code == 409
 
 
 # -- joining and tokens ---------------------------------------------------------
+
 
 def test_join_open_workshop(api: Api) -> None:
     created = api.create_workshop()
@@ -233,15 +258,20 @@ def test_join_open_workshop(api: Api) -> None:
     assert body["workshop_id"] == created["id"] and len(body["participant"]) >= 32
     assert "ruamkit=" in response.headers["Set-Cookie"]
     assert api.results(created["id"])["participants"] == {
-        "total": 1, "by_group": {"resident": 0, "government": 0, "private": 0, "civil": 1}}
+        "total": 1,
+        "by_group": {"resident": 0, "government": 0, "private": 0, "civil": 1},
+    }
 
 
-@pytest.mark.parametrize(("body", "status"), [
-    ({"code": "NOPE99", "group": "resident"}, 404),
-    ({"group": "resident"}, 422),
-    ({"code": "CODE", "group": "aliens"}, 422),
-    ({"code": "CODE"}, 422),
-])
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"code": "NOPE99", "group": "resident"}, 404),
+        ({"group": "resident"}, 422),
+        ({"code": "CODE", "group": "aliens"}, 422),
+        ({"code": "CODE"}, 422),
+    ],
+)
 def test_join_errors(api: Api, body: dict[str, Any], status: int) -> None:
     created = api.create_workshop()
     body = dict(body)
@@ -275,12 +305,15 @@ def test_token_workshop_joins_once_per_card(api: Api) -> None:
     assert api.results(wid)["participants"]["total"] == 1
 
 
-@pytest.mark.parametrize(("body", "status"), [
-    ({"group": "private", "count": 0}, 422),
-    ({"group": "private", "count": "5"}, 422),
-    ({"group": "nobody", "count": 5}, 422),
-    ({"group": "private", "count": 2001}, 413),
-])
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"group": "private", "count": 0}, 422),
+        ({"group": "private", "count": "5"}, 422),
+        ({"group": "nobody", "count": 5}, 422),
+        ({"group": "private", "count": 2001}, 413),
+    ],
+)
 def test_token_request_errors(api: Api, body: dict[str, Any], status: int) -> None:
     wid = api.create_workshop(workshop_object(join="tokens"))["id"]
     assert api.post(f"{W}/{wid}/tokens", body).status_code == status
@@ -288,13 +321,20 @@ def test_token_request_errors(api: Api, body: dict[str, Any], status: int) -> No
 
 # -- results --------------------------------------------------------------------
 
+
 def test_results_shape_matches_openapi(api: Api) -> None:
     wid = api.create_workshop()["id"]
     api.stage(wid, "projects", "open")
-    api.post(f"{W}/{wid}/stages/projects/paper", {"group": "resident", "ballots": [
-        {"scores": {"p1": {"importance": 5, "feasibility": 3}}},
-        {"scores": {"p1": {"importance": 4}}},
-    ]})
+    api.post(
+        f"{W}/{wid}/stages/projects/paper",
+        {
+            "group": "resident",
+            "ballots": [
+                {"scores": {"p1": {"importance": 5, "feasibility": 3}}},
+                {"scores": {"p1": {"importance": 4}}},
+            ],
+        },
+    )
     body = api.results(wid)
     validate_response(body, "/api/v1/workshops/{workshop_id}/results", "get", 200)
     projects = stage_entry(body, "projects")
@@ -314,14 +354,21 @@ def test_results_titles_follow_lang(api: Api) -> None:
 
 # -- rate limits ------------------------------------------------------------------
 
+
 def test_password_guessing_is_rate_limited(app: Any) -> None:
     Api.signed_in(app, "anong")
     client = app.test_client()
-    codes = [client.post("/api/v1/auth/token", json={"username": "anong", "password": f"guess{i}"}).status_code
-             for i in range(12)]
+    codes = [
+        client.post("/api/v1/auth/token", json={"username": "anong", "password": f"guess{i}"}).status_code
+        for i in range(12)
+    ]
     assert codes[:9] == [401] * 9 and codes[-1] == 429
-    assert client.post("/api/v1/auth/token", json={"username": "anong", "password": "x"}).get_json()[
-        "error"]["code"] == "rate_limited"
+    assert (
+        client.post("/api/v1/auth/token", json={"username": "anong", "password": "x"}).get_json()["error"][
+            "code"
+        ]
+        == "rate_limited"
+    )
     # another user name from the same address is not locked out
     assert client.post("/api/v1/auth/token", json={"username": "other", "password": "x"}).status_code == 401
 
@@ -333,9 +380,15 @@ def test_joining_is_limited_per_address_far_above_a_venue(api: Api) -> None:
     created = api.create_workshop()
     limiter = api.app.extensions["ruamkit.http_limiters"]["join"]
     limiter._buckets[("127.0.0.1",)] = (0.0, limiter.clock())  # as if the burst were spent
-    response = api.app.test_client().post("/api/v1/join", json={"code": created["code"], "group": "civil"},
-                                          environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    response = api.app.test_client().post(
+        "/api/v1/join",
+        json={"code": created["code"], "group": "civil"},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
     assert response.status_code == 429
-    other = api.app.test_client().post("/api/v1/join", json={"code": created["code"], "group": "civil"},
-                                       environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    other = api.app.test_client().post(
+        "/api/v1/join",
+        json={"code": created["code"], "group": "civil"},
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
     assert other.status_code == 201

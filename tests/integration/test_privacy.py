@@ -24,8 +24,9 @@ def test_erase_keeps_anonymous_results_and_kills_tokens(api: Api) -> None:
     api.stage(wid, "vision", "open")
     browser, token = api.join(created["code"], "civil")
     sock = api.socket(browser)
-    assert sock.emit("ballot", {"stage": "vision", "choices": {"items": ["v1"]}, "ballot_id": "x1"},
-                     callback=True)["ok"]
+    assert sock.emit(
+        "ballot", {"stage": "vision", "choices": {"items": ["v1"]}, "ballot_id": "x1"}, callback=True
+    )["ok"]
     published = sock.emit("comment", {"stage": "vision", "text": "ชื่อ นาย ก. โทร 081"}, callback=True)
     sock.emit("comment", {"stage": "vision", "text": "pending, never published"}, callback=True)
     sock.emit("idea", {"stage": "goals", "title": "my idea"}, callback=True)
@@ -36,12 +37,18 @@ def test_erase_keeps_anonymous_results_and_kills_tokens(api: Api) -> None:
     assert response.status_code == 200
     body = response.get_json()
     validate_response(body, "/api/v1/workshops/{workshop_id}/erase", "post", 200)
-    assert (body["participants"], body["receipts"], body["comments_deleted"], body["ideas_deleted"]) == (1, 1, 1, 1)
+    assert (body["participants"], body["receipts"], body["comments_deleted"], body["ideas_deleted"]) == (
+        1,
+        1,
+        1,
+        1,
+    )
 
     after = api.results(wid)
     assert after == before  # ballots and participation counts stay, anonymously
-    assert stage_entry(after, "vision")["items"][0]["by_group"] == {"civil": {"ballots": 1, "value": 1,
-                                                                             "score": 100.0}}
+    assert stage_entry(after, "vision")["items"][0]["by_group"] == {
+        "civil": {"ballots": 1, "value": 1, "score": 100.0}
+    }
     comments = api.get(f"/api/v1/workshops/{wid}/comments").get_json()
     assert [c["status"] for c in comments] == ["published"]
     assert api.get(f"/api/v1/workshops/{wid}").get_json()["erased_at"]

@@ -32,10 +32,19 @@ def ballot(sock: Any, stage: str, choices: Any, **extra: Any) -> dict[str, Any]:
 
 # -- connecting -------------------------------------------------------------------
 
-@pytest.mark.parametrize("auth", [
-    None, {}, {"participant": "forged"}, {"participant": 12}, {"projector": "wrong-key"},
-    {"facilitator": "forged", "workshop": 1}, {"role": "facilitator", "workshop": 1},
-])
+
+@pytest.mark.parametrize(
+    "auth",
+    [
+        None,
+        {},
+        {"participant": "forged"},
+        {"participant": 12},
+        {"projector": "wrong-key"},
+        {"facilitator": "forged", "workshop": 1},
+        {"role": "facilitator", "workshop": 1},
+    ],
+)
 def test_bad_or_missing_credentials_are_refused(api: Api, auth: Any) -> None:
     api.create_workshop()
     sock = api.socket(auth=auth)
@@ -60,12 +69,14 @@ def test_cookie_picks_the_named_workshop(api: Api, room: dict[str, Any]) -> None
     assert sock.is_connected()
     assert ballot(sock, "vision", {"items": ["v2"]})["ok"]
     assert items_by_key(stage_entry(api.results(other["id"]), "vision"))["v2"]["by_group"] == {
-        "civil": {"ballots": 1, "value": 1, "score": 100.0}}
+        "civil": {"ballots": 1, "value": 1, "score": 100.0}
+    }
     # with two workshops remembered and none named, the cookie is ambiguous: refused
     assert not api.socket(room["browser"]).is_connected()
 
 
 # -- ballots ----------------------------------------------------------------------
+
 
 def test_ballot_is_acknowledged_stored_and_replaced(api: Api, room: dict[str, Any]) -> None:
     sock = room["sock"]
@@ -81,23 +92,29 @@ def test_retried_ballot_id_is_not_counted_twice(api: Api, room: dict[str, Any]) 
     first = ballot(sock, "vision", {"items": ["v1"]}, ballot_id="b-1")
     second = ballot(sock, "vision", {"items": ["v2"]}, ballot_id="b-2")
     retry = ballot(sock, "vision", {"items": ["v1"]}, ballot_id="b-1")
-    assert (first, second, retry) == ({"ok": True, "version": 1}, {"ok": True, "version": 2},
-                                      {"ok": True, "version": 1})
+    assert (first, second, retry) == (
+        {"ok": True, "version": 1},
+        {"ok": True, "version": 2},
+        {"ok": True, "version": 1},
+    )
     entry = stage_entry(api.results(room["id"]), "vision")
     assert entry["ballots"] == 1
     assert {i["key"]: i["value"] for i in entry["items"]} == {"v1": 0, "v2": 1, "v3": 0}
 
 
-@pytest.mark.parametrize(("data", "code"), [
-    ({"stage": "vision", "choices": {"items": ["v9"]}}, "invalid"),
-    ({"stage": "vision", "choices": {"items": ["v1", "v2", "v3"]}}, "invalid"),
-    ({"stage": "vision", "choices": "v1"}, "invalid"),
-    ({"stage": "vision", "choices": {"items": ["v1"]}, "ballot_id": 5}, "invalid"),
-    ({"stage": "vision", "choices": {"items": ["v1"]}, "ballot_id": "x" * 65}, "invalid"),
-    ({"stage": "goals", "choices": {"dots": {"g1": 1}}}, "stage_closed"),
-    ({"stage": "nope", "choices": {"items": ["v1"]}}, "unknown_stage"),
-    ({"stage": None, "choices": {"items": ["v1"]}}, "unknown_stage"),
-])
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        ({"stage": "vision", "choices": {"items": ["v9"]}}, "invalid"),
+        ({"stage": "vision", "choices": {"items": ["v1", "v2", "v3"]}}, "invalid"),
+        ({"stage": "vision", "choices": "v1"}, "invalid"),
+        ({"stage": "vision", "choices": {"items": ["v1"]}, "ballot_id": 5}, "invalid"),
+        ({"stage": "vision", "choices": {"items": ["v1"]}, "ballot_id": "x" * 65}, "invalid"),
+        ({"stage": "goals", "choices": {"dots": {"g1": 1}}}, "stage_closed"),
+        ({"stage": "nope", "choices": {"items": ["v1"]}}, "unknown_stage"),
+        ({"stage": None, "choices": {"items": ["v1"]}}, "unknown_stage"),
+    ],
+)
 def test_refused_ballots(api: Api, room: dict[str, Any], data: dict[str, Any], code: str) -> None:
     ack = room["sock"].emit("ballot", data, callback=True)
     assert ack["ok"] is False
@@ -136,9 +153,11 @@ def test_rate_limited_ballots(api: Api, room: dict[str, Any]) -> None:
 
 # -- comments and ideas -------------------------------------------------------------
 
+
 def test_comment_waits_for_moderation_then_is_published(api: Api, room: dict[str, Any]) -> None:
-    ack = room["sock"].emit("comment", {"stage": "vision", "item": "v1", "text": "  ดีมาก <b>!</b> "},
-                            callback=True)
+    ack = room["sock"].emit(
+        "comment", {"stage": "vision", "item": "v1", "text": "  ดีมาก <b>!</b> "}, callback=True
+    )
     assert ack["ok"] is True and ack["status"] == "pending"
     pending = api.get(f"/api/v1/workshops/{room['id']}/comments?status=pending").get_json()
     assert [(c["id"], c["text"], c["item"]) for c in pending] == [(ack["id"], "ดีมาก <b>!</b>", "v1")]
@@ -156,13 +175,16 @@ def test_comments_published_at_once_with_post_moderation(api: Api) -> None:
     assert ack["status"] == "published"
 
 
-@pytest.mark.parametrize(("data", "code"), [
-    ({"stage": "vision", "text": ""}, "invalid"),
-    ({"stage": "vision", "text": "x" * 1001}, "invalid"),
-    ({"stage": "vision", "text": 5}, "invalid"),
-    ({"stage": "vision", "item": "nope", "text": "hi"}, "invalid"),
-    ({"stage": "nope", "text": "hi"}, "unknown_stage"),
-])
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        ({"stage": "vision", "text": ""}, "invalid"),
+        ({"stage": "vision", "text": "x" * 1001}, "invalid"),
+        ({"stage": "vision", "text": 5}, "invalid"),
+        ({"stage": "vision", "item": "nope", "text": "hi"}, "invalid"),
+        ({"stage": "nope", "text": "hi"}, "unknown_stage"),
+    ],
+)
 def test_refused_comments(room: dict[str, Any], data: dict[str, Any], code: str) -> None:
     ack = room["sock"].emit("comment", data, callback=True)
     assert ack["ok"] is False and ack["error"]["code"] == code
@@ -172,14 +194,15 @@ def test_idea_becomes_an_item_when_approved(api: Api, room: dict[str, Any]) -> N
     sock = room["sock"]
     refused = sock.emit("idea", {"stage": "vision", "title": "Not here"}, callback=True)
     assert refused["error"]["code"] == "not_allowed"  # vision takes no ideas
-    ack = sock.emit("idea", {"stage": "goals", "title": "สวนสาธารณะริมน้ำ", "description": "ปลูกต้นไม้"},
-                    callback=True)
+    ack = sock.emit(
+        "idea", {"stage": "goals", "title": "สวนสาธารณะริมน้ำ", "description": "ปลูกต้นไม้"}, callback=True
+    )
     assert ack == {"ok": True, "id": ack["id"], "status": "pending"}
     sock.get_received()
     idea = api.post(f"/api/v1/ideas/{ack['id']}/approve").get_json()
     assert idea["status"] == "approved" and idea["item"] == f"idea-{ack['id']}"
     states = received(sock, "state")
-    goals = [s for s in states[-1]["stages"] if s["key"] == "goals"][0]
+    goals = next(s for s in states[-1]["stages"] if s["key"] == "goals")
     assert goals["items"][-1]["title"] == "สวนสาธารณะริมน้ำ"
     assert api.post(f"/api/v1/ideas/{ack['id']}/reject").status_code == 409
     api.stage(room["id"], "goals", "open")
@@ -187,6 +210,7 @@ def test_idea_becomes_an_item_when_approved(api: Api, room: dict[str, Any]) -> N
 
 
 # -- sync and broadcasts --------------------------------------------------------------
+
 
 def test_sync_returns_state_and_my_ballots(api: Api, room: dict[str, Any]) -> None:
     ballot(room["sock"], "vision", {"items": ["v2"]})

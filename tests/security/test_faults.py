@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from typing import Any
 
 import pytest
 import socketio
@@ -22,8 +21,9 @@ PHONES = 30
 ROUNDS = 3
 
 
-def burst(live: Live, tokens: list[str], round_no: int, acked: dict[str, tuple[str, int]],
-          stop_after: float) -> int:
+def burst(
+    live: Live, tokens: list[str], round_no: int, acked: dict[str, tuple[str, int]], stop_after: float
+) -> int:
     """Each phone votes repeatedly until the server dies; returns acknowledgements seen."""
     count = 0
     lock = threading.Lock()
@@ -41,10 +41,16 @@ def burst(live: Live, tokens: list[str], round_no: int, acked: dict[str, tuple[s
             item = f"v{1 + (index + n + round_no) % 3}"
             ballot_id = uuid.uuid4().hex
             try:
-                ack = client.call("ballot", {"stage": "vision", "choices": {"items": [item]},
-                                             "ballot_id": ballot_id}, timeout=3)
-            except (socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError,
-                    socketio.exceptions.DisconnectedError):
+                ack = client.call(
+                    "ballot",
+                    {"stage": "vision", "choices": {"items": [item]}, "ballot_id": ballot_id},
+                    timeout=3,
+                )
+            except (
+                socketio.exceptions.TimeoutError,
+                socketio.exceptions.BadNamespaceError,
+                socketio.exceptions.DisconnectedError,
+            ):
                 break
             if ack and ack.get("ok"):
                 with lock:

@@ -18,10 +18,17 @@ from schemathesis import checks
 from tests.factories import Api, workshop_object
 from workshop.web.api.openapi import openapi_document
 
-CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,
-          checks.response_schema_conformance, checks.ignored_auth]
+CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_schema_conformance,
+    checks.ignored_auth,
+]
 OPERATIONS = sorted(
-    (method.upper(), path) for path, item in openapi_document()["paths"].items() for method in item
+    (method.upper(), path)
+    for path, item in openapi_document()["paths"].items()
+    for method in item
     if (method, path) != ("delete", "/api/v1/auth/token")  # revoking our own token ends the run
 )
 
@@ -42,8 +49,13 @@ def test_api_fuzz(api: Api, method: str, path: str) -> None:
     headers = {"Authorization": f"Bearer {api.token}", "Accept-Encoding": "identity"}
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=40, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=40,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def run(case: Any) -> None:
         case.call_and_validate(headers=headers, checks=CHECKS)
 

@@ -28,8 +28,9 @@ def test_fifty_parallel_copies_of_one_ballot_store_one(live: Live) -> None:
 
     def send(phone: Any) -> Any:
         barrier.wait(timeout=30)
-        return phone.call("ballot", {"stage": "vision", "choices": {"items": ["v1", "v3"]},
-                                     "ballot_id": "same-ballot-id"})
+        return phone.call(
+            "ballot", {"stage": "vision", "choices": {"items": ["v1", "v3"]}, "ballot_id": "same-ballot-id"}
+        )
 
     with ThreadPoolExecutor(len(phones)) as pool:
         acks = list(pool.map(send, phones))
@@ -49,8 +50,9 @@ def test_fifty_parallel_different_ballots_of_one_phone_keep_one_current(live: Li
 
     def send(i: int) -> Any:
         barrier.wait(timeout=30)
-        return phones[i].call("ballot", {"stage": "vision", "choices": {"items": [f"v{1 + i % 3}"]},
-                                         "ballot_id": f"b{i}"})
+        return phones[i].call(
+            "ballot", {"stage": "vision", "choices": {"items": [f"v{1 + i % 3}"]}, "ballot_id": f"b{i}"}
+        )
 
     with ThreadPoolExecutor(len(phones)) as pool:
         acks = list(pool.map(send, range(len(phones))))
@@ -74,16 +76,30 @@ def test_database_refuses_a_second_current_ballot(live: Live) -> None:
         with engine.connect() as conn:
             row = conn.execute(text("SELECT stage_id, participant_id, group_key FROM ballots")).one()
             with pytest.raises(IntegrityError):
-                conn.execute(text(
-                    "INSERT INTO ballots (stage_id, participant_id, group_key, choices, source, version, "
-                    "created_at, updated_at) VALUES (:s, :p, :g, '{}', 'phone', 1, CURRENT_TIMESTAMP, "
-                    "CURRENT_TIMESTAMP)"), {"s": row[0], "p": row[1], "g": row[2]})
+                conn.execute(
+                    text(
+                        "INSERT INTO ballots (stage_id, participant_id, group_key, choices, source, version, "
+                        "created_at, updated_at) VALUES (:s, :p, :g, '{}', 'phone', 1, CURRENT_TIMESTAMP, "
+                        "CURRENT_TIMESTAMP)"
+                    ),
+                    {"s": row[0], "p": row[1], "g": row[2]},
+                )
             conn.rollback()
             receipt = {"p": row[1], "s": row[0]}
-            conn.execute(text("INSERT INTO ballot_receipts (participant_id, stage_id, ballot_id, version, "
-                              "created_at) VALUES (:p, :s, 'r1', 1, CURRENT_TIMESTAMP)"), receipt)
+            conn.execute(
+                text(
+                    "INSERT INTO ballot_receipts (participant_id, stage_id, ballot_id, version, "
+                    "created_at) VALUES (:p, :s, 'r1', 1, CURRENT_TIMESTAMP)"
+                ),
+                receipt,
+            )
             with pytest.raises(IntegrityError):
-                conn.execute(text("INSERT INTO ballot_receipts (participant_id, stage_id, ballot_id, version, "
-                                  "created_at) VALUES (:p, :s, 'r1', 2, CURRENT_TIMESTAMP)"), receipt)
+                conn.execute(
+                    text(
+                        "INSERT INTO ballot_receipts (participant_id, stage_id, ballot_id, version, "
+                        "created_at) VALUES (:p, :s, 'r1', 2, CURRENT_TIMESTAMP)"
+                    ),
+                    receipt,
+                )
     finally:
         engine.dispose()

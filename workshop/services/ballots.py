@@ -62,20 +62,32 @@ class _Statements:
             BallotReceipt.participant_id == b("participant_id"), BallotReceipt.ballot_id == b("ballot_id")
         )
         upsert = insert(Ballot).values(
-            stage_id=b("stage_id"), participant_id=b("participant_id"), group_key=b("group_key"),
-            choices=b("choices", type_=Ballot.__table__.c.choices.type), source="phone", version=1,
+            stage_id=b("stage_id"),
+            participant_id=b("participant_id"),
+            group_key=b("group_key"),
+            choices=b("choices", type_=Ballot.__table__.c.choices.type),
+            source="phone",
+            version=1,
             created_at=b("now", type_=Ballot.__table__.c.created_at.type),
             updated_at=b("now", type_=Ballot.__table__.c.updated_at.type),
         )
         self.upsert = upsert.on_conflict_do_update(
             index_elements=["stage_id", "participant_id"],
-            set_={"choices": upsert.excluded.choices, "updated_at": upsert.excluded.updated_at,
-                  "version": Ballot.version + 1},
+            set_={
+                "choices": upsert.excluded.choices,
+                "updated_at": upsert.excluded.updated_at,
+                "version": Ballot.version + 1,
+            },
         ).returning(Ballot.version)
         self.add_receipt = (
             insert(BallotReceipt)
-            .values(participant_id=b("participant_id"), stage_id=b("stage_id"), ballot_id=b("ballot_id"),
-                    version=b("version"), created_at=b("now", type_=BallotReceipt.__table__.c.created_at.type))
+            .values(
+                participant_id=b("participant_id"),
+                stage_id=b("stage_id"),
+                ballot_id=b("ballot_id"),
+                version=b("version"),
+                created_at=b("now", type_=BallotReceipt.__table__.c.created_at.type),
+            )
             .on_conflict_do_nothing(index_elements=["participant_id", "ballot_id"])
             .returning(BallotReceipt.id)
         )
@@ -105,8 +117,9 @@ def _spec(stage_id: int, revision: int) -> dict[str, Any]:
     return spec
 
 
-def cast_ballot(voter: Voter, stage_key: object, choices: object,
-                ballot_id: object = None) -> tuple[str, int]:
+def cast_ballot(
+    voter: Voter, stage_key: object, choices: object, ballot_id: object = None
+) -> tuple[str, int]:
     """Store a phone ballot; returns the stage key and the ballot's version.
 
     Raises BallotRefused with the contract's code (invalid, stage_closed,
@@ -114,9 +127,7 @@ def cast_ballot(voter: Voter, stage_key: object, choices: object,
     state, upserts the ballot and stores the receipt: a stage closed by another
     process either committed before (refused) or is ordered after this ballot.
     """
-    if ballot_id is not None and (
-        not isinstance(ballot_id, str) or not 0 < len(ballot_id) <= MAX_BALLOT_ID
-    ):
+    if ballot_id is not None and (not isinstance(ballot_id, str) or not 0 < len(ballot_id) <= MAX_BALLOT_ID):
         raise BallotRefused(f"ballot_id must be a string of 1-{MAX_BALLOT_ID} characters")
     if not isinstance(stage_key, str):
         raise BallotRefused(f"unknown stage {stage_key!r}", code="unknown_stage")
@@ -124,8 +135,9 @@ def cast_ballot(voter: Voter, stage_key: object, choices: object,
     conn = session.connection()
     sql = _statements(conn.dialect.name)
     try:
-        row = conn.execute(sql.stage, {"participant_id": voter.id, "token_hash": voter.token_hash,
-                                       "key": stage_key}).first()
+        row = conn.execute(
+            sql.stage, {"participant_id": voter.id, "token_hash": voter.token_hash, "key": stage_key}
+        ).first()
         if row is None:
             raise BallotRefused("this phone's participation has ended", code="not_allowed")
         stage_id, state, revision = row
@@ -144,12 +156,22 @@ def cast_ballot(voter: Voter, stage_key: object, choices: object,
         except BallotRejected as exc:
             raise BallotRefused(exc.message, code="invalid") from exc
         now = utcnow()
-        version = int(conn.execute(sql.upsert, {
-            "stage_id": stage_id, "participant_id": voter.id, "group_key": voter.group_key,
-            "choices": normalized, "now": now}).scalar_one())
+        version = int(
+            conn.execute(
+                sql.upsert,
+                {
+                    "stage_id": stage_id,
+                    "participant_id": voter.id,
+                    "group_key": voter.group_key,
+                    "choices": normalized,
+                    "now": now,
+                },
+            ).scalar_one()
+        )
         if ballot_id is not None:
-            stored = conn.execute(sql.add_receipt, {**mine, "stage_id": stage_id, "version": version,
-                                                    "now": now}).first()
+            stored = conn.execute(
+                sql.add_receipt, {**mine, "stage_id": stage_id, "version": version, "now": now}
+            ).first()
             if stored is None:
                 # The same ballot_id was stored meanwhile (a parallel copy): keep that one.
                 session.rollback()
@@ -162,9 +184,23 @@ def cast_ballot(voter: Voter, stage_key: object, choices: object,
     return stage_key, version
 
 
-def cast_paper_ballots(
-    workshop_id: int, stage_key: str, group: object, ballots: object
-) -> dict[str, int]:
+def _check(spec: dict[str, Any], ballots: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    normalized, errors = [], []
+    for index, choices in enumerate(ballots):
+        try:
+            normalized.append(validate_ballot(spec, choices))
+        except BallotRejected as exc:
+            errors.append({"loc": f"ballots[{index}]", "index": index, "message": exc.message})
+    return normalized, errors
+
+
+def check_paper_ballots(workshop_id: int, stage_key: str, ballots: list[Any]) -> list[dict[str, Any]]:
+    """The ballot rules' verdict on a batch, storing nothing (a preview for the console)."""
+    stage = get_stage(get_workshop(workshop_id), stage_key)
+    return _check(stage_spec(stage), ballots)[1]
+
+
+def cast_paper_ballots(workshop_id: int, stage_key: str, group: object, ballots: object) -> dict[str, int]:
     """Count a batch of paper ballots for one group: all of them, or none."""
     workshop = get_workshop(workshop_id)
     stage = get_stage(workshop, stage_key)
@@ -177,13 +213,7 @@ def cast_paper_ballots(
         raise TooLarge(f"ballots: at most {MAX_PAPER_BATCH} in one request")
     if stage.state == "draft":
         raise Conflict(f"stage '{stage.key}' has not been opened yet")
-    spec = stage_spec(stage)
-    normalized, errors = [], []
-    for index, choices in enumerate(ballots):
-        try:
-            normalized.append(validate_ballot(spec, choices))
-        except BallotRejected as exc:
-            errors.append({"loc": f"ballots[{index}]", "index": index, "message": exc.message})
+    normalized, errors = _check(stage_spec(stage), ballots)
     if errors:
         first = errors[0]
         raise Invalid(f"{first['loc']}: {first['message']}", details=errors)

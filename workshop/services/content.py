@@ -102,9 +102,10 @@ def pending_counts(workshop_id: int) -> dict[str, int]:
     return counts
 
 
-def moderate_comment(comment_id: int, approve: bool) -> Comment:
+def moderate_comment(comment_id: int, approve: bool, *, workshop_id: int | None = None) -> Comment:
+    """Publish or reject a comment (of ``workshop_id`` only, when given)."""
     comment = db.session.get(Comment, comment_id)
-    if comment is None:
+    if comment is None or (workshop_id is not None and comment.workshop_id != workshop_id):
         raise NotFound(f"comment {comment_id} not found")
     comment.status = "published" if approve else "rejected"
     comment.moderated_at = utcnow()
@@ -115,10 +116,10 @@ def moderate_comment(comment_id: int, approve: bool) -> Comment:
     return comment
 
 
-def moderate_idea(idea_id: int, approve: bool) -> Idea:
+def moderate_idea(idea_id: int, approve: bool, *, workshop_id: int | None = None) -> Idea:
     """Approve (the idea becomes an item of its stage) or reject a pending idea."""
     idea = db.session.get(Idea, idea_id)
-    if idea is None:
+    if idea is None or (workshop_id is not None and idea.workshop_id != workshop_id):
         raise NotFound(f"idea {idea_id} not found")
     if idea.status == "approved":
         if approve:

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from ..extensions import db
 from ..models import JoinToken, Participant, Workshop
 from ..models._types import utcnow
-from .errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
+from .errors import Conflict, Forbidden, Invalid, TooLarge
 from .notify import notifier
 from .security import new_code, new_token, token_hash
 from .workshops import get_workshop, workshop_by_code

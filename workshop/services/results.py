@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from ..domain.results import stage_results as compute_stage_results
 from ..domain.text import localize
@@ -47,3 +47,15 @@ def workshop_results(workshop_id: int, lang: str | None = None, *,
         "participants": participant_counts(workshop),
         "stages": [stage_entry(workshop, s, lang) for s in stages],
     }
+
+
+def stage_counts(workshop: Workshop) -> dict[str, dict[str, int]]:
+    """Ballots per stage (all, and on paper) without tallying anything."""
+    rows = db.session.execute(
+        select(Ballot.stage_id, func.count(), func.sum(case((Ballot.source == "paper", 1), else_=0)))
+        .where(Ballot.stage_id.in_([s.id for s in workshop.stages]))
+        .group_by(Ballot.stage_id)
+    ).all()
+    found = {stage_id: (int(n), int(paper or 0)) for stage_id, n, paper in rows}
+    return {s.key: {"ballots": found.get(s.id, (0, 0))[0], "paper_ballots": found.get(s.id, (0, 0))[1]}
+            for s in workshop.stages}

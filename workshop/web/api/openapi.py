@@ -22,9 +22,16 @@ def _errors(*statuses: int) -> dict[str, Any]:
     return {str(s): {"$ref": f"#/components/responses/E{s}"} for s in statuses}
 
 
-def _op(summary: str, responses: dict[str, Any], *, body: dict[str, Any] | None = None,
-        auth: bool = True, params: list[dict[str, Any]] | None = None, tag: str = "workshops",
-        errors: tuple[int, ...] = ()) -> dict[str, Any]:
+def _op(
+    summary: str,
+    responses: dict[str, Any],
+    *,
+    body: dict[str, Any] | None = None,
+    auth: bool = True,
+    params: list[dict[str, Any]] | None = None,
+    tag: str = "workshops",
+    errors: tuple[int, ...] = (),
+) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": {**responses}}
     default_errors = (401, 429) if auth else (429,)
     op["responses"].update(_errors(*sorted(set(errors) | set(default_errors))))
@@ -48,210 +55,409 @@ def _status(values: list[str]) -> dict[str, Any]:
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
-        "type": "object", "required": ["error"],
-        "properties": {"error": {
-            "type": "object", "required": ["code", "message"],
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}},
-        }},
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}},
+            }
+        },
     },
     "Text": TEXT,
     "WorkshopObject": {
-        "type": "object", "required": ["title", "groups", "stages"],
+        "type": "object",
+        "required": ["title", "groups", "stages"],
         "description": "The workshop file's object (contract section 1).",
         "properties": {
-            "title": TEXT, "city": TEXT, "date": {"type": "string", "format": "date"},
+            "title": TEXT,
+            "city": TEXT,
+            "date": {"type": "string", "format": "date"},
             "languages": {"type": "array", "items": {"type": "string", "enum": ["th", "en"]}},
             "join": {"type": "string", "enum": ["open", "tokens"]},
             "moderation": {"type": "string", "enum": ["pre", "post"]},
-            "groups": {"type": "array", "items": {"type": "object", "required": ["key", "label"],
-                       "properties": {"key": {"type": "string"}, "label": TEXT}}},
+            "groups": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["key", "label"],
+                    "properties": {"key": {"type": "string"}, "label": TEXT},
+                },
+            },
             "stages": {"type": "array", "items": {"type": "object"}},
         },
     },
     "Created": {
-        "type": "object", "required": ["id", "code", "join_url", "projector_url"],
-        "properties": {"id": {"type": "integer"}, "code": {"type": "string"},
-                       "join_url": {"type": "string"}, "projector_url": {"type": "string"}},
+        "type": "object",
+        "required": ["id", "code", "join_url", "projector_url"],
+        "properties": {
+            "id": {"type": "integer"},
+            "code": {"type": "string"},
+            "join_url": {"type": "string"},
+            "projector_url": {"type": "string"},
+        },
     },
     "Stage": {
-        "type": "object", "required": ["key", "kind", "method", "state", "results_shown", "items"],
-        "properties": {"key": {"type": "string"}, "kind": {"type": "string"}, "method": {"type": "string"},
-                       "state": {"type": "string", "enum": ["draft", "open", "closed"]},
-                       "results_shown": {"type": "boolean"}, "items": {"type": "array"}},
+        "type": "object",
+        "required": ["key", "kind", "method", "state", "results_shown", "items"],
+        "properties": {
+            "key": {"type": "string"},
+            "kind": {"type": "string"},
+            "method": {"type": "string"},
+            "state": {"type": "string", "enum": ["draft", "open", "closed"]},
+            "results_shown": {"type": "boolean"},
+            "items": {"type": "array"},
+        },
     },
     "Workshop": {
         "type": "object",
         "required": ["id", "code", "join_url", "projector_url", "title", "languages", "groups", "stages"],
-        "properties": {"id": {"type": "integer"}, "code": {"type": "string"},
-                       "join_url": {"type": "string"}, "projector_url": {"type": "string"},
-                       "created_at": {"type": "string"}, "revision": {"type": "integer"},
-                       "title": TEXT, "languages": {"type": "array"}, "groups": {"type": "array"},
-                       "stages": {"type": "array", "items": _ref("Stage")}},
+        "properties": {
+            "id": {"type": "integer"},
+            "code": {"type": "string"},
+            "join_url": {"type": "string"},
+            "projector_url": {"type": "string"},
+            "created_at": {"type": "string"},
+            "revision": {"type": "integer"},
+            "title": TEXT,
+            "languages": {"type": "array"},
+            "groups": {"type": "array"},
+            "stages": {"type": "array", "items": _ref("Stage")},
+        },
     },
     "StageState": {
-        "type": "object", "required": ["key", "state", "results_shown"],
-        "properties": {"key": {"type": "string"}, "state": {"type": "string", "enum": ["draft", "open", "closed"]},
-                       "results_shown": {"type": "boolean"}, "revision": {"type": "integer"}},
+        "type": "object",
+        "required": ["key", "state", "results_shown"],
+        "properties": {
+            "key": {"type": "string"},
+            "state": {"type": "string", "enum": ["draft", "open", "closed"]},
+            "results_shown": {"type": "boolean"},
+            "revision": {"type": "integer"},
+        },
     },
     "GroupResult": {
-        "type": "object", "required": ["ballots", "value", "score"],
+        "type": "object",
+        "required": ["ballots", "value", "score"],
         "properties": {"ballots": {"type": "integer"}, "value": NULLABLE_NUMBER, "score": NULLABLE_NUMBER},
     },
     "ItemResult": {
-        "type": "object", "required": ["key", "title", "rank", "value", "score", "by_group", "spread"],
-        "properties": {"key": {"type": "string"}, "title": {"type": "string"}, "rank": {"type": "integer"},
-                       "value": NULLABLE_NUMBER, "score": NULLABLE_NUMBER,
-                       "by_group": {"type": "object", "additionalProperties": _ref("GroupResult")},
-                       "spread": NULLABLE_NUMBER,
-                       "criteria": {"type": "object", "additionalProperties": NULLABLE_NUMBER}},
+        "type": "object",
+        "required": ["key", "title", "rank", "value", "score", "by_group", "spread"],
+        "properties": {
+            "key": {"type": "string"},
+            "title": {"type": "string"},
+            "rank": {"type": "integer"},
+            "value": NULLABLE_NUMBER,
+            "score": NULLABLE_NUMBER,
+            "by_group": {"type": "object", "additionalProperties": _ref("GroupResult")},
+            "spread": NULLABLE_NUMBER,
+            "criteria": {"type": "object", "additionalProperties": NULLABLE_NUMBER},
+        },
     },
     "StageResult": {
-        "type": "object", "required": ["key", "method", "state", "ballots", "paper_ballots", "items"],
-        "properties": {"key": {"type": "string"}, "method": {"type": "string"},
-                       "state": {"type": "string"}, "results_shown": {"type": "boolean"},
-                       "ballots": {"type": "integer"}, "paper_ballots": {"type": "integer"},
-                       "items": {"type": "array", "items": _ref("ItemResult")}},
+        "type": "object",
+        "required": ["key", "method", "state", "ballots", "paper_ballots", "items"],
+        "properties": {
+            "key": {"type": "string"},
+            "method": {"type": "string"},
+            "state": {"type": "string"},
+            "results_shown": {"type": "boolean"},
+            "ballots": {"type": "integer"},
+            "paper_ballots": {"type": "integer"},
+            "items": {"type": "array", "items": _ref("ItemResult")},
+        },
     },
     "Participants": {
-        "type": "object", "required": ["total", "by_group"],
-        "properties": {"total": {"type": "integer"},
-                       "by_group": {"type": "object", "additionalProperties": {"type": "integer"}}},
+        "type": "object",
+        "required": ["total", "by_group"],
+        "properties": {
+            "total": {"type": "integer"},
+            "by_group": {"type": "object", "additionalProperties": {"type": "integer"}},
+        },
     },
     "Results": {
-        "type": "object", "required": ["participants", "stages"],
-        "properties": {"participants": _ref("Participants"),
-                       "stages": {"type": "array", "items": _ref("StageResult")}},
+        "type": "object",
+        "required": ["participants", "stages"],
+        "properties": {
+            "participants": _ref("Participants"),
+            "stages": {"type": "array", "items": _ref("StageResult")},
+        },
     },
     "Comment": {
-        "type": "object", "required": ["id", "stage", "item", "group", "text", "status", "created_at"],
-        "properties": {"id": {"type": "integer"}, "stage": {"type": "string"}, "item": {"type": ["string", "null"]},
-                       "group": {"type": "string"}, "text": {"type": "string"},
-                       "status": {"type": "string", "enum": ["pending", "published", "rejected"]},
-                       "created_at": {"type": "string"}},
+        "type": "object",
+        "required": ["id", "stage", "item", "group", "text", "status", "created_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "stage": {"type": "string"},
+            "item": {"type": ["string", "null"]},
+            "group": {"type": "string"},
+            "text": {"type": "string"},
+            "status": {"type": "string", "enum": ["pending", "published", "rejected"]},
+            "created_at": {"type": "string"},
+        },
     },
     "Idea": {
-        "type": "object", "required": ["id", "stage", "group", "title", "description", "status", "item"],
-        "properties": {"id": {"type": "integer"}, "stage": {"type": "string"}, "group": {"type": "string"},
-                       "title": {"type": "string"}, "description": {"type": ["string", "null"]},
-                       "status": {"type": "string", "enum": ["pending", "approved", "rejected"]},
-                       "item": {"type": ["string", "null"]}, "created_at": {"type": "string"}},
+        "type": "object",
+        "required": ["id", "stage", "group", "title", "description", "status", "item"],
+        "properties": {
+            "id": {"type": "integer"},
+            "stage": {"type": "string"},
+            "group": {"type": "string"},
+            "title": {"type": "string"},
+            "description": {"type": ["string", "null"]},
+            "status": {"type": "string", "enum": ["pending", "approved", "rejected"]},
+            "item": {"type": ["string", "null"]},
+            "created_at": {"type": "string"},
+        },
     },
     "Tokens": {
-        "type": "object", "required": ["group", "count", "tokens"],
-        "properties": {"group": {"type": "string"}, "count": {"type": "integer"},
-                       "tokens": {"type": "array", "items": {
-                           "type": "object", "required": ["token", "group", "join_url"],
-                           "properties": {"token": {"type": "string"}, "group": {"type": "string"},
-                                          "join_url": {"type": "string"}}}}},
+        "type": "object",
+        "required": ["group", "count", "tokens"],
+        "properties": {
+            "group": {"type": "string"},
+            "count": {"type": "integer"},
+            "tokens": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["token", "group", "join_url"],
+                    "properties": {
+                        "token": {"type": "string"},
+                        "group": {"type": "string"},
+                        "join_url": {"type": "string"},
+                    },
+                },
+            },
+        },
     },
     "Paper": {
-        "type": "object", "required": ["stored", "ballots", "paper_ballots"],
-        "properties": {"stored": {"type": "integer"}, "ballots": {"type": "integer"},
-                       "paper_ballots": {"type": "integer"}},
+        "type": "object",
+        "required": ["stored", "ballots", "paper_ballots"],
+        "properties": {
+            "stored": {"type": "integer"},
+            "ballots": {"type": "integer"},
+            "paper_ballots": {"type": "integer"},
+        },
     },
     "Joined": {
-        "type": "object", "required": ["participant", "workshop_id"],
-        "properties": {"participant": {"type": "string"}, "workshop_id": {"type": "integer"},
-                       "group": {"type": "string"}},
+        "type": "object",
+        "required": ["participant", "workshop_id"],
+        "properties": {
+            "participant": {"type": "string"},
+            "workshop_id": {"type": "integer"},
+            "group": {"type": "string"},
+        },
     },
     "Erased": {
-        "type": "object", "required": ["erased_at", "participants"],
-        "properties": {"erased_at": {"type": "string"}, "participants": {"type": "integer"},
-                       "receipts": {"type": "integer"}, "comments_deleted": {"type": "integer"},
-                       "ideas_deleted": {"type": "integer"}},
+        "type": "object",
+        "required": ["erased_at", "participants"],
+        "properties": {
+            "erased_at": {"type": "string"},
+            "participants": {"type": "integer"},
+            "receipts": {"type": "integer"},
+            "comments_deleted": {"type": "integer"},
+            "ideas_deleted": {"type": "integer"},
+        },
     },
     "Token": {
-        "type": "object", "required": ["token", "token_type", "expires_at"],
-        "properties": {"token": {"type": "string"}, "token_type": {"type": "string"},
-                       "expires_at": {"type": "string"}},
+        "type": "object",
+        "required": ["token", "token_type", "expires_at"],
+        "properties": {
+            "token": {"type": "string"},
+            "token_type": {"type": "string"},
+            "expires_at": {"type": "string"},
+        },
     },
 }
 
-ERROR_TEXT = {400: "Malformed request", 401: "Missing or bad token", 403: "Not allowed",
-              404: "Not found", 409: "Conflict with the current state", 413: "Too large",
-              422: "Invalid input (details name the place)", 429: "Too many requests"}
+ERROR_TEXT = {
+    400: "Malformed request",
+    401: "Missing or bad token",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Conflict with the current state",
+    413: "Too large",
+    422: "Invalid input (details name the place)",
+    429: "Too many requests",
+}
 
 
 def openapi_document() -> dict[str, Any]:
-    paper_body = {"type": "object", "required": ["group", "ballots"],
-                  "properties": {"group": {"type": "string"},
-                                 "ballots": {"type": "array", "items": {"type": "object"}}}}
+    paper_body = {
+        "type": "object",
+        "required": ["group", "ballots"],
+        "properties": {
+            "group": {"type": "string"},
+            "ballots": {"type": "array", "items": {"type": "object"}},
+        },
+    }
     paths: dict[str, Any] = {
-        "/healthz": {"get": _op("Liveness", {"200": _json({"type": "object", "required": ["status"],
-                                "properties": {"status": {"type": "string"}}})}, auth=False, tag="meta")},
+        "/healthz": {
+            "get": _op(
+                "Liveness",
+                {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["status"],
+                            "properties": {"status": {"type": "string"}},
+                        }
+                    )
+                },
+                auth=False,
+                tag="meta",
+            )
+        },
         "/api/v1/auth/token": {
-            "post": _op("Sign in: a bearer token", {"201": _json(_ref("Token"), "Created")},
-                        body={"type": "object", "required": ["username", "password"],
-                              "properties": {"username": {"type": "string"}, "password": {"type": "string"}}},
-                        auth=False, tag="auth", errors=(400, 401)),
+            "post": _op(
+                "Sign in: a bearer token",
+                {"201": _json(_ref("Token"), "Created")},
+                body={
+                    "type": "object",
+                    "required": ["username", "password"],
+                    "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
+                },
+                auth=False,
+                tag="auth",
+                errors=(400, 401),
+            ),
             "delete": _op("Sign out: revoke this token", {"204": {"description": "Revoked"}}, tag="auth"),
         },
         "/api/v1/workshops": {
-            "get": _op("All workshops with the state of each stage",
-                       {"200": _json({"type": "array", "items": _ref("Workshop")})}),
-            "post": _op("Create a workshop (JSON, or a YAML workshop file as application/yaml)",
-                        {"201": _json(_ref("Created"), "Created")}, body=_ref("WorkshopObject"),
-                        errors=(400, 413, 422)),
+            "get": _op(
+                "All workshops with the state of each stage",
+                {"200": _json({"type": "array", "items": _ref("Workshop")})},
+            ),
+            "post": _op(
+                "Create a workshop (JSON, or a YAML workshop file as application/yaml)",
+                {"201": _json(_ref("Created"), "Created")},
+                body=_ref("WorkshopObject"),
+                errors=(400, 413, 422),
+            ),
         },
         "/api/v1/workshops/{workshop_id}": {
-            "get": _op("A workshop with the state of each stage", {"200": _json(_ref("Workshop"))},
-                       params=[WID], errors=(404,)),
-            "delete": _op("Delete a workshop and everything in it", {"204": {"description": "Deleted"}},
-                          params=[WID], errors=(404,)),
+            "get": _op(
+                "A workshop with the state of each stage",
+                {"200": _json(_ref("Workshop"))},
+                params=[WID],
+                errors=(404,),
+            ),
+            "delete": _op(
+                "Delete a workshop and everything in it",
+                {"204": {"description": "Deleted"}},
+                params=[WID],
+                errors=(404,),
+            ),
         },
         "/api/v1/workshops/{workshop_id}/erase": {
-            "post": _op("Erase residents' personal data (PDPA); anonymous ballots and counts stay",
-                        {"200": _json(_ref("Erased"))}, params=[WID], errors=(404,), tag="privacy"),
+            "post": _op(
+                "Erase residents' personal data (PDPA); anonymous ballots and counts stay",
+                {"200": _json(_ref("Erased"))},
+                params=[WID],
+                errors=(404,),
+                tag="privacy",
+            ),
         },
         "/api/v1/workshops/{workshop_id}/results": {
-            "get": _op("Results (contract section 3)", {"200": _json(_ref("Results"))},
-                       params=[WID, LANG], errors=(404,)),
+            "get": _op(
+                "Results (contract section 3)",
+                {"200": _json(_ref("Results"))},
+                params=[WID, LANG],
+                errors=(404,),
+            ),
         },
         "/api/v1/workshops/{workshop_id}/stages/{key}/paper": {
-            "post": _op("Count paper ballots of one group (all or none)",
-                        {"201": _json(_ref("Paper"), "Counted")}, body=paper_body,
-                        params=[WID, KEY], errors=(400, 404, 409, 413, 422)),
+            "post": _op(
+                "Count paper ballots of one group (all or none)",
+                {"201": _json(_ref("Paper"), "Counted")},
+                body=paper_body,
+                params=[WID, KEY],
+                errors=(400, 404, 409, 413, 422),
+            ),
         },
         "/api/v1/workshops/{workshop_id}/comments": {
-            "get": _op("Comments", {"200": _json({"type": "array", "items": _ref("Comment")})},
-                       params=[WID, _status(["pending", "published", "rejected"])], tag="moderation",
-                       errors=(404, 422)),
+            "get": _op(
+                "Comments",
+                {"200": _json({"type": "array", "items": _ref("Comment")})},
+                params=[WID, _status(["pending", "published", "rejected"])],
+                tag="moderation",
+                errors=(404, 422),
+            ),
         },
         "/api/v1/workshops/{workshop_id}/ideas": {
-            "get": _op("Ideas", {"200": _json({"type": "array", "items": _ref("Idea")})},
-                       params=[WID, _status(["pending", "approved", "rejected"])], tag="moderation",
-                       errors=(404, 422)),
+            "get": _op(
+                "Ideas",
+                {"200": _json({"type": "array", "items": _ref("Idea")})},
+                params=[WID, _status(["pending", "approved", "rejected"])],
+                tag="moderation",
+                errors=(404, 422),
+            ),
         },
         "/api/v1/workshops/{workshop_id}/tokens": {
-            "post": _op("Single-use join cards", {"201": _json(_ref("Tokens"), "Created")},
-                        body={"type": "object", "required": ["group", "count"],
-                              "properties": {"group": {"type": "string"},
-                                             "count": {"type": "integer", "minimum": 1, "maximum": 2000}}},
-                        params=[WID], errors=(400, 404, 413, 422)),
+            "post": _op(
+                "Single-use join cards",
+                {"201": _json(_ref("Tokens"), "Created")},
+                body={
+                    "type": "object",
+                    "required": ["group", "count"],
+                    "properties": {
+                        "group": {"type": "string"},
+                        "count": {"type": "integer", "minimum": 1, "maximum": 2000},
+                    },
+                },
+                params=[WID],
+                errors=(400, 404, 413, 422),
+            ),
         },
         "/api/v1/join": {
-            "post": _op("Join a workshop (sets the browser cookie too)",
-                        {"201": _json(_ref("Joined"), "Joined")},
-                        body={"type": "object", "required": ["code"],
-                              "properties": {"code": {"type": "string"}, "group": {"type": "string"},
-                                             "token": {"type": "string"}, "language": {"type": "string"}}},
-                        auth=False, tag="residents", errors=(400, 403, 404, 409, 422)),
+            "post": _op(
+                "Join a workshop (sets the browser cookie too)",
+                {"201": _json(_ref("Joined"), "Joined")},
+                body={
+                    "type": "object",
+                    "required": ["code"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "group": {"type": "string"},
+                        "token": {"type": "string"},
+                        "language": {"type": "string"},
+                    },
+                },
+                auth=False,
+                tag="residents",
+                errors=(400, 403, 404, 409, 422),
+            ),
         },
     }
     for action in ("open", "close", "reveal", "hide"):
         paths[f"/api/v1/workshops/{{workshop_id}}/stages/{{key}}/{action}"] = {
-            "post": _op(f"Stage lifecycle: {action}", {"200": _json(_ref("StageState"))},
-                        params=[WID, KEY], errors=(404, 409))}
+            "post": _op(
+                f"Stage lifecycle: {action}",
+                {"200": _json(_ref("StageState"))},
+                params=[WID, KEY],
+                errors=(404, 409),
+            )
+        }
     for kind, schema in (("comments", "Comment"), ("ideas", "Idea")):
         ident = {"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}
         for action in ("approve", "reject"):
             paths[f"/api/v1/{kind}/{{item_id}}/{action}"] = {
-                "post": _op(f"Moderation: {action}", {"200": _json(_ref(schema))}, params=[ident],
-                            tag="moderation", errors=(404, 409))}
+                "post": _op(
+                    f"Moderation: {action}",
+                    {"200": _json(_ref(schema))},
+                    params=[ident],
+                    tag="moderation",
+                    errors=(404, 409),
+                )
+            }
     return {
         "openapi": "3.1.0",
-        "info": {"title": "RuamKit API", "version": __version__,
-                 "description": "Live participatory planning workshops. Contract version 1."},
+        "info": {
+            "title": "RuamKit API",
+            "version": __version__,
+            "description": "Live participatory planning workshops. Contract version 1.",
+        },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "paths": paths,

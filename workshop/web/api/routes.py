@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from flask import Response, g, jsonify, request, session
 
 from ...services import accounts, ballots, content, participants, privacy, results, stages, workshops
-from ...services.errors import Invalid, ServiceError, TooLarge, Unauthorized
+from ...services.errors import ServiceError, TooLarge, Unauthorized
 from ...web import ratelimit
 from ...web.participant.session import remember_participant
 from . import bp

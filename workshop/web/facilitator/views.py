@@ -29,7 +29,6 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from ...domain.methods import BallotRejected, validate_ballot
 from ...domain.ratelimit import Rate, RateLimiter
 from ...domain.text import localize
 from ...models import Stage, Workshop
@@ -288,7 +287,7 @@ def _common(workshop: Workshop) -> dict[str, Any]:
 @login_required
 def workshop(workshop_id: int) -> str:
     workshop = workshops.get_workshop(workshop_id)
-    entries = {e["key"]: e for e in results.workshop_results(workshop.id)["stages"]}
+    entries = results.stage_counts(workshop)
     join_url = workshops.join_url(workshop)
     return render_template(
         "facilitator/workshop.html", **_common(workshop),
@@ -367,27 +366,22 @@ def _format_problems(errors: list[LineError]) -> list[dict[str, Any]]:
     return [{"line": e.line, "message": messages[e.code] % dict(e.params)} for e in errors]
 
 
-def _rule_problems(stage: Stage, parsed: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+def _rule_problems(workshop: Workshop, stage: Stage, parsed: list[tuple[int, dict[str, Any]]]
+                   ) -> list[dict[str, Any]]:
     """The ballot rules' verdict on lines that were read, while other lines are being fixed.
 
     Only a preview, so the facilitator sees every problem at once: counting goes
     through ballots.cast_paper_ballots, which checks everything again.
     """
-    spec = workshops.stage_spec(stage)
-    problems = []
-    for line, choices in parsed:
-        try:
-            validate_ballot(spec, choices)
-        except BallotRejected as exc:
-            problems.append({"line": line, "message": exc.message})
-    return problems
+    found = ballots.check_paper_ballots(workshop.id, stage.key, [choices for _line, choices in parsed])
+    return [{"line": parsed[e["index"]][0], "message": e["message"]} for e in found]
 
 
 def _count_paper(workshop: Workshop, stage: Stage, group: str, text: str) -> dict[str, Any]:
     """Count one batch; returns {"stored": n} or {"problems": [...]} or {"general": msg}."""
     parsed, format_errors = parse_each(stage.config["method"], text)
     if format_errors:
-        problems = _format_problems(format_errors) + _rule_problems(stage, parsed)
+        problems = _format_problems(format_errors) + _rule_problems(workshop, stage, parsed)
         return {"problems": sorted(problems, key=lambda p: p["line"])}
     if not parsed:
         return {"empty": True}
@@ -471,9 +465,7 @@ def _back_to_moderation(workshop_id: int) -> Response:
 @bp.post("/console/w/<int:workshop_id>/comments/<int:comment_id>/<any(approve, reject):action>")
 @login_required
 def moderate_comment(workshop_id: int, comment_id: int, action: str) -> Response:
-    if comment_id not in {c.id for c in content.list_comments(workshop_id)}:
-        abort(404)
-    content.moderate_comment(comment_id, action == "approve")
+    content.moderate_comment(comment_id, action == "approve", workshop_id=workshop_id)
     flash(_("The comment is published.") if action == "approve"
           else _("The comment is rejected: residents will not see it."), "success")
     return _back_to_moderation(workshop_id)
@@ -482,10 +474,8 @@ def moderate_comment(workshop_id: int, comment_id: int, action: str) -> Response
 @bp.post("/console/w/<int:workshop_id>/ideas/<int:idea_id>/<any(approve, reject):action>")
 @login_required
 def moderate_idea(workshop_id: int, idea_id: int, action: str) -> Response:
-    if idea_id not in {i.id for i in content.list_ideas(workshop_id)}:
-        abort(404)
     try:
-        content.moderate_idea(idea_id, action == "approve")
+        content.moderate_idea(idea_id, action == "approve", workshop_id=workshop_id)
     except Conflict:
         flash(_("An approved idea is an item of its stage already; it cannot be rejected."),
               "error")

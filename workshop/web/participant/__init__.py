@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("participant", __name__)
 
-from . import views  # noqa: E402,F401
+from . import views  # noqa: F401
