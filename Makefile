@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 HOST   ?= 0.0.0.0
 PORT   ?= 5000
 
-.PHONY: run serve test test-unit lint bench i18n vendor clean help
+.PHONY: run serve test test-unit lint audit bench i18n vendor clean help
 
 help:
 	@echo "make run    - create the venv, install, start the server with a demo workshop"
@@ -40,6 +40,10 @@ test-unit: $(VENV)/.dev
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
+
+# Needs PyPI's JSON API (or osv.dev): not reachable from every build machine.
+audit: $(VENV)/.dev
+	$(VENV)/bin/pip-audit --strict --progress-spinner off -r requirements.txt -r requirements-dev.txt
 
 bench: $(VENV)/.dev
 	$(PY) -m bench $(BENCH_ARGS)

@@ -125,7 +125,8 @@ def _security_headers(app: Flask) -> None:
             f"script-src 'self' 'nonce-{nonce}'; "
             f"style-src 'self' 'nonce-{nonce}'; "
             "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
-            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'; "
+            "report-uri /csp-report",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -392,3 +392,24 @@ def test_joining_is_limited_per_address_far_above_a_venue(api: Api) -> None:
         environ_base={"REMOTE_ADDR": "10.0.0.9"},
     )
     assert other.status_code == 201
+
+
+def test_every_page_has_a_strict_csp_with_a_fresh_nonce(client: Any) -> None:
+    first = client.get("/login").headers["Content-Security-Policy"]
+    second = client.get("/login").headers["Content-Security-Policy"]
+    assert first != second  # a new nonce per response
+    for directive in ("default-src 'self'", "object-src 'none'", "base-uri 'none'",
+                      "frame-ancestors 'none'", "report-uri /csp-report"):
+        assert directive in first
+    assert "unsafe-inline" not in first and "unsafe-eval" not in first
+
+
+def test_csp_reports_are_kept_and_logged(app: Any, client: Any) -> None:
+    from workshop.web.security import reports
+
+    report = {"csp-report": {"document-uri": "http://x/j/ABC", "violated-directive": "script-src",
+                             "blocked-uri": "inline"}}
+    response = client.post("/csp-report", data=json.dumps(report), content_type="application/csp-report")
+    assert response.status_code == 204
+    assert list(reports(app)) == [report["csp-report"]]
+    assert client.post("/csp-report", data=b"{nope", content_type="application/csp-report").status_code == 400

@@ -25,6 +25,7 @@ EXTENSION_KEY = "ruamkit.http_limiters"
 RATES = {
     "join": Rate(burst=5000, per_second=50.0),
     "login": Rate(burst=10, per_second=1 / 6),
+    "csp_report": Rate(burst=100, per_second=5.0),
 }
 
 
