@@ -54,8 +54,8 @@ def create_app(config: Config | None = None) -> Flask:
     socketio.init_app(
         app,
         async_mode=app.config.get("ASYNC_MODE", "gevent"),
-        message_queue=app.config.get("MESSAGE_QUEUE"),
-        channel=app.config.get("MESSAGE_QUEUE_CHANNEL", "ruamkit"),
+        # always explicit: Flask-SocketIO keeps options from an earlier init_app
+        client_manager=_message_queue(app),
         cors_allowed_origins=_allowed_origins(app),
         max_http_buffer_size=64 * 1024,
         ping_interval=20,
@@ -76,6 +76,18 @@ def create_app(config: Config | None = None) -> Flask:
 
     _security_headers(app)
     return app
+
+
+def _message_queue(app: Flask) -> Any:
+    """The Redis manager shared by several processes, or None for one process."""
+    url = app.config.get("MESSAGE_QUEUE")
+    if not url:
+        return None
+    from .realtime.broadcast import heal
+    from .realtime.queue import ResilientRedisManager
+
+    return ResilientRedisManager(url, app.config.get("MESSAGE_QUEUE_CHANNEL", "ruamkit"),
+                                 on_resubscribe=lambda: heal(app))
 
 
 class BoundedInt(IntegerConverter):

@@ -249,8 +249,7 @@
       return;
     }
     var socket = window.io({auth: {role: "facilitator", workshop: parseInt(workshop, 10)}});
-    socket.on("connect", function () {
-      connection(true);
+    function sync() {
       socket.emit("sync", {}, function (reply) {
         if (!reply || !reply.ok) {
           return;
@@ -261,7 +260,18 @@
           onResults(reply.results[key]);
         });
       });
+    }
+    socket.on("connect", function () {
+      connection(true);
+      sync();
     });
+    // Broadcasts are delivered at most once (one lost while the message queue was
+    // down is never resent): ask for the truth every 15 seconds.
+    window.setInterval(function () {
+      if (socket.connected) {
+        sync();
+      }
+    }, 15000);
     socket.on("disconnect", function () { connection(false); });
     socket.on("connect_error", function () { connection(false); });
     socket.on("participants", onParticipants);

@@ -218,25 +218,33 @@
   var status = $("pj-conn");
   var socket = window.io({ auth: { projector: boot.key } });
 
-  function sync() {
+  // `refresh` keeps the stage on screen; a (re)connect starts afresh.
+  function sync(refresh) {
     socket.timeout(8000).emit("sync", {}, function (err, ack) {
       if (err || !ack || !ack.ok) {
-        if (socket.connected) window.setTimeout(sync, 2000);
+        if (socket.connected && !refresh) window.setTimeout(sync, 2000);
         return;
       }
       noteClosing(ack.workshop);
       view.workshop = ack.workshop;
       view.participants = ack.participants || view.participants;
       view.results = ack.results || {};
-      shownKey = null;
+      if (!refresh) shownKey = null;
       draw();
     });
   }
 
+  // Broadcasts are delivered at most once: one lost while the message queue
+  // was down (several server processes) is never sent again. Asking for the
+  // truth every 10 seconds heals that, at the cost of one small request.
+  window.setInterval(function () {
+    if (socket.connected) sync(true);
+  }, 10000);
+
   socket.on("connect", function () {
     status.textContent = "";
     status.removeAttribute("data-state");
-    sync();
+    sync(false);
   });
   socket.on("disconnect", function () {
     status.textContent = T.offline;

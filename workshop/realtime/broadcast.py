@@ -125,6 +125,27 @@ class SocketNotifier:
             socketio.emit("comment", content.comment_dict(comment), to=rooms.everyone(workshop_id))
 
 
+def heal(app: Flask) -> None:
+    """Broadcast the truth of every workshop this process has sockets in.
+
+    Called when the message queue is back after an outage: whatever was
+    broadcast meanwhile was lost, so state, counts and results go out again.
+    """
+    from .handlers import connections
+
+    with app.app_context():
+        notifier = notifier_of(app)
+        for workshop_id in sorted({identity.workshop_id for identity in list(connections.values())}):
+            workshop = notifier._workshop(workshop_id)
+            if workshop is None:
+                continue
+            notifier.state_changed(workshop_id)
+            notifier.participants_changed(workshop_id)
+            for stage in workshop.stages:
+                notifier.results_changed(workshop_id, stage.key)
+        db.session.remove()
+
+
 def install(app: Flask) -> None:
     app.extensions[EXTENSION_KEY] = SocketNotifier(app)
 
