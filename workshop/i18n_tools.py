@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_file
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
@@ -30,6 +30,8 @@ AREAS: dict[str, list[str]] = {
 }
 METHODS = {".py": "python", ".html": "jinja2"}
 OPTIONS = {"jinja2": {"extensions": "jinja2.ext.do", "trimmed": "false"}}
+#: lazy_gettext (as _l) is used where a string is defined before any request, e.g. form labels
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
 
 
 def _files(area: str) -> list[Path]:
@@ -45,7 +47,7 @@ def extract(area: str) -> Catalog:
     for path in _files(area):
         method = METHODS[path.suffix]
         for lineno, message, comments, context in extract_from_file(
-                method, str(path), options=OPTIONS.get(method, {})):
+                method, str(path), keywords=KEYWORDS, options=OPTIONS.get(method, {})):
             template.add(message, None, [(str(path.relative_to(ROOT)), lineno)],
                          auto_comments=comments, context=context)
     return template

@@ -740,3 +740,35 @@ def test_security_headers_on_console_pages(console: Any) -> None:
     body = text(response)
     assert f'nonce="{nonce}"' in body
     assert " style=" not in body  # the CSP allows no inline styles
+
+
+# ---------------------------------------------------------------------------
+# Residents' personal data
+
+
+def test_erase_needs_the_box_ticked_then_erases(app: Any, console: Any) -> None:
+    wid, code = create(app)
+    with app.app_context():
+        participants.join(code, "civil")
+    refused = post_form(console, f"/console/w/{wid}/erase", {}, page=f"/console/w/{wid}")
+    assert refused.status_code == 422
+    assert "Tick the box to confirm." in text(refused)
+    with app.app_context():
+        assert workshops.get_workshop(wid).erased_at is None
+    done = post_form(console, f"/console/w/{wid}/erase", {"confirm": "y"}, page=f"/console/w/{wid}",
+                     follow_redirects=True)
+    assert done.status_code == 200
+    assert "personal data is erased: 1 phones" in text(done)
+    assert "Personal data was erased on" in text(done)
+    with app.app_context():
+        assert workshops.get_workshop(wid).erased_at is not None
+
+
+def test_delete_needs_the_join_code(app: Any, console: Any) -> None:
+    wid, code = create(app)
+    wrong = post_form(console, f"/console/w/{wid}/delete", {"code": "WRONG1"}, page=f"/console/w/{wid}")
+    assert wrong.status_code == 422
+    assert "not this workshop" in text(wrong)
+    done = post_form(console, f"/console/w/{wid}/delete", {"code": code.lower()}, page=f"/console/w/{wid}")
+    assert done.status_code == 302
+    assert console.get(f"/console/w/{wid}").status_code == 404

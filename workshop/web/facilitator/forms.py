@@ -9,7 +9,15 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileSize
-from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from ...services.accounts import MAX_PASSWORD, MIN_PASSWORD, USERNAME
@@ -110,3 +118,18 @@ class PaperForm(FlaskForm):
                    "autocomplete": "off"},
     )
     submit = SubmitField(_l("Count these ballots"))
+
+
+class EraseForm(FlaskForm):
+    """Erasing residents' personal data needs a ticked box: it cannot be undone."""
+
+    confirm = BooleanField(
+        _l("I have exported what the plan needs; erase the residents' personal data now."),
+        validators=[DataRequired(_l("Tick the box to confirm."))])
+
+
+class DeleteForm(FlaskForm):
+    """Deleting a workshop needs its join code typed again."""
+
+    code = StringField(_l("Type the join code to confirm"),
+                       validators=[DataRequired(_l("Type the join code.")), Length(max=16)])

@@ -32,12 +32,12 @@ from werkzeug.wrappers import Response
 from ...domain.ratelimit import Rate, RateLimiter
 from ...domain.text import localize
 from ...models import Stage, Workshop
-from ...services import accounts, ballots, content, qr, results, stages, workshops
+from ...services import accounts, ballots, content, privacy, qr, results, stages, workshops
 from ...services.errors import Conflict, Invalid, NotFound, ServiceError, TooLarge, Unauthorized
 from ..i18n import current_language
 from . import bp, present
 from .auth import current_user, login_required, sign_in, sign_out
-from .forms import LoginForm, NewWorkshopForm, PaperForm, SetupForm
+from .forms import DeleteForm, EraseForm, LoginForm, NewWorkshopForm, PaperForm, SetupForm
 from .paper import MESSAGES as PAPER_MESSAGES
 from .paper import LineError, example_lines, parse_each
 
@@ -283,9 +283,8 @@ def _common(workshop: Workshop) -> dict[str, Any]:
     }
 
 
-@bp.get("/console/w/<int:workshop_id>")
-@login_required
-def workshop(workshop_id: int) -> str:
+def _run_sheet(workshop_id: int, *, erase_form: EraseForm | None = None,
+               delete_form: DeleteForm | None = None, status: int = 200) -> tuple[str, int]:
     workshop = workshops.get_workshop(workshop_id)
     entries = results.stage_counts(workshop)
     join_url = workshops.join_url(workshop)
@@ -295,7 +294,42 @@ def workshop(workshop_id: int) -> str:
         participants=workshops.participant_counts(workshop), groups=present.groups(workshop),
         projector_url=workshops.projector_url(workshop),
         qr=qr.qr_svg(join_url, title=_("QR code to join the workshop: %(url)s", url=join_url)),
-    )
+        erase_form=erase_form or EraseForm(), delete_form=delete_form or DeleteForm(),
+    ), status
+
+
+@bp.get("/console/w/<int:workshop_id>")
+@login_required
+def workshop(workshop_id: int) -> tuple[str, int]:
+    return _run_sheet(workshop_id)
+
+
+@bp.post("/console/w/<int:workshop_id>/erase")
+@login_required
+def erase(workshop_id: int) -> Response | tuple[str, int]:
+    form = EraseForm()
+    if not form.validate_on_submit():
+        return _run_sheet(workshop_id, erase_form=form, status=422)
+    done = privacy.erase_personal_data(workshop_id)
+    flash(_("Residents' personal data is erased: %(n)s phones can no longer take part; "
+            "%(c)s unpublished comments and %(i)s ideas were deleted. Ballots and counts stay, anonymously.",
+            n=done["participants"], c=done["comments_deleted"], i=done["ideas_deleted"]), "success")
+    return redirect(url_for(".workshop", workshop_id=workshop_id, _anchor="privacy"))
+
+
+@bp.post("/console/w/<int:workshop_id>/delete")
+@login_required
+def delete(workshop_id: int) -> Response | tuple[str, int]:
+    workshop = workshops.get_workshop(workshop_id)
+    form = DeleteForm()
+    if form.validate_on_submit() and form.code.data.strip().upper() != workshop.code:
+        form.code.errors = [*form.code.errors, _("That is not this workshop's join code.")]
+    elif form.validate_on_submit():
+        title = present.text(workshop, workshop.definition["title"])
+        privacy.delete_workshop(workshop_id)
+        flash(_("The workshop “%(title)s” and everything in it are deleted.", title=title), "success")
+        return redirect(url_for(".index"))
+    return _run_sheet(workshop_id, delete_form=form, status=422)
 
 
 @bp.post("/console/w/<int:workshop_id>/stages/<key>/<any(open, close, reveal, hide):action>")
