@@ -78,9 +78,12 @@ def test_sigkill_mid_burst_loses_no_acknowledged_ballot(live: Live) -> None:
     assert live.api("POST", f"/api/v1/workshops/{wid}/stages/vision/open")[0] == 200
     tokens = [live.join(created["code"], ("resident", "civil")[i % 2]) for i in range(PHONES)]
     acked: dict[str, tuple[str, int]] = {}
+    counts = []
     for round_no in range(ROUNDS):
-        assert burst(live, tokens, round_no, acked, stop_after=1.5) > 0
+        counts.append(burst(live, tokens, round_no, acked, stop_after=1.5))
+        assert counts[-1] > 0
         live.restart(kill=False)  # the server was killed; start it again on the same database
+    print(f"\nSIGKILL x{ROUNDS}, {PHONES} phones: acknowledgements per round {counts}")
 
     # every acknowledged ballot is there: sync on a fresh connection shows each phone's last ack
     for token, (item, version) in acked.items():
