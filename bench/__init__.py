@@ -1,0 +1,1 @@
+"""Benchmarks: load (bench/load: phones over Socket.IO) and export (bench/export). `python -m bench`."""

@@ -1,0 +1,149 @@
+"""`python -m bench` (`make bench`): the standard load scenarios, then the export benchmark.
+
+    python -m bench                                   # burst, steady, reference, scaleout, export
+    python -m bench --scenario burst --phones 2000    # one scenario (results merged into load.json)
+    python -m bench --scenario steady --duration 20 --rate 200
+    python -m bench --scenario scaleout --sizes 500,2000
+    python -m bench --quick                           # a small smoke run of every scenario
+
+Results: bench/results/load.json and bench/results/load.md (a run replaces the older run
+of the same scenario; the others are kept). Exit status 1 if a run fails its checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+STANDARD = ["burst", "steady", "reference", "scaleout"]
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scenario", action="append", default=None,
+                   help="burst, steady, reference (burst against bench/reference), scaleout, or a "
+                        "scenario YAML path; repeat or comma-separate; default: all four")
+    p.add_argument("--phones", type=int, help="phones (every scenario but scaleout)")
+    p.add_argument("--sizes", help="scaleout audience sizes, e.g. 500,2000")
+    p.add_argument("--join-seconds", type=float, help="phones join over this many seconds")
+    p.add_argument("--spread", type=float, help="burst: seconds within which every phone votes")
+    p.add_argument("--rate", type=float, help="steady: ballots per second")
+    p.add_argument("--duration", type=float, help="steady: seconds")
+    p.add_argument("--workers", type=int, help="generator processes (default: 2-4 by cores)")
+    p.add_argument("--projectors", type=int, help="projector clients (default 1)")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke run: 200 phones, steady 10 s at 100/s, scaleout sizes 100,300")
+    p.add_argument("--profile", action="store_true",
+                   help="record each server process with py-spy during each phase (collapsed stacks in "
+                        "bench/results/tmp/<run>/; implies --keep)")
+    p.add_argument("--quiet-wait", type=float, default=30.0,
+                   help="before each run, wait up to this many seconds for other processes to "
+                        "calm down (< 50 %% of a core); 0 = do not wait (default 30)")
+    p.add_argument("--keep", action="store_true", help="keep instance dirs and logs in bench/results/tmp")
+    p.add_argument("--out", type=Path, default=RESULTS, help="results directory (default bench/results)")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 also when a latency target is missed (default: only correctness)")
+    p.add_argument("--no-export", action="store_true", help="skip the export benchmark (bench.export)")
+    return p
+
+
+def scenarios(args: argparse.Namespace) -> list[Any]:
+    from .load import scenario as sc_mod
+
+    names = [n.strip() for raw in (args.scenario or STANDARD) for n in raw.split(",") if n.strip()]
+    found = []
+    for name in names:
+        if name == "reference":
+            sc = sc_mod.load("burst").with_overrides(name="reference", target="reference")
+        else:
+            sc = sc_mod.load(name)
+        phones = args.phones
+        sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else None
+        if args.quick:
+            phones = phones or 200
+            sizes = sizes or [100, 300]
+        phases = []
+        for ph in sc.phases:
+            changes: dict[str, Any] = {}
+            if args.spread is not None and ph.kind == "burst":
+                changes["spread"] = args.spread
+            if ph.kind == "steady":
+                if args.rate is not None or args.quick:
+                    changes["rate"] = args.rate or 100
+                if args.duration is not None or args.quick:
+                    changes["duration"] = args.duration or 10
+            phases.append(type(ph)(**{**ph.__dict__, **changes}))
+        sc = sc.with_overrides(
+            phases=phases,
+            phones=None if sc.sizes else phones,
+            sizes=sizes if sc.sizes else None,
+            join_seconds=(args.join_seconds if args.join_seconds is not None
+                          else (5.0 if args.quick else None)),
+            workers=args.workers, projectors=args.projectors)
+        found.append(sc)
+    return found
+
+
+def run_export() -> int:
+    """Run bench.export if another engineer's module is there (its main(), if any)."""
+    try:
+        from . import export
+    except ImportError:
+        print("[bench] bench.export is not there: export benchmark skipped", flush=True)
+        return 0
+    main = getattr(export, "main", None)
+    if not callable(main):
+        print("[bench] bench.export has no main(): export benchmark skipped", flush=True)
+        return 0
+    print("[bench] export benchmark (bench.export.main)", flush=True)
+    try:
+        status = main([])  # its own defaults, not our command line
+    except SystemExit as exc:
+        status = exc.code if isinstance(exc.code, int) else 1
+    return int(status or 0)
+
+
+def _terminate(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt  # unwinds the harness, which stops what it started
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    from .load import harness, report
+    from .load.scenario import ScenarioError
+
+    try:
+        todo = scenarios(args)
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    runs: list[dict[str, Any]] = []
+    for sc in todo:
+        runs += asyncio.run(harness.run(sc, keep=args.keep, profile=args.profile,
+                                         quiet_wait=args.quiet_wait))
+        # written after each scenario, so that an interrupted bench keeps what it measured
+        json_path, md_path = report.write(args.out, [dict(r) for r in runs])
+    failed = [report.run_key(r) for r in runs
+              if not all(c["pass"] for c in report.judge(r) if args.strict or c["kind"] == "correctness")]
+    missed = [report.run_key(r) for r in runs if not all(c["pass"] for c in report.judge(r))]
+    print(f"[bench] load scenarios done in {time.monotonic() - started:.0f} s: {md_path}, {json_path}",
+          flush=True)
+    if failed:
+        print(f"[bench] FAILED correctness checks: {', '.join(failed)} (see {md_path})", flush=True)
+    elif missed:
+        print(f"[bench] targets missed: {', '.join(missed)} (see {md_path})", flush=True)
+    export_status = 0 if args.no_export else run_export()
+    return 1 if failed or export_status else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,279 @@
+"""A generator process: many simulated phones on one asyncio loop.
+
+Each phone is a python-socketio ``AsyncClient`` over WebSocket only, sharing one
+aiohttp session (no cookies, no connection limit) with the other phones of its
+process. The harness drives the process through a ``multiprocessing`` pipe:
+
+    -> ("join", {...})          join (POST /api/v1/join) then connect, on a schedule
+    <- ("joined", {...})
+    -> ("plan", [ballots])      this process's ballots of the next phase
+    -> ("go", t_start)          the stage is open: vote at t_start + each offset
+    <- ("voted", {...})         one record per ballot sent
+    -> ("stop", None)           disconnect every phone and exit
+    <- ("stopped", {...})
+
+Times are ``time.monotonic()``: one clock for every process of the machine (Linux
+CLOCK_MONOTONIC), so the harness compares them across processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import resource
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+#: every await on the network is bounded
+JOIN_TIMEOUT = 30.0
+CONNECT_TIMEOUT = 30.0
+ACK_TIMEOUT = 30.0
+
+
+def raise_nofile() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    return want
+
+
+@dataclass
+class Phone:
+    index: int  # global phone number
+    url: str
+    group: str
+    token: str | None = None
+    sio: Any = None
+    state_times: list[float] = field(default_factory=list)  # `state` events of the phase
+    disconnected: int = 0
+    ballots: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+class Generator:
+    def __init__(self, conn: Any, wid: int) -> None:
+        self.conn = conn
+        self.wid = wid
+        self.phones: dict[int, Phone] = {}
+        self.http: Any = None
+        self.inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self.loop_lag: list[float] = []
+        self._lag_on = False
+        self.gc_pauses: list[float] = []
+        self._gc_t = 0.0
+        gc.callbacks.append(self._gc)
+
+    def _gc(self, phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._gc_t = time.perf_counter()
+        elif self._lag_on:
+            self.gc_pauses.append(time.perf_counter() - self._gc_t)
+
+    # -- pipe ---------------------------------------------------------------
+    def _readable(self) -> None:
+        try:
+            msg = self.conn.recv()
+        except EOFError:
+            msg = ("stop", None)
+        self.inbox.put_nowait(msg)
+
+    async def _ticker(self) -> None:
+        """Event-loop lag: how late a 50 ms sleep wakes up (generator saturation)."""
+        while True:
+            t = time.monotonic()
+            await asyncio.sleep(0.05)
+            if self._lag_on:
+                self.loop_lag.append(time.monotonic() - t - 0.05)
+
+    async def run(self) -> None:
+        import aiohttp
+
+        loop = asyncio.get_running_loop()
+        loop.add_reader(self.conn.fileno(), self._readable)
+        self.http = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0, force_close=False),
+            cookie_jar=aiohttp.DummyCookieJar(),
+            timeout=aiohttp.ClientTimeout(total=JOIN_TIMEOUT),
+        )
+        ticker = asyncio.create_task(self._ticker())
+        plan: list[tuple[Any, ...]] = []
+        deadline = time.monotonic() + 3600  # until the harness sets the run's deadline
+        try:
+            while True:
+                try:
+                    kind, body = await asyncio.wait_for(self.inbox.get(),
+                                                        max(0.0, deadline - time.monotonic()))
+                except TimeoutError:
+                    break  # the harness is gone or stuck: stop by ourselves
+                if kind == "join":
+                    deadline = body.get("deadline", deadline)
+                    self.conn.send(("joined", await self.join(body)))
+                elif kind == "plan":
+                    plan = body
+                    for phone in self.phones.values():
+                        phone.state_times.clear()
+                elif kind == "go":
+                    self.conn.send(("voted", await self.vote(plan, body)))
+                elif kind == "stop":
+                    break
+        finally:
+            ticker.cancel()
+            await self.disconnect_all()
+            await self.http.close()
+            loop.remove_reader(self.conn.fileno())
+        self.conn.send(("stopped", {"disconnects": sum(p.disconnected for p in self.phones.values())}))
+
+    # -- joining ------------------------------------------------------------
+    async def join(self, body: dict[str, Any]) -> dict[str, Any]:
+        t0: float = body["t0"]
+        code: str = body["code"]
+        tasks = [asyncio.create_task(self._join_one(p, code, t0 + offset))
+                 for p, offset in ((Phone(i, url, group), off) for i, url, group, off in body["phones"])]
+        self._lag_on = True
+        results = await asyncio.gather(*tasks)
+        self._lag_on = False
+        out: dict[str, Any] = {"join_ms": [], "connect_ms": [], "join_errors": [], "connect_errors": [],
+                               "tokens": {}, "connected": []}
+        for phone, (join_ms, connect_ms, error) in results:
+            if error is None:
+                self.phones[phone.index] = phone
+                out["tokens"][phone.index] = phone.token
+                out["connected"].append(phone.index)
+                out["join_ms"].append(join_ms)
+                out["connect_ms"].append(connect_ms)
+            elif error[0] == "join":
+                out["join_errors"].append(error[1])
+            else:
+                out["connect_errors"].append(error[1])
+                out["tokens"][phone.index] = phone.token  # joined: counts as a participant
+        out["loop_lag"] = self._take_lag()
+        out["gc"] = self._take_gc()
+        # The phones' objects live until the end: keep the collector from scanning them again
+        # and again during the phases (a full collection over 1,000 clients takes ~0.5 s).
+        gc.collect()
+        gc.freeze()
+        return out
+
+    async def _join_one(self, phone: Phone, code: str, at: float) -> tuple[Phone, tuple[Any, ...]]:
+        import socketio
+
+        await asyncio.sleep(max(0.0, at - time.monotonic()))
+        t = time.monotonic()
+        try:
+            async with self.http.post(f"{phone.url}/api/v1/join",
+                                      json={"code": code, "group": phone.group}) as resp:
+                body = await resp.json(content_type=None)
+                if resp.status != 201:
+                    return phone, (0, 0, ("join", f"HTTP {resp.status}: {str(body)[:200]}"))
+            phone.token = body["participant"]
+        except Exception as exc:
+            return phone, (0, 0, ("join", f"{type(exc).__name__}: {exc}"[:200]))
+        t1 = time.monotonic()
+        sio = socketio.AsyncClient(reconnection=False, http_session=self.http, handle_sigint=False,
+                                   request_timeout=CONNECT_TIMEOUT)
+
+        @sio.on("state")
+        def _state(_data: Any) -> None:
+            if len(phone.state_times) < 32:
+                phone.state_times.append(time.monotonic())
+
+        @sio.event
+        def disconnect(*_args: Any) -> None:
+            phone.disconnected += 1
+
+        try:
+            await asyncio.wait_for(
+                sio.connect(phone.url, auth={"participant": phone.token}, transports=["websocket"],
+                            wait_timeout=CONNECT_TIMEOUT),
+                CONNECT_TIMEOUT + 5)
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                await sio.disconnect()
+            return phone, (0, 0, ("connect", f"{type(exc).__name__}: {exc}"[:200]))
+        phone.sio = sio
+        return phone, ((t1 - t) * 1000, (time.monotonic() - t1) * 1000, None)
+
+    # -- voting -------------------------------------------------------------
+    async def vote(self, plan: list[tuple[Any, ...]], times: tuple[float, float]) -> dict[str, Any]:
+        """plan: (phone, offset, stage, choices, ballot_id, mode), mode normal|retry|duplicate.
+
+        times: (when the harness asked to open the stage, when it was open = t_start).
+        """
+        t_asked, t_start = times
+        by_phone: dict[int, list[tuple[Any, ...]]] = {}
+        for entry in plan:
+            by_phone.setdefault(entry[0], []).append(entry)
+        records: list[tuple[Any, ...]] = []
+        self._lag_on = True
+        await asyncio.gather(*(self._phone_votes(i, sorted(b, key=lambda e: e[1]), t_start, records)
+                               for i, b in by_phone.items()))
+        self._lag_on = False
+        # the first `state` each phone got after the opening was asked for
+        states = [min(t for t in p.state_times if t >= t_asked) for p in self.phones.values()
+                  if any(t >= t_asked for t in p.state_times)]
+        return {"records": records, "state_at": states, "loop_lag": self._take_lag(), "gc": self._take_gc(),
+                "phones": len(self.phones),
+                "disconnects": sum(p.disconnected for p in self.phones.values())}
+
+    async def _phone_votes(self, index: int, ballots: list[tuple[Any, ...]], t_start: float,
+                           records: list[tuple[Any, ...]]) -> None:
+        phone = self.phones.get(index)
+        for _i, offset, stage, choices, ballot_id, mode in ballots:
+            t_sched = t_start + offset
+            await asyncio.sleep(max(0.0, t_sched - time.monotonic()))
+            data = {"stage": stage, "choices": choices, "ballot_id": ballot_id}
+            if phone is None or phone.sio is None or not phone.sio.connected:
+                records.append((index, stage, ballot_id, "normal", t_sched, None, None, False, None,
+                                "not_connected"))
+                continue
+            if mode == "duplicate":
+                copies = await asyncio.gather(self._send(phone, data), self._send(phone, data))
+            else:
+                copies = [await self._send(phone, data)]
+                if mode == "retry":
+                    copies.append(await self._send(phone, data))
+            for n, (t_send, t_ack, ok, version, code) in enumerate(copies):
+                kind = "normal" if n == 0 else ("retry" if mode == "retry" else "duplicate")
+                records.append((index, stage, ballot_id, kind, t_sched, t_send, t_ack, ok, version, code))
+
+    async def _send(self, phone: Phone, data: dict[str, Any]) -> tuple[Any, ...]:
+        t_send = time.monotonic()
+        try:
+            ack = await phone.sio.call("ballot", data, timeout=ACK_TIMEOUT)
+        except Exception as exc:  # socketio.exceptions.TimeoutError, BadNamespaceError, ...
+            return t_send, None, False, None, f"client:{type(exc).__name__}"
+        t_ack = time.monotonic()
+        if isinstance(ack, dict) and ack.get("ok") is True:
+            return t_send, t_ack, True, ack.get("version"), None
+        code = (ack or {}).get("error", {}).get("code") if isinstance(ack, dict) else "bad_ack"
+        return t_send, t_ack, False, None, str(code)
+
+    def _take_lag(self) -> list[float]:
+        lag, self.loop_lag = self.loop_lag, []
+        return lag
+
+    def _take_gc(self) -> dict[str, float]:
+        pauses, self.gc_pauses = self.gc_pauses, []
+        return {"collections": len(pauses), "max_ms": round(max(pauses, default=0) * 1000, 1),
+                "total_ms": round(sum(pauses) * 1000, 1)}
+
+    async def disconnect_all(self) -> None:
+        async def one(phone: Phone) -> None:
+            if phone.sio is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(phone.sio.disconnect(), 5)
+
+        await asyncio.gather(*(one(p) for p in self.phones.values()))
+
+
+def worker_main(conn: Any, wid: int) -> None:
+    """Entry point of a generator process (multiprocessing, spawn)."""
+    raise_nofile()
+    logging.basicConfig(level=logging.ERROR)
+    # a phone whose connection drops is counted by the harness; no log line per phone
+    for name in ("engineio.client", "socketio.client"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    asyncio.run(Generator(conn, wid).run())
