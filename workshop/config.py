@@ -72,6 +72,8 @@ class Config:
         self.API_TOKEN_DAYS = int(os.environ.get("WORKSHOP_API_TOKEN_DAYS", "30"))
         #: seconds between results broadcasts of one stage (at most 4 a second)
         self.RESULTS_INTERVAL = float(os.environ.get("WORKSHOP_RESULTS_INTERVAL", "0.25"))
+        #: group commit: at most this many phone ballots in one transaction (0 = one at a time)
+        self.BALLOT_BATCH = int(os.environ.get("WORKSHOP_BALLOT_BATCH", "256"))
         self.RUN_MIGRATIONS = True
         self.MAX_CONTENT_LENGTH = 2 * 1024 * 1024
         self.SESSION_COOKIE_SAMESITE = "Lax"

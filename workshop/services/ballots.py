@@ -10,10 +10,16 @@ Integrity rests on the database, not only on this code:
 
 from __future__ import annotations
 
+import logging
+import queue
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, select
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..domain.methods import BallotRejected, validate_ballot
@@ -24,6 +30,7 @@ from .errors import BallotRefused, Conflict, Invalid, TooLarge
 from .notify import notifier
 from .workshops import get_stage, get_workshop, stage_spec
 
+log = logging.getLogger(__name__)
 MAX_PAPER_BATCH = 1000
 MAX_BALLOT_ID = 64
 
@@ -50,17 +57,6 @@ class _Statements:
     def __init__(self, dialect: str) -> None:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         b = bindparam
-        # The voter must still hold its token (erasure voids it); the stage may be unknown.
-        self.stage = (
-            select(Stage.id, Stage.state, Workshop.revision)
-            .select_from(Participant)
-            .join(Workshop, Workshop.id == Participant.workshop_id)
-            .outerjoin(Stage, (Stage.workshop_id == Workshop.id) & (Stage.key == b("key")))
-            .where(Participant.id == b("participant_id"), Participant.token_hash == b("token_hash"))
-        )
-        self.receipt = select(BallotReceipt.version).where(
-            BallotReceipt.participant_id == b("participant_id"), BallotReceipt.ballot_id == b("ballot_id")
-        )
         upsert = insert(Ballot).values(
             stage_id=b("stage_id"),
             participant_id=b("participant_id"),
@@ -79,7 +75,7 @@ class _Statements:
                 "version": Ballot.version + 1,
             },
         ).returning(Ballot.version)
-        self.add_receipt = (
+        self.add_receipts = (
             insert(BallotReceipt)
             .values(
                 participant_id=b("participant_id"),
@@ -89,7 +85,6 @@ class _Statements:
                 created_at=b("now", type_=BallotReceipt.__table__.c.created_at.type),
             )
             .on_conflict_do_nothing(index_elements=["participant_id", "ballot_id"])
-            .returning(BallotReceipt.id)
         )
 
 
@@ -117,71 +112,222 @@ def _spec(stage_id: int, revision: int) -> dict[str, Any]:
     return spec
 
 
-def cast_ballot(
-    voter: Voter, stage_key: object, choices: object, ballot_id: object = None
-) -> tuple[str, int]:
-    """Store a phone ballot; returns the stage key and the ballot's version.
+@dataclass(frozen=True)
+class BallotRequest:
+    """One phone ballot waiting to be stored (see store_batch and BallotWriter)."""
 
-    Raises BallotRefused with the contract's code (invalid, stage_closed,
-    unknown_stage) and stores nothing then. One transaction reads the stage's
-    state, upserts the ballot and stores the receipt: a stage closed by another
-    process either committed before (refused) or is ordered after this ballot.
-    """
+    voter: Voter
+    stage_key: object
+    choices: object
+    ballot_id: object = None
+
+
+Outcome = tuple[str, int] | BallotRefused
+
+
+def _precheck(request: BallotRequest) -> BallotRefused | None:
+    ballot_id = request.ballot_id
     if ballot_id is not None and (not isinstance(ballot_id, str) or not 0 < len(ballot_id) <= MAX_BALLOT_ID):
-        raise BallotRefused(f"ballot_id must be a string of 1-{MAX_BALLOT_ID} characters")
-    if not isinstance(stage_key, str):
-        raise BallotRefused(f"unknown stage {stage_key!r}", code="unknown_stage")
+        return BallotRefused(f"ballot_id must be a string of 1-{MAX_BALLOT_ID} characters")
+    if not isinstance(request.stage_key, str):
+        return BallotRefused(f"unknown stage {request.stage_key!r}", code="unknown_stage")
+    return None
+
+
+def store_batch(requests: Sequence[BallotRequest]) -> list[Outcome]:
+    """Store many phone ballots in ONE transaction (group commit); an outcome each.
+
+    The same rules as one ballot at a time, in order: a refused ballot gets its
+    BallotRefused and stores nothing; a ballot_id already stored (before, or
+    earlier in this batch) gets the first acknowledgement again. Participants,
+    stages and receipts are looked up once per batch, so a burst of ballots
+    costs one upsert each plus a handful of queries and one commit.
+    """
+    outcomes: list[Outcome | None] = [_precheck(r) for r in requests]
+    live = [i for i, outcome in enumerate(outcomes) if outcome is None]
+    if not live:
+        return [o for o in outcomes if o is not None]
     session = db.session()
     conn = session.connection()
     sql = _statements(conn.dialect.name)
+    touched: set[tuple[int, str]] = set()
     try:
-        row = conn.execute(
-            sql.stage, {"participant_id": voter.id, "token_hash": voter.token_hash, "key": stage_key}
-        ).first()
-        if row is None:
-            raise BallotRefused("this phone's participation has ended", code="not_allowed")
-        stage_id, state, revision = row
-        if stage_id is None:
-            raise BallotRefused(f"unknown stage {stage_key!r}", code="unknown_stage")
-        mine = {"participant_id": voter.id, "ballot_id": ballot_id}
-        if ballot_id is not None:
-            seen = conn.execute(sql.receipt, mine).scalar()
-            if seen is not None:
-                session.rollback()
-                return stage_key, int(seen)
-        if state != "open":
-            raise BallotRefused(f"stage '{stage_key}' is not open", code="stage_closed")
-        try:
-            normalized = validate_ballot(_spec(stage_id, revision), choices)
-        except BallotRejected as exc:
-            raise BallotRefused(exc.message, code="invalid") from exc
-        now = utcnow()
-        version = int(
+        voters = {requests[i].voter.id for i in live}
+        tokens = dict(
             conn.execute(
-                sql.upsert,
-                {
-                    "stage_id": stage_id,
-                    "participant_id": voter.id,
-                    "group_key": voter.group_key,
-                    "choices": normalized,
-                    "now": now,
-                },
-            ).scalar_one()
+                select(Participant.id, Participant.token_hash).where(Participant.id.in_(voters))
+            ).all()
         )
-        if ballot_id is not None:
-            stored = conn.execute(
-                sql.add_receipt, {**mine, "stage_id": stage_id, "version": version, "now": now}
-            ).first()
-            if stored is None:
-                # The same ballot_id was stored meanwhile (a parallel copy): keep that one.
-                session.rollback()
-                return stage_key, int(db.session.connection().execute(sql.receipt, mine).scalar() or version)
+        stages = {
+            (workshop_id, key): (stage_id, state, revision)
+            for stage_id, key, state, workshop_id, revision in conn.execute(
+                select(Stage.id, Stage.key, Stage.state, Stage.workshop_id, Workshop.revision)
+                .join(Workshop, Workshop.id == Stage.workshop_id)
+                .where(Stage.workshop_id.in_({requests[i].voter.workshop_id for i in live}))
+            )
+        }
+        wanted = [(requests[i].voter.id, requests[i].ballot_id) for i in live if requests[i].ballot_id]
+        receipts: dict[tuple[int, object], int] = {}
+        if wanted:
+            receipts = {
+                (pid, bid): version
+                for pid, bid, version in conn.execute(
+                    select(
+                        BallotReceipt.participant_id, BallotReceipt.ballot_id, BallotReceipt.version
+                    ).where(tuple_(BallotReceipt.participant_id, BallotReceipt.ballot_id).in_(wanted))
+                )
+            }
+        now = utcnow()
+        new_receipts = []
+        for i in live:
+            request, voter = requests[i], requests[i].voter
+            key = str(request.stage_key)
+            if tokens.get(voter.id) != voter.token_hash:
+                outcomes[i] = BallotRefused("this phone's participation has ended", code="not_allowed")
+                continue
+            found = stages.get((voter.workshop_id, key))
+            if found is None:
+                outcomes[i] = BallotRefused(f"unknown stage {key!r}", code="unknown_stage")
+                continue
+            stage_id, state, revision = found
+            seen = receipts.get((voter.id, request.ballot_id)) if request.ballot_id else None
+            if seen is not None:
+                outcomes[i] = (key, seen)
+                continue
+            if state != "open":
+                outcomes[i] = BallotRefused(f"stage '{key}' is not open", code="stage_closed")
+                continue
+            try:
+                normalized = validate_ballot(_spec(stage_id, revision), request.choices)
+            except BallotRejected as exc:
+                outcomes[i] = BallotRefused(exc.message, code="invalid")
+                continue
+            params = {
+                "stage_id": stage_id,
+                "participant_id": voter.id,
+                "group_key": voter.group_key,
+                "choices": normalized,
+                "now": now,
+            }
+            version = int(conn.execute(sql.upsert, params).scalar_one())
+            if request.ballot_id:
+                receipts[(voter.id, request.ballot_id)] = version
+                new_receipts.append(
+                    {
+                        "participant_id": voter.id,
+                        "stage_id": stage_id,
+                        "ballot_id": request.ballot_id,
+                        "version": version,
+                        "now": now,
+                    }
+                )
+            outcomes[i] = (key, version)
+            touched.add((voter.workshop_id, key))
+        if new_receipts:
+            conn.execute(sql.add_receipts, new_receipts)
         session.commit()
     except BaseException:
         session.rollback()
         raise
-    notifier().results_changed(voter.workshop_id, stage_key)
-    return stage_key, version
+    for workshop_id, key in sorted(touched):
+        notifier().results_changed(workshop_id, key)
+    return [o for o in outcomes if o is not None]
+
+
+class BallotWriter:
+    """Group commit for phone ballots: one writer stores whatever is queued together.
+
+    Each socket handler queues its ballot and waits; the writer takes everything
+    waiting (up to ``max_batch``), stores it in one transaction on one
+    connection, then wakes the handlers, which acknowledge. So an
+    acknowledgement still means "committed", a burst costs one commit per batch
+    instead of one per ballot, and a thousand phones never need a thousand
+    database connections. Plain ``threading`` objects: under the gevent server
+    they are greenlets (run.py patches the standard library first).
+    """
+
+    def __init__(self, app: Flask, max_batch: int = 256, timeout: float = 60.0) -> None:
+        self.app = app
+        self.max_batch = max_batch
+        self.timeout = timeout
+        self._queue: queue.SimpleQueue[
+            tuple[BallotRequest, threading.Event, list[Outcome | BaseException]]
+        ] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def cast(self, request: BallotRequest) -> tuple[str, int]:
+        self._ensure_running()
+        done, box = threading.Event(), []  # type: list[Outcome | BaseException]
+        self._queue.put((request, done, box))
+        if not done.wait(self.timeout):
+            raise BallotRefused(
+                "the server is too busy to store this ballot now; send it again", code="rate_limited"
+            )
+        outcome = box[0]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def _ensure_running(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="ballot-writer", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self.max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            outcomes = self._store([request for request, _, _ in batch])
+            for (_, done, box), outcome in zip(batch, outcomes, strict=True):
+                box.append(outcome)
+                done.set()
+
+    def _store(self, requests: list[BallotRequest]) -> list[Outcome | BaseException]:
+        with self.app.app_context():
+            try:
+                return list(store_batch(requests))
+            except Exception:
+                log.exception("storing a batch of %d ballots failed; storing them one by one", len(requests))
+                db.session.remove()
+                return [self._store_one(request) for request in requests]
+            finally:
+                db.session.remove()
+
+    def _store_one(self, request: BallotRequest) -> Outcome | BaseException:
+        try:
+            return store_batch([request])[0]
+        except Exception as exc:  # this ballot alone fails: its phone is told
+            db.session.remove()
+            return exc
+
+
+WRITER_KEY = "ruamkit.ballot_writer"
+
+
+def install_writer(app: Flask) -> None:
+    batch = int(app.config.get("BALLOT_BATCH", 256))
+    if batch > 0:
+        app.extensions[WRITER_KEY] = BallotWriter(app, max_batch=batch)
+
+
+def cast_ballot(
+    voter: Voter, stage_key: object, choices: object, ballot_id: object = None
+) -> tuple[str, int]:
+    """Store a phone ballot, through the app's group-commit writer when it has one."""
+    request = BallotRequest(voter, stage_key, choices, ballot_id)
+    writer: BallotWriter | None = current_app.extensions.get(WRITER_KEY) if has_app_context() else None
+    if writer is None:
+        outcome = store_batch([request])[0]
+        if isinstance(outcome, BallotRefused):
+            raise outcome
+        return outcome
+    return writer.cast(request)
 
 
 def _check(spec: dict[str, Any], ballots: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

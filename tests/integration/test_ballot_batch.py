@@ -1,0 +1,99 @@
+"""Group commit: many phone ballots in one transaction, each with its own outcome."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from tests.factories import Api, stage_entry
+from workshop.realtime.identity import Voter
+from workshop.services import participants
+from workshop.services.ballots import BallotRequest, BallotWriter, store_batch
+from workshop.services.errors import BallotRefused
+
+
+def voters(api: Api, code: str, n: int) -> list[Voter]:
+    with api.app.app_context():
+        found = [participants.join(code, "civil")[0] for _ in range(n)]
+        return [Voter(p.id, p.workshop_id, p.group_key, p.token_hash) for p in found]
+
+
+def test_one_batch_mixes_outcomes_like_one_by_one(api: Api) -> None:
+    created = api.create_workshop()
+    api.stage(created["id"], "vision", "open")
+    a, b, c = voters(api, created["code"], 3)
+    gone = Voter(c.id, c.workshop_id, c.group_key, "not-its-token")
+    requests = [
+        BallotRequest(a, "vision", {"items": ["v1"]}, "a-1"),
+        BallotRequest(a, "vision", {"items": ["v2"]}, "a-2"),  # replaces a-1: version 2
+        BallotRequest(a, "vision", {"items": ["v1"]}, "a-1"),  # retry of a-1: first ack again
+        BallotRequest(b, "vision", {"items": ["v9"]}),  # invalid
+        BallotRequest(b, "goals", {"dots": {"g1": 1}}),  # stage_closed
+        BallotRequest(b, "nope", {"items": ["v1"]}),  # unknown_stage
+        BallotRequest(b, 7, {"items": ["v1"]}),  # unknown_stage (not a key)
+        BallotRequest(b, "vision", {"items": ["v3"]}, 12),  # bad ballot_id
+        BallotRequest(gone, "vision", {"items": ["v3"]}),  # token no longer valid
+        BallotRequest(b, "vision", {"items": ["v3"]}, "b-1"),
+    ]
+    with api.app.app_context():
+        outcomes = store_batch(requests)
+    codes = [o.code if isinstance(o, BallotRefused) else o for o in outcomes]
+    assert codes == [("vision", 1), ("vision", 2), ("vision", 1), "invalid", "stage_closed", "unknown_stage",
+                     "unknown_stage", "invalid", "not_allowed", ("vision", 1)]
+    entry = stage_entry(api.results(created["id"]), "vision")
+    assert entry["ballots"] == 2
+    assert {i["key"]: i["value"] for i in entry["items"]} == {"v1": 0, "v2": 1, "v3": 1}
+
+
+def test_writer_batches_concurrent_ballots_and_acks_each(api: Api) -> None:
+    created = api.create_workshop()
+    api.stage(created["id"], "vision", "open")
+    phones = voters(api, created["code"], 40)
+    writer = BallotWriter(api.app, max_batch=16)
+    sizes: list[int] = []
+    original = writer._store
+
+    def spy(requests: list[Any]) -> Any:
+        sizes.append(len(requests))
+        return original(requests)
+
+    writer._store = spy  # type: ignore[method-assign]
+    outcomes: list[Any] = [None] * len(phones)
+    start = threading.Barrier(len(phones))
+
+    def vote(i: int) -> None:
+        start.wait(timeout=10)
+        outcomes[i] = writer.cast(BallotRequest(phones[i], "vision", {"items": [f"v{1 + i % 3}"]}, f"id-{i}"))
+
+    threads = [threading.Thread(target=vote, args=(i,)) for i in range(len(phones))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert outcomes == [("vision", 1)] * len(phones)
+    assert sum(sizes) == len(phones) and max(sizes) <= 16
+    assert len(sizes) < len(phones)  # some ballots shared a transaction
+    assert stage_entry(api.results(created["id"]), "vision")["ballots"] == len(phones)
+
+
+def test_a_failing_batch_is_stored_one_by_one(api: Api, monkeypatch: Any) -> None:
+    """A database error in a batch does not cost the other phones their ballots."""
+    import workshop.services.ballots as ballots_module
+
+    created = api.create_workshop()
+    api.stage(created["id"], "vision", "open")
+    good, bad = voters(api, created["code"], 2)
+    real = ballots_module.store_batch
+
+    def flaky(requests: Any) -> Any:
+        if any(r.voter.id == bad.id for r in requests):
+            raise RuntimeError("disk full")
+        return real(requests)
+
+    monkeypatch.setattr(ballots_module, "store_batch", flaky)
+    writer = BallotWriter(api.app)
+    outcomes = writer._store([BallotRequest(good, "vision", {"items": ["v1"]}),
+                              BallotRequest(bad, "vision", {"items": ["v2"]})])
+    assert outcomes[0] == ("vision", 1)
+    assert isinstance(outcomes[1], RuntimeError)
+    assert stage_entry(api.results(created["id"]), "vision")["ballots"] == 1
