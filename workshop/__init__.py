@@ -57,7 +57,7 @@ def create_app(config: Config | None = None) -> Flask:
         async_mode=async_mode,
         # gevent: handle each socket's events in its own reader greenlet instead of
         # spawning one per event (measurably cheaper in a burst; order kept per phone)
-        async_handlers=async_mode != "gevent",
+        async_handlers=async_mode != "gevent" or bool(app.config.get("SOCKET_ASYNC_HANDLERS")),
         # always explicit: Flask-SocketIO keeps options from an earlier init_app
         client_manager=_message_queue(app),
         cors_allowed_origins=_allowed_origins(app),

@@ -74,6 +74,8 @@ class Config:
         self.RESULTS_INTERVAL = float(os.environ.get("WORKSHOP_RESULTS_INTERVAL", "0.25"))
         #: group commit: at most this many phone ballots in one transaction (0 = one at a time)
         self.BALLOT_BATCH = int(os.environ.get("WORKSHOP_BALLOT_BATCH", "256"))
+        #: a greenlet per socket event (1) or events handled in the socket's own greenlet (0)
+        self.SOCKET_ASYNC_HANDLERS = os.environ.get("WORKSHOP_SOCKET_ASYNC_HANDLERS", "0") == "1"
         self.RUN_MIGRATIONS = True
         self.MAX_CONTENT_LENGTH = 2 * 1024 * 1024
         self.SESSION_COOKIE_SAMESITE = "Lax"
