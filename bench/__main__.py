@@ -51,6 +51,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true",
                    help="exit 1 also when a latency target is missed (default: only correctness)")
     p.add_argument("--no-export", action="store_true", help="skip the export benchmark (bench.export)")
+    p.add_argument("--no-abuse", dest="abuse", action="store_false",
+                   help="skip the abuse benchmark (bench.abuse: one socket flooding 1,000 events/s)")
     return p
 
 
@@ -141,8 +143,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[bench] FAILED correctness checks: {', '.join(failed)} (see {md_path})", flush=True)
     elif missed:
         print(f"[bench] targets missed: {', '.join(missed)} (see {md_path})", flush=True)
+    abuse_status = 0
+    if args.abuse:
+        from . import abuse
+
+        print("[bench] abuse benchmark (one socket sending 1,000 events a second)", flush=True)
+        abuse_status = abuse.main([])
     export_status = 0 if args.no_export else run_export()
-    return 1 if failed or export_status else 0
+    return 1 if failed or export_status or abuse_status else 0
 
 
 if __name__ == "__main__":
