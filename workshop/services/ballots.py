@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import bindparam, select, tuple_
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..domain.methods import BallotRejected, validate_ballot
@@ -75,6 +75,13 @@ class _Statements:
                 "version": Ballot.version + 1,
             },
         ).returning(Ballot.version)
+        # Simple equality lookups only: their compiled form is cached, unlike IN (...) lists.
+        self.revision = select(Workshop.revision).where(Workshop.id == b("workshop_id"))
+        self.stages_of = select(Stage.key, Stage.id, Stage.state).where(Stage.workshop_id == b("workshop_id"))
+        self.token = select(Participant.token_hash).where(Participant.id == b("participant_id"))
+        self.receipt = select(BallotReceipt.version).where(
+            BallotReceipt.participant_id == b("participant_id"), BallotReceipt.ballot_id == b("ballot_id")
+        )
         self.add_receipts = (
             insert(BallotReceipt)
             .values(
@@ -93,23 +100,65 @@ def _statements(dialect: str) -> _Statements:
     return _Statements(dialect)
 
 
-#: (stage id, workshop revision) -> stage spec; a revision bump (any state or item
-#: change) makes the entry stale, so a cached spec is never used out of date.
-_specs: dict[int, tuple[int, dict[str, Any]]] = {}
+def _caches() -> dict[str, dict[int, Any]]:
+    """This app's caches (one database per app: ids never mean another database's rows)."""
+    caches: dict[str, dict[int, Any]] = current_app.extensions.setdefault(
+        "ruamkit.ballot_caches", {"specs": {}, "views": {}}
+    )
+    return caches
 
 
 def _spec(stage_id: int, revision: int) -> dict[str, Any]:
-    cached = _specs.get(stage_id)
+    """The stage's spec at a workshop revision; a revision bump (any state or item
+    change) makes the cached one stale, so a cached spec is never used out of date."""
+    specs = _caches()["specs"]
+    cached = specs.get(stage_id)
     if cached is not None and cached[0] == revision:
         return cached[1]
     stage = db.session.get(Stage, stage_id)
     assert stage is not None
     db.session.refresh(stage)
     spec = stage_spec(stage)
-    if len(_specs) > 1000:
-        _specs.clear()
-    _specs[stage_id] = (revision, spec)
+    if len(specs) > 1000:
+        specs.clear()
+    specs[stage_id] = (revision, spec)
     return spec
+
+
+@dataclass
+class _WorkshopView:
+    """What the writer knows of a workshop at one revision: its stages and the
+    voters already checked. Every state change, item change or erasure bumps the
+    revision, and a new revision means a fresh view, so nothing stale is used."""
+
+    revision: int
+    stages: dict[str, tuple[int, str]]
+    verified: dict[int, str]
+
+
+def _view(conn: Any, sql: _Statements, workshop_id: int) -> _WorkshopView | None:
+    views: dict[int, _WorkshopView] = _caches()["views"]
+    revision = conn.execute(sql.revision, {"workshop_id": workshop_id}).scalar()
+    if revision is None:
+        views.pop(workshop_id, None)
+        return None
+    view = views.get(workshop_id)
+    if view is None or view.revision != revision:
+        rows = conn.execute(sql.stages_of, {"workshop_id": workshop_id}).all()
+        view = _WorkshopView(revision, {key: (stage_id, state) for key, stage_id, state in rows}, {})
+        if len(views) > 200:
+            views.clear()
+        views[workshop_id] = view
+    return view
+
+
+def _holds_token(conn: Any, sql: _Statements, view: _WorkshopView, voter: Voter) -> bool:
+    if view.verified.get(voter.id) == voter.token_hash:
+        return True
+    if conn.execute(sql.token, {"participant_id": voter.id}).scalar() != voter.token_hash:
+        return False
+    view.verified[voter.id] = voter.token_hash
+    return True
 
 
 @dataclass(frozen=True)
@@ -139,9 +188,10 @@ def store_batch(requests: Sequence[BallotRequest]) -> list[Outcome]:
 
     The same rules as one ballot at a time, in order: a refused ballot gets its
     BallotRefused and stores nothing; a ballot_id already stored (before, or
-    earlier in this batch) gets the first acknowledgement again. Participants,
-    stages and receipts are looked up once per batch, so a burst of ballots
-    costs one upsert each plus a handful of queries and one commit.
+    earlier in this batch) gets the first acknowledgement again. A workshop's
+    stages and its checked voters are kept per revision (one cheap query per
+    batch tells whether they still hold), so a burst costs a receipt lookup and
+    an upsert per ballot, and one commit.
     """
     outcomes: list[Outcome | None] = [_precheck(r) for r in requests]
     live = [i for i, outcome in enumerate(outcomes) if outcome is None]
@@ -152,53 +202,35 @@ def store_batch(requests: Sequence[BallotRequest]) -> list[Outcome]:
     sql = _statements(conn.dialect.name)
     touched: set[tuple[int, str]] = set()
     try:
-        voters = {requests[i].voter.id for i in live}
-        tokens = dict(
-            conn.execute(
-                select(Participant.id, Participant.token_hash).where(Participant.id.in_(voters))
-            ).all()
-        )
-        stages = {
-            (workshop_id, key): (stage_id, state, revision)
-            for stage_id, key, state, workshop_id, revision in conn.execute(
-                select(Stage.id, Stage.key, Stage.state, Stage.workshop_id, Workshop.revision)
-                .join(Workshop, Workshop.id == Stage.workshop_id)
-                .where(Stage.workshop_id.in_({requests[i].voter.workshop_id for i in live}))
-            )
-        }
-        wanted = [(requests[i].voter.id, requests[i].ballot_id) for i in live if requests[i].ballot_id]
-        receipts: dict[tuple[int, object], int] = {}
-        if wanted:
-            receipts = {
-                (pid, bid): version
-                for pid, bid, version in conn.execute(
-                    select(
-                        BallotReceipt.participant_id, BallotReceipt.ballot_id, BallotReceipt.version
-                    ).where(tuple_(BallotReceipt.participant_id, BallotReceipt.ballot_id).in_(wanted))
-                )
-            }
+        views = {w: _view(conn, sql, w) for w in sorted({requests[i].voter.workshop_id for i in live})}
+        receipts: dict[tuple[int, object], int] = {}  # this batch's, before they are written
         now = utcnow()
         new_receipts = []
         for i in live:
             request, voter = requests[i], requests[i].voter
             key = str(request.stage_key)
-            if tokens.get(voter.id) != voter.token_hash:
+            view = views[voter.workshop_id]
+            if view is None or not _holds_token(conn, sql, view, voter):
                 outcomes[i] = BallotRefused("this phone's participation has ended", code="not_allowed")
                 continue
-            found = stages.get((voter.workshop_id, key))
+            found = view.stages.get(key)
             if found is None:
                 outcomes[i] = BallotRefused(f"unknown stage {key!r}", code="unknown_stage")
                 continue
-            stage_id, state, revision = found
-            seen = receipts.get((voter.id, request.ballot_id)) if request.ballot_id else None
-            if seen is not None:
-                outcomes[i] = (key, seen)
-                continue
+            stage_id, state = found
+            if request.ballot_id:
+                mine = {"participant_id": voter.id, "ballot_id": request.ballot_id}
+                seen = receipts.get((voter.id, request.ballot_id))
+                if seen is None:
+                    seen = conn.execute(sql.receipt, mine).scalar()
+                if seen is not None:
+                    outcomes[i] = (key, int(seen))
+                    continue
             if state != "open":
                 outcomes[i] = BallotRefused(f"stage '{key}' is not open", code="stage_closed")
                 continue
             try:
-                normalized = validate_ballot(_spec(stage_id, revision), request.choices)
+                normalized = validate_ballot(_spec(stage_id, view.revision), request.choices)
             except BallotRejected as exc:
                 outcomes[i] = BallotRefused(exc.message, code="invalid")
                 continue
