@@ -451,6 +451,53 @@ def openapi_document() -> dict[str, Any]:
                     errors=(404, 409),
                 )
             }
+    # Exports (web/api/exports.py): files as attachments, errors as JSON.
+    binary = {"type": "string", "format": "binary"}
+    paths["/api/v1/workshops/{workshop_id}/export"] = {
+        "get": _op(
+            "The plan draft (PDF), or the raw data (CSV files in a ZIP, or JSON)",
+            {
+                "200": {
+                    "description": "The file, as an attachment (Content-Disposition)",
+                    "content": {
+                        "application/pdf": {"schema": binary},
+                        "application/zip": {"schema": binary},
+                        "application/json": {"schema": {"type": "object"}},
+                    },
+                }
+            },
+            params=[
+                WID,
+                LANG,
+                {
+                    "name": "format",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string", "enum": ["pdf", "csv", "json"]},
+                },
+            ],
+            tag="exports",
+            errors=(404, 422),
+        )
+    }
+    paths["/api/v1/workshops/{workshop_id}/tokens.pdf"] = {
+        "get": _op(
+            "The join cards as A4 sheets of 2 x 4 cut-out cards with QR codes",
+            {
+                "200": {
+                    "description": "The PDF, as an attachment",
+                    "content": {"application/pdf": {"schema": binary}},
+                }
+            },
+            params=[
+                WID,
+                LANG,
+                {"name": "group", "in": "query", "required": False, "schema": {"type": "string"}},
+            ],
+            tag="exports",
+            errors=(404, 409, 422),
+        )
+    }
     return {
         "openapi": "3.1.0",
         "info": {

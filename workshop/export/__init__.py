@@ -1,0 +1,69 @@
+"""Exports of a workshop: the plan draft (PDF), the raw data (CSV in a ZIP, JSON), join cards (PDF).
+
+``render_export(workshop_id, fmt)`` is what the API, the console and the CLI
+(`python run.py export`) call; it needs an app context, not a request.
+``context`` builds the report from plain dicts (no app); ``pdf``, ``csv_zip``,
+``json_dump`` and ``cards`` are the adapters; the PDF layout lives in
+``templates/export/`` and ``static/css/export.css``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from ..services.errors import Invalid
+from .data import ExportData, collect
+
+FORMATS = ("pdf", "csv", "json")
+MIMETYPES = {"pdf": "application/pdf", "csv": "application/zip", "json": "application/json"}
+#: dates printed in exports (the workshop's own, and "generated on") are Thai local dates
+LOCAL_TIME = ZoneInfo("Asia/Bangkok")
+
+
+def file_stem(data: ExportData) -> str:
+    """ruamkit-12-2026-12-05: ASCII, sortable, the same for every format."""
+    when = str(data.definition.get("date") or "")[:10]
+    return f"ruamkit-{data.workshop_id}" + (f"-{when}" if when else "")
+
+
+def check_format(fmt: object) -> str:
+    if fmt not in FORMATS:
+        raise Invalid(f"format: must be one of {', '.join(FORMATS)}")
+    return str(fmt)
+
+
+def render_export(workshop_id: int, fmt: str, lang: str | None = None) -> tuple[bytes, str, str]:
+    """One export of a workshop: (content, mimetype, file name).
+
+    ``fmt`` is pdf, csv or json; ``lang`` (th or en) overrides the workshop's
+    default language for the texts. Raises NotFound, or Invalid for a bad
+    format or language.
+    """
+    fmt = check_format(fmt)
+    data = collect(workshop_id, lang, with_ballots=fmt != "pdf")
+    stem = file_stem(data)
+    if fmt == "pdf":
+        from .pdf import plan_pdf
+
+        content = plan_pdf(data, generated=datetime.now(LOCAL_TIME).date())
+        return content, MIMETYPES[fmt], f"{stem}-plan-draft-{data.lang}.pdf"
+    if fmt == "csv":
+        from .csv_zip import build_zip
+
+        return build_zip(data), MIMETYPES[fmt], f"{stem}-data.zip"
+    from .json_dump import build_json
+
+    return build_json(data), MIMETYPES[fmt], f"{stem}-data.json"
+
+
+def render_join_cards(
+    workshop_id: int, group: str | None = None, lang: str | None = None
+) -> tuple[bytes, str, str]:
+    """The workshop's join cards as printable A4 sheets: (content, mimetype, file name)."""
+    from .cards import cards_pdf
+
+    return cards_pdf(workshop_id, group=group, lang=lang)
+
+
+__all__ = ["FORMATS", "render_export", "render_join_cards"]
