@@ -97,3 +97,17 @@ def test_a_failing_batch_is_stored_one_by_one(api: Api, monkeypatch: Any) -> Non
     assert outcomes[0] == ("vision", 1)
     assert isinstance(outcomes[1], RuntimeError)
     assert stage_entry(api.results(created["id"]), "vision")["ballots"] == 1
+
+
+def test_a_caller_inside_a_transaction_does_not_wait_for_the_writer(api: Api) -> None:
+    """A script that read something first (an open transaction) still casts at once."""
+    from workshop.extensions import db
+    from workshop.services import ballots, workshops
+
+    created = api.create_workshop()
+    api.stage(created["id"], "vision", "open")
+    (voter,) = voters(api, created["code"], 1)
+    with api.app.app_context():
+        workshops.get_workshop(created["id"])  # opens a transaction, as scripts do
+        assert db.session().in_transaction()
+        assert ballots.cast_ballot(voter, "vision", {"items": ["v1"]}) == ("vision", 1)

@@ -27,9 +27,9 @@ MIN_GROUP_BALLOTS = 3
 TOP_WORDS = 20
 #: published comments printed in the plan draft at most; above it, every item and stage
 #: shows its first k comments (the same k everywhere) and how many more the data exports hold
-COMMENT_BUDGET = 150
+COMMENT_BUDGET = 100
 #: rows of a stage's group breakdown: its best ranked items, plus every flagged one
-BREAKDOWN_ROWS = 20
+BREAKDOWN_ROWS = 15
 BREAKDOWN_WORDS = 10
 #: chapters of the plan, in order, and the stage kinds each one holds
 CHAPTERS = (

@@ -354,7 +354,9 @@ def cast_ballot(
     """Store a phone ballot, through the app's group-commit writer when it has one."""
     request = BallotRequest(voter, stage_key, choices, ballot_id)
     writer: BallotWriter | None = current_app.extensions.get(WRITER_KEY) if has_app_context() else None
-    if writer is None:
+    # A caller inside a transaction may hold SQLite's write lock, which the writer
+    # would wait for while the caller waits for the writer: store it right here.
+    if writer is None or db.session().in_transaction():
         outcome = store_batch([request])[0]
         if isinstance(outcome, BallotRefused):
             raise outcome
