@@ -33,7 +33,7 @@ def _op(
     errors: tuple[int, ...] = (),
 ) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": {**responses}}
-    default_errors = (401, 429) if auth else (429,)
+    default_errors = (401, 405, 429) if auth else (405, 429)
     op["responses"].update(_errors(*sorted(set(errors) | set(default_errors))))
     if body is not None:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
@@ -276,6 +276,7 @@ ERROR_TEXT = {
     401: "Missing or bad token",
     403: "Not allowed",
     404: "Not found",
+    405: "Method not allowed for this path",
     409: "Conflict with the current state",
     413: "Too large",
     422: "Invalid input (details name the place)",
