@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 HOST   ?= 0.0.0.0
 PORT   ?= 5000
 
-.PHONY: run serve test test-unit lint audit bench i18n vendor clean help
+.PHONY: run serve test test-unit lint audit bench i18n lock vendor clean help
 
 help:
 	@echo "make run    - create the venv, install, start the server with a demo workshop"
@@ -15,14 +15,14 @@ help:
 	@echo "make bench  - load and export benchmarks, results in bench/results/"
 	@echo "make i18n   - extract strings and compile the Thai catalogs"
 
-$(VENV)/.runtime: requirements.txt
+$(VENV)/.runtime: requirements.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -r requirements.txt
+	$(PIP) install -q -r requirements.txt -c constraints.txt
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
-	$(PIP) install -q -r requirements-dev.txt
+	$(PIP) install -q -r requirements-dev.txt -c constraints.txt
 	touch $@
 
 run: $(VENV)/.runtime
@@ -47,6 +47,10 @@ audit: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(PY) -m bench $(BENCH_ARGS)
+
+# Pins every package the venv holds into constraints.txt (after changing a requirements file)
+lock: $(VENV)/.dev
+	(head -2 constraints.txt; $(PIP) freeze --exclude-editable) > constraints.tmp && mv constraints.tmp constraints.txt
 
 i18n: $(VENV)/.runtime
 	$(PY) -m workshop.i18n_tools
