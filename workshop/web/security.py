@@ -44,7 +44,20 @@ def csp_report() -> tuple[str, int]:
         report = entry.get("csp-report") or entry.get("body") if isinstance(entry, dict) else None
         if isinstance(report, dict):
             reports().append(report)
-            log.warning("CSP violation: %s blocked %s on %s", report.get("violated-directive")
-                        or report.get("effectiveDirective"), report.get("blocked-uri")
-                        or report.get("blockedURL"), report.get("document-uri") or report.get("documentURL"))
+            directive = report.get("violated-directive") or report.get("effectiveDirective")
+            blocked = report.get("blocked-uri") or report.get("blockedURL")
+            page = report.get("document-uri") or report.get("documentURL")
+            log.warning("CSP violation: %s blocked %s on %s",
+                        _loggable(directive), _loggable(blocked), _loggable(page))
     return "", 204
+
+
+def _loggable(value: Any, limit: int = 300) -> str:
+    """A report field as a short piece of one log line.
+
+    Anyone can POST a report, so a field is cut short and anything that is not
+    printable (line breaks, terminal escapes, bidi controls) is written as \\uXXXX:
+    a report cannot forge further log lines or hide what it says.
+    """
+    text = str(value)[:limit]
+    return "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in text)
