@@ -174,7 +174,8 @@ class RuamKit(Target):
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             for n, port in enumerate(ports):
                 log = open(workdir / f"server{n}.log", "wb")  # noqa: SIM115 (lives with the process)
-                proc = subprocess.Popen([*run, "serve", "--host", "127.0.0.1", "--port", str(port)],
+                serve = [py, os.environ["BENCH_SERVE"]] if os.environ.get("BENCH_SERVE") else run
+                proc = subprocess.Popen([*serve, "serve", "--host", "127.0.0.1", "--port", str(port)],
                                         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, preexec_fn=_preexec)
                 target.procs.append(proc)

@@ -9,6 +9,6 @@ def init_app(app: Flask) -> None:
     from . import handlers
     from .broadcast import install
 
-    handlers.register()
+    handlers.register(app)
     handlers.install_limiters(app)
     install(app)

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, request
+from flask import Flask, current_app, request
 from flask_socketio import ConnectionRefusedError, join_room
 
 from ..domain.ratelimit import Rate, RateLimiter
@@ -54,14 +54,33 @@ def refused(code: str, message: str) -> dict[str, Any]:
     return {"ok": False, "error": {"code": code, "message": message}}
 
 
-#: event name -> handler; registered on each app's server by register()
+#: connect and disconnect: through Flask-SocketIO, in a request context (cookies, Origin)
 HANDLERS: dict[str, Callable[..., Any]] = {}
+#: event name -> handler(sid, data): bound straight to the python-socketio server
+EVENTS: dict[str, Callable[[str, Any], dict[str, Any]]] = {}
 
 
-def register() -> None:
-    """Bind every handler to the current Socket.IO server (one per app)."""
+def register(app: Flask) -> None:
+    """Bind every handler to this app's Socket.IO server.
+
+    Events after connect need the app (database, settings), not the HTTP request
+    the socket began with: they run in an app context of their own, which costs a
+    tenth of the request context Flask-SocketIO would rebuild for every event.
+    """
     for name, handler in HANDLERS.items():
         socketio.on_event(name, handler)
+    server = socketio.server
+    assert server is not None, "socketio.init_app first"
+    for name, handler in EVENTS.items():
+        server.on(name, _in_app_context(app, handler))
+
+
+def _in_app_context(app: Flask, handler: Callable[[str, Any], dict[str, Any]]) -> Callable[..., Any]:
+    def run(sid: str, data: Any = None, *_more: Any) -> dict[str, Any]:
+        with app.app_context():
+            return handler(sid, data)
+
+    return run
 
 
 def event(name: str, *, participants_only: bool = True) -> Callable[..., Any]:
@@ -69,15 +88,15 @@ def event(name: str, *, participants_only: bool = True) -> Callable[..., Any]:
 
     def decorate(fn: Callable[[Identity, dict[str, Any]], dict[str, Any]]) -> Callable[..., Any]:
         @functools.wraps(fn)
-        def handler(data: Any = None) -> dict[str, Any]:
-            identity = connections.get(request.sid)  # type: ignore[attr-defined]
+        def handler(sid: str, data: Any = None) -> dict[str, Any]:
+            identity = connections.get(sid)
             if identity is None or not still_valid(identity):
                 return refused("not_allowed", "this connection is not signed in")
             if participants_only and identity.kind != "participant":
                 return refused("not_allowed", f"only residents send '{name}'")
             if not isinstance(data, dict):
                 return refused("invalid", "the event data must be an object")
-            rate_key = (identity.kind, identity.participant_id or request.sid)  # type: ignore[attr-defined]
+            rate_key = (identity.kind, identity.participant_id or sid)
             if not _allowed(name, rate_key):
                 return refused("rate_limited", "too many requests: wait a moment and try again")
             try:
@@ -88,7 +107,7 @@ def event(name: str, *, participants_only: bool = True) -> Callable[..., Any]:
                 log.exception("socket event %s failed", name)
                 return refused("server_error", "the server could not handle this; try again")
 
-        HANDLERS[name] = handler
+        EVENTS[name] = handler
         return handler
 
     return decorate
