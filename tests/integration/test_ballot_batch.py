@@ -44,6 +44,20 @@ def test_one_batch_mixes_outcomes_like_one_by_one(api: Api) -> None:
     assert entry["ballots"] == 2
     assert {i["key"]: i["value"] for i in entry["items"]} == {"v1": 0, "v2": 1, "v3": 1}
 
+    # a later batch: retries of ballots stored before get their first acknowledgement
+    later = [
+        BallotRequest(b, "vision", {"items": ["v1"]}, "b-1"),  # retry (stored in the first batch)
+        BallotRequest(a, "vision", {"items": ["v3"]}, "a-3"),  # a's third ballot
+        BallotRequest(a, "vision", {"items": ["v2"]}, "a-2"),  # retry of a-2
+        BallotRequest(c, "vision", {"items": ["v1"]}, "c-1"),  # c's own token this time
+    ]
+    with api.app.app_context():
+        outcomes = store_batch(later)
+    assert outcomes == [("vision", 1), ("vision", 3), ("vision", 2), ("vision", 1)]
+    entry = stage_entry(api.results(created["id"]), "vision")
+    assert entry["ballots"] == 3
+    assert {i["key"]: i["value"] for i in entry["items"]} == {"v1": 1, "v2": 0, "v3": 2}
+
 
 def test_writer_batches_concurrent_ballots_and_acks_each(api: Api) -> None:
     created = api.create_workshop()

@@ -79,10 +79,6 @@ class _Statements:
         # Simple equality lookups only: their compiled form is cached, unlike IN (...) lists.
         self.revision = select(Workshop.revision).where(Workshop.id == b("workshop_id"))
         self.stages_of = select(Stage.key, Stage.id, Stage.state).where(Stage.workshop_id == b("workshop_id"))
-        self.token = select(Participant.token_hash).where(Participant.id == b("participant_id"))
-        self.receipt = select(BallotReceipt.version).where(
-            BallotReceipt.participant_id == b("participant_id"), BallotReceipt.ballot_id == b("ballot_id")
-        )
         self.add_receipts = (
             insert(BallotReceipt)
             .values(
@@ -142,8 +138,6 @@ class _Hot:
     """The hot statements of store_batch, as driver SQL for one dialect."""
 
     def __init__(self, sql: _Statements, dialect: Any) -> None:
-        self.token = _DriverSQL(sql.token, dialect)
-        self.receipt = _DriverSQL(sql.receipt, dialect)
         self.upsert = _DriverSQL(sql.upsert, dialect)
         self.add_receipts = _DriverSQL(sql.add_receipts, dialect)
 
@@ -211,13 +205,52 @@ def _view(conn: Any, sql: _Statements, workshop_id: int) -> _WorkshopView | None
     return view
 
 
-def _holds_token(cursor: Any, hot: _Hot, view: _WorkshopView, voter: Voter) -> bool:
-    if view.verified.get(voter.id) == voter.token_hash:
-        return True
-    if hot.token.one(cursor, {"participant_id": voter.id}) != voter.token_hash:
-        return False
-    view.verified[voter.id] = voter.token_hash
-    return True
+def _in_list(dialect: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """`` = ANY(%s)`` with one array on PostgreSQL (one prepared statement for every
+    batch size), ``IN (?, ?, ...)`` on SQLite: the SQL and its parameters."""
+    if dialect == "postgresql":
+        return " = ANY(%s)", [list(values)]
+    return f" IN ({', '.join('?' * len(values))})", list(values)
+
+
+def _tokens(cursor: Any, dialect: str, ids: Sequence[int]) -> dict[int, str]:
+    """Participant id -> token hash, for these ids: one query."""
+    where, args = _in_list(dialect, ids)
+    # only placeholders and our own table name are put into the SQL; values are parameters
+    cursor.execute(f"SELECT id, token_hash FROM {Participant.__tablename__} WHERE id{where}", args)  # noqa: S608
+    return {int(pid): token for pid, token in cursor.fetchall()}
+
+
+def _receipts(cursor: Any, dialect: str, pairs: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    """(participant id, ballot_id) -> version, for the pairs already stored: one query."""
+    if not pairs:
+        return {}
+    people_sql, people = _in_list(dialect, sorted({p for p, _ in pairs}))
+    ids_sql, ids = _in_list(dialect, sorted({b for _, b in pairs}))
+    cursor.execute(
+        f"SELECT participant_id, ballot_id, version FROM {BallotReceipt.__tablename__}"  # noqa: S608 (as above)
+        f" WHERE participant_id{people_sql} AND ballot_id{ids_sql}",
+        [*people, *ids],
+    )
+    found = {(int(pid), str(bid)): int(version) for pid, bid, version in cursor.fetchall()}
+    return {pair: version for pair, version in found.items() if pair in pairs}
+
+
+def _upsert_all(cursor: Any, dialect: str, hot: _Hot, rows: list[dict[str, Any]]) -> list[int]:
+    """Every upsert in order, and the version each one gave.
+
+    PostgreSQL gets them in one round trip (psycopg's pipelined executemany with
+    RETURNING); SQLite runs in this process, where a statement costs microseconds.
+    """
+    if not rows:
+        return []
+    if dialect == "postgresql":
+        cursor.executemany(hot.upsert.sql, [hot.upsert.args(row) for row in rows], returning=True)
+        versions = []
+        for result in cursor.results():
+            versions.append(int(result.fetchone()[0]))
+        return versions
+    return [int(hot.upsert.one(cursor, row)) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -249,29 +282,44 @@ def store_batch(requests: Sequence[BallotRequest]) -> list[Outcome]:
     BallotRefused and stores nothing; a ballot_id already stored (before, or
     earlier in this batch) gets the first acknowledgement again. A workshop's
     stages and its checked voters are kept per revision (one cheap query per
-    batch tells whether they still hold), so a burst costs a receipt lookup and
-    an upsert per ballot, and one commit.
+    batch tells whether they still hold). A batch costs one lookup of tokens not
+    yet checked, one of ballot_ids already stored, the upserts (one round trip on
+    PostgreSQL), one insert of receipts, and one commit.
     """
-    outcomes: list[Outcome | None] = [_precheck(r) for r in requests]
+    outcomes: list[Outcome | int | None] = [_precheck(r) for r in requests]
     live = [i for i, outcome in enumerate(outcomes) if outcome is None]
     if not live:
-        return [o for o in outcomes if o is not None]
+        return [o for o in outcomes if isinstance(o, BallotRefused)]
     session = db.session()
     conn = session.connection()
-    sql = _statements(conn.dialect.name)
+    dialect = conn.dialect.name
+    sql = _statements(dialect)
     hot = _hot(conn)
     touched: set[tuple[int, str]] = set()
     try:
         views = {w: _view(conn, sql, w) for w in sorted({requests[i].voter.workshop_id for i in live})}
         cursor = conn.connection.cursor()  # the DB-API cursor, in the session's transaction
-        receipts: dict[tuple[int, object], int] = {}  # this batch's, before they are written
+        # Two lookups for the whole batch: voters not yet checked, ballot_ids already stored.
+        unchecked = sorted({
+            r.voter.id for r in (requests[i] for i in live)
+            if (view := views[r.voter.workshop_id]) is not None
+            and view.verified.get(r.voter.id) != r.voter.token_hash
+        })
+        tokens = _tokens(cursor, dialect, unchecked) if unchecked else {}
+        stored = _receipts(cursor, dialect, {(requests[i].voter.id, str(requests[i].ballot_id))
+                                             for i in live if requests[i].ballot_id})
         now = utcnow()
-        new_receipts = []
+        upserts: list[dict[str, Any]] = []  # in order; outcomes[i] = its index until run
+        planned: dict[tuple[int, str], int] = {}  # this batch's ballot_ids -> upsert index
+        planned_keys: list[tuple[str, object]] = []  # each upsert's stage key and ballot_id
         for i in live:
             request, voter = requests[i], requests[i].voter
             key = str(request.stage_key)
             view = views[voter.workshop_id]
-            if view is None or not _holds_token(cursor, hot, view, voter):
+            if view is not None and view.verified.get(voter.id) != voter.token_hash \
+                    and tokens.get(voter.id) == voter.token_hash:
+                view.verified[voter.id] = voter.token_hash
+            if view is None or view.verified.get(voter.id) != voter.token_hash:
                 outcomes[i] = BallotRefused("this phone's participation has ended", code="not_allowed")
                 continue
             found = view.stages.get(key)
@@ -279,14 +327,13 @@ def store_batch(requests: Sequence[BallotRequest]) -> list[Outcome]:
                 outcomes[i] = BallotRefused(f"unknown stage {key!r}", code="unknown_stage")
                 continue
             stage_id, state = found
-            if request.ballot_id:
-                mine = {"participant_id": voter.id, "ballot_id": request.ballot_id}
-                seen = receipts.get((voter.id, request.ballot_id))
-                if seen is None:
-                    seen = hot.receipt.one(cursor, mine)
-                if seen is not None:
-                    outcomes[i] = (key, int(seen))
-                    continue
+            mine = (voter.id, str(request.ballot_id)) if request.ballot_id else None
+            if mine is not None and mine in stored:
+                outcomes[i] = (key, stored[mine])
+                continue
+            if mine is not None and mine in planned:
+                outcomes[i] = planned[mine]  # the same ballot twice in one batch: its first version
+                continue
             if state != "open":
                 outcomes[i] = BallotRefused(f"stage '{key}' is not open", code="stage_closed")
                 continue
@@ -295,27 +342,20 @@ def store_batch(requests: Sequence[BallotRequest]) -> list[Outcome]:
             except BallotRejected as exc:
                 outcomes[i] = BallotRefused(exc.message, code="invalid")
                 continue
-            params = {
-                "stage_id": stage_id,
-                "participant_id": voter.id,
-                "group_key": voter.group_key,
-                "choices": normalized,
-                "now": now,
-            }
-            version = int(hot.upsert.one(cursor, params))
-            if request.ballot_id:
-                receipts[(voter.id, request.ballot_id)] = version
-                new_receipts.append(
-                    {
-                        "participant_id": voter.id,
-                        "stage_id": stage_id,
-                        "ballot_id": request.ballot_id,
-                        "version": version,
-                        "now": now,
-                    }
-                )
-            outcomes[i] = (key, version)
+            if mine is not None:
+                planned[mine] = len(upserts)
+            outcomes[i] = len(upserts)
+            upserts.append({"stage_id": stage_id, "participant_id": voter.id, "group_key": voter.group_key,
+                            "choices": normalized, "now": now})
+            planned_keys.append((key, request.ballot_id))
             touched.add((voter.workshop_id, key))
+        versions = _upsert_all(cursor, dialect, hot, upserts)
+        new_receipts = [
+            {"participant_id": row["participant_id"], "stage_id": row["stage_id"], "ballot_id": ballot_id,
+             "version": version, "now": now}
+            for row, (_key, ballot_id), version in zip(upserts, planned_keys, versions, strict=True)
+            if ballot_id
+        ]
         if new_receipts:
             hot.add_receipts.many(cursor, new_receipts)
         cursor.close()
@@ -325,7 +365,10 @@ def store_batch(requests: Sequence[BallotRequest]) -> list[Outcome]:
         raise
     for workshop_id, key in sorted(touched):
         notifier().results_changed(workshop_id, key)
-    return [o for o in outcomes if o is not None]
+    return [
+        (planned_keys[o][0], versions[o]) if isinstance(o, int) else o  # type: ignore[misc]
+        for o in outcomes if o is not None
+    ]
 
 
 class BallotWriter:
