@@ -275,12 +275,58 @@ def test_moderation_event_reaches_facilitators_only(api: Api, room: dict[str, An
     assert received(room["sock"], "moderation") == []
 
 
+def _pushed(sock: Any) -> list[str]:
+    """Names of what the server pushed to a socket since last asked, connected or not
+    (the test client keeps whatever the server sends to its engine.io session)."""
+    names = [e["name"] for e in sock.queue]
+    sock.queue.clear()
+    return names
+
+
 def test_facilitator_socket_loses_rights_on_logout(api: Api, room: dict[str, Any]) -> None:
+    """Signed out: its events are refused and nothing more is pushed to it; another
+    facilitator's socket goes on receiving."""
+    other = Api.signed_in(api.app)
     facilitator = api.socket(auth={"facilitator": api.token, "workshop": room["id"]})
+    colleague = api.socket(auth={"facilitator": other.token, "workshop": room["id"]})
     assert facilitator.emit("sync", {}, callback=True)["ok"] is True
+    ballot(room["sock"], "vision", {"items": ["v1"]})  # results of a stage not shown to residents
+    assert "results" in _pushed(facilitator) and "results" in _pushed(colleague)
+
     assert api.delete("/api/v1/auth/token").status_code == 204
-    ack = facilitator.emit("sync", {}, callback=True)
-    assert ack["ok"] is False and ack["error"]["code"] == "not_allowed"
+    assert not facilitator.is_connected()  # disconnected by the server; connecting again is refused
+    assert not api.socket(auth={"facilitator": api.token, "workshop": room["id"]}).is_connected()
+    ballot(room["sock"], "vision", {"items": ["v2"]})
+    room["sock"].emit("comment", {"stage": "vision", "text": "after the logout"}, callback=True)
+    assert _pushed(facilitator) == []
+    assert {"results", "moderation"} <= set(_pushed(colleague))
+
+
+def test_a_token_revoked_elsewhere_is_swept(api: Api, room: dict[str, Any]) -> None:
+    """Another process signed the token out (no notice here): the sweep disconnects its socket."""
+    from sqlalchemy import update
+
+    from workshop.extensions import db
+    from workshop.models import ApiToken
+    from workshop.models._types import utcnow
+    from workshop.realtime import signout
+    from workshop.services.security import token_hash
+
+    other = Api.signed_in(api.app)
+    facilitator = api.socket(auth={"facilitator": api.token, "workshop": room["id"]})
+    colleague = api.socket(auth={"facilitator": other.token, "workshop": room["id"]})
+    with api.app.app_context():
+        db.session.execute(update(ApiToken).where(ApiToken.token_hash == token_hash(api.token))
+                           .values(revoked_at=utcnow()))
+        db.session.commit()
+    assert facilitator.is_connected()  # this process was not told
+    assert signout.sweep(api.app) == 1
+    assert not facilitator.is_connected() and colleague.is_connected()
+    _pushed(facilitator)
+    ballot(room["sock"], "vision", {"items": ["v3"]})
+    assert _pushed(facilitator) == []
+    assert "results" in _pushed(colleague)
+    assert signout.sweep(api.app) == 0
 
 
 @pytest.fixture

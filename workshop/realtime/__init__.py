@@ -6,9 +6,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import handlers
+    from . import handlers, signout
     from .broadcast import install
 
     handlers.register(app)
     handlers.install_limiters(app)
     install(app)
+    signout.install(app)

@@ -52,6 +52,11 @@ class SocketNotifier:
     def comment_published(self, workshop_id: int, comment_id: int) -> None:
         self._run_now(self._emit_comment, workshop_id, comment_id)
 
+    def signed_out(self, token: str) -> None:
+        from .signout import disconnect_token
+
+        self._run_now(disconnect_token, self.app, token)
+
     # -- scheduling -------------------------------------------------------
     def _run_now(self, fn: Any, *args: Any) -> None:
         try:
@@ -131,11 +136,11 @@ def heal(app: Flask) -> None:
     Called when the message queue is back after an outage: whatever was
     broadcast meanwhile was lost, so state, counts and results go out again.
     """
-    from .handlers import connections
+    from .identity import connections
 
     with app.app_context():
         notifier = notifier_of(app)
-        for workshop_id in sorted({identity.workshop_id for identity in list(connections.values())}):
+        for workshop_id in sorted({identity.workshop_id for identity in list(connections(app).values())}):
             workshop = notifier._workshop(workshop_id)
             if workshop is None:
                 continue

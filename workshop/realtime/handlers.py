@@ -15,14 +15,12 @@ from ..domain.ratelimit import Rate, RateLimiter
 from ..extensions import socketio
 from ..services import ballots, content, participants, results, workshops
 from ..services.errors import ServiceError
-from . import rooms
-from .identity import Identity, identify, still_valid
+from . import rooms, signout
+from .identity import Identity, connections, identify, still_valid
 from .views import public_workshop
 
 log = logging.getLogger(__name__)
 
-#: sid -> who connected; a socket lives in one process, so a dict is enough
-connections: dict[str, Identity] = {}
 
 #: per participant and event: generous for people, tight for scripts
 LIMITS = {
@@ -89,7 +87,7 @@ def event(name: str, *, participants_only: bool = True) -> Callable[..., Any]:
     def decorate(fn: Callable[[Identity, dict[str, Any]], dict[str, Any]]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def handler(sid: str, data: Any = None) -> dict[str, Any]:
-            identity = connections.get(sid)
+            identity = connections().get(sid)
             if identity is None or not still_valid(identity):
                 return refused("not_allowed", "this connection is not signed in")
             if participants_only and identity.kind != "participant":
@@ -117,7 +115,7 @@ def on_connect(auth: Any = None) -> None:
     identity = identify(auth)
     if identity is None:
         raise ConnectionRefusedError("unauthorized")
-    connections[request.sid] = identity  # type: ignore[attr-defined]
+    connections()[request.sid] = identity  # type: ignore[attr-defined]
     join_room(rooms.everyone(identity.workshop_id))
     if identity.kind == "participant":
         join_room(rooms.residents(identity.workshop_id))
@@ -125,10 +123,11 @@ def on_connect(auth: Any = None) -> None:
         join_room(rooms.watchers(identity.workshop_id))
     if identity.kind == "facilitator":
         join_room(rooms.facilitators(identity.workshop_id))
+        signout.watch(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 def on_disconnect(*_args: Any) -> None:
-    connections.pop(request.sid, None)  # type: ignore[attr-defined]
+    connections().pop(request.sid, None)  # type: ignore[attr-defined]
 
 
 HANDLERS["connect"] = on_connect

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import session
+from flask import Flask, current_app, session
 
 from ..models import Participant
 from ..services import accounts, participants, workshops
 from ..services.errors import NotFound
 from ..web.facilitator.auth import SESSION_TOKEN
 from ..web.participant.session import remembered_token, remembered_tokens
+
+CONNECTIONS_KEY = "ruamkit.connections"
 
 
 @dataclass(frozen=True)
@@ -96,3 +98,9 @@ def still_valid(identity: Identity) -> bool:
     if identity.kind == "facilitator":
         return accounts.user_for_token(identity.token) is not None
     return True
+
+
+def connections(app: Flask | None = None) -> dict[str, Identity]:
+    """sid -> who connected, for this app; a socket lives in one process, so a dict is enough."""
+    found: dict[str, Identity] = (app or current_app).extensions.setdefault(CONNECTIONS_KEY, {})
+    return found

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import ApiToken, SetupToken, User
 from ..models._types import utcnow
 from .errors import Conflict, Invalid, NotFound, Unauthorized
+from .notify import notifier
 from .security import new_token, token_hash
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
@@ -74,12 +75,28 @@ def token_is_valid(token_id: int) -> bool:
     return bool(record and record.revoked_at is None and record.expires_at > utcnow())
 
 
+def valid_tokens(raws: set[str]) -> set[str]:
+    """Which of these raw tokens are still valid (not revoked, not expired): one query."""
+    by_hash = {token_hash(raw): raw for raw in raws if isinstance(raw, str) and raw}
+    if not by_hash:
+        return set()
+    rows = db.session.scalars(
+        select(ApiToken.token_hash).where(
+            ApiToken.token_hash.in_(list(by_hash)),
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > utcnow(),
+        )
+    )
+    return {by_hash[found] for found in rows}
+
+
 def revoke_token(raw: str) -> None:
     record = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(raw)))
     if record is None:
         raise NotFound("token not found")
     record.revoked_at = utcnow()
     db.session.commit()
+    notifier().signed_out(raw)  # its open sockets lose what they receive, too
 
 
 def login_with_password(username: object, password: object) -> tuple[str, ApiToken]:

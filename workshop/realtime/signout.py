@@ -1,0 +1,100 @@
+"""A facilitator's sockets lose their rights when the token behind them ends.
+
+Events are refused at once (handlers check the token on every event). What the
+server pushes to facilitators (results of hidden stages, counts, moderation)
+must stop too, so such a socket is disconnected:
+- signing out disconnects that token's sockets of this process at once;
+- every process looks at its facilitator sockets every ``SWEEP`` seconds and
+  disconnects those whose token was revoked by another process or has expired.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask
+
+from ..extensions import db, socketio
+from ..services import accounts
+from .identity import connections
+
+log = logging.getLogger(__name__)
+
+#: seconds between two looks at this process's facilitator sockets
+SWEEP = 2.0
+SWEEPER_KEY = "ruamkit.signout_sweeper"
+
+
+def _drop(app: Flask, sid: str) -> None:
+    connections(app).pop(sid, None)
+    server = socketio.server
+    if server is not None:
+        server.disconnect(sid, ignore_queue=True)  # this process's socket
+
+
+def disconnect_token(app: Flask, token: str) -> int:
+    """Disconnect this process's facilitator sockets opened with ``token``; how many."""
+    gone = [sid for sid, identity in list(connections(app).items())
+            if identity.kind == "facilitator" and identity.token == token]
+    for sid in gone:
+        _drop(app, sid)
+    return len(gone)
+
+
+def sweep(app: Flask) -> int:
+    """Disconnect facilitator sockets whose token is no longer valid; how many."""
+    facilitators = {sid: identity.token for sid, identity in list(connections(app).items())
+                    if identity.kind == "facilitator" and identity.token}
+    if not facilitators:
+        return 0
+    with app.app_context():
+        try:
+            valid = accounts.valid_tokens(set(facilitators.values()))
+        finally:
+            db.session.remove()
+    gone = [sid for sid, token in facilitators.items() if token not in valid]
+    for sid in gone:
+        _drop(app, sid)
+    return len(gone)
+
+
+class Sweeper:
+    """Runs ``sweep`` every ``SWEEP`` seconds while this process has facilitator sockets."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._lock = threading.Lock()
+        self._running = False
+
+    def ensure_running(self) -> None:
+        with self._lock:
+            if self._running:
+                return
+            self._running = True
+        socketio.start_background_task(self._loop)
+
+    def _loop(self) -> None:
+        try:
+            while True:
+                socketio.sleep(SWEEP)
+                if not any(i.kind == "facilitator" for i in list(connections(self.app).values())):
+                    return  # started again by the next facilitator who connects
+                try:
+                    sweep(self.app)
+                except Exception:  # a database hiccup: look again next time
+                    log.exception("checking facilitator sockets failed")
+        finally:
+            with self._lock:
+                self._running = False
+
+
+def install(app: Flask) -> None:
+    app.extensions[SWEEPER_KEY] = Sweeper(app)
+
+
+def watch(app: Flask) -> None:
+    """A facilitator socket connected: make sure this process sweeps."""
+    sweeper: Sweeper | None = app.extensions.get(SWEEPER_KEY)
+    if sweeper is not None:
+        sweeper.ensure_running()
