@@ -48,6 +48,7 @@ absent) and every stage has all option keys (``None`` / ``[]`` where they do
 not apply; ``scale`` defaults to 1-5 and ``max_words`` to 3 where they do).
 """
 
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -706,6 +707,45 @@ def _number_text(value: float) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return f"{value:,}" if abs(value) >= 10_000 else str(value)
+
+
+class _KeyedPairs(dict):  # type: ignore[type-arg]
+    """A JSON object as decoded, remembering the keys it held more than once."""
+
+    repeated: list[str]
+
+
+def _keep_repeats(pairs: list[tuple[str, Any]]) -> _KeyedPairs:
+    found = _KeyedPairs()
+    found.repeated = []
+    for key, value in pairs:
+        if key in found:
+            found.repeated.append(key)
+        found[key] = value
+    return found
+
+
+def _json_repeats(value: object, path: Loc, errors: list[dict[str, str]]) -> None:
+    if isinstance(value, dict):
+        for key in getattr(value, "repeated", ()):
+            errors.append({"loc": _format_loc(path) or "", "message": f"duplicate key '{_shown(key)}'"})
+        for key, inner in value.items():
+            _json_repeats(inner, (*path, key), errors)
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            _json_repeats(inner, (*path, index), errors)
+
+
+def load_json_text(raw: str | bytes) -> object:
+    """JSON as Python values; a key given twice in one object is an error with its place
+    (plain ``json.loads`` keeps the last one silently). Raises ValueError for malformed
+    JSON and DefinitionError for repeated keys."""
+    data = json.loads(raw, object_pairs_hook=_keep_repeats)
+    errors: list[dict[str, str]] = []
+    _json_repeats(data, (), errors)
+    if errors:
+        raise DefinitionError(errors[: LIMITS["errors_reported"]])
+    return data
 
 
 def _format_loc(loc: Loc) -> str:

@@ -130,6 +130,7 @@ def test_invalid_workshop_names_the_place_and_creates_nothing(api: Api) -> None:
         (b"", "application/json", 400, "bad_json"),
         (b"title: [unclosed", "application/yaml", 422, "invalid"),
         (b"title: a\ntitle: b\n", "application/yaml", 422, "invalid"),
+        (b'{"title": "A", "title": "B"}', "application/json", 422, "invalid"),
     ],
 )
 def test_malformed_bodies(api: Api, data: bytes, content_type: str, status: int, code: str) -> None:
@@ -139,11 +140,31 @@ def test_malformed_bodies(api: Api, data: bytes, content_type: str, status: int,
     assert api.get(W).get_json() == []
 
 
-def test_oversized_body_is_413(api: Api) -> None:
-    big = workshop_object(city="x" * (3 * 1024 * 1024))
+def test_a_key_given_twice_in_json_is_named_with_its_place(api: Api) -> None:
+    """json.loads would keep the last value silently; the API refuses and says where."""
+    obj = workshop_object()
+    text = json.dumps(obj, ensure_ascii=False)
+    first = json.dumps(obj["stages"][0]["items"][0]["key"])
+    text = text.replace(f'"key": {first}', f'"key": {first}, "key": "v9"', 1)
+    response = api.post(W, data=text.encode(), content_type="application/json")
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid"
+    assert error["details"] == [{"loc": "stages[0].items[0]", "message": "duplicate key 'key'"}]
+    assert api.get(W).get_json() == []
+    join = api.client.post("/api/v1/join", data=b'{"code": "X", "code": "Y"}',
+                           content_type="application/json")
+    assert join.status_code == 422 and join.get_json()["error"]["details"][0]["loc"] == ""
+
+
+@pytest.mark.parametrize("megabytes", [1.5, 3])
+def test_oversized_body_is_413(api: Api, megabytes: float) -> None:
+    """Over the 1 MB a workshop may hold (1.5 MB: our check; 3 MB: the server's 2 MB cap)."""
+    big = workshop_object(city="x" * int(megabytes * 1024 * 1024))
     response = api.post(W, data=json.dumps(big), content_type="application/json")
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "too_large"
+    assert api.get(W).get_json() == []
 
 
 def test_unknown_workshop_and_route_are_json_404(api: Api) -> None:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Response, g, jsonify, request, session
 
+from ...schema import DefinitionError, load_json_text
 from ...services import accounts, ballots, content, participants, privacy, results, stages, workshops
-from ...services.errors import ServiceError, TooLarge, Unauthorized
+from ...services.errors import Invalid, ServiceError, TooLarge, Unauthorized
 from ...web import ratelimit
 from ...web.participant.session import remember_participant
 from . import bp
@@ -50,7 +50,9 @@ def json_body() -> dict[str, Any]:
     if not raw:
         raise ServiceError("the request has no JSON body", code="bad_json")
     try:
-        data = json.loads(raw)
+        data = load_json_text(raw)
+    except DefinitionError as exc:  # a key given twice: which value was meant?
+        raise Invalid(str(exc).splitlines()[0], details=exc.errors) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise ServiceError(f"malformed JSON: {exc}", code="bad_json") from exc
     if not isinstance(data, dict):
