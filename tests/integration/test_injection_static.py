@@ -560,7 +560,7 @@ def test_resident_room_page(built: dict[str, Any], payload: Payload) -> None:
     assert_shown(tree, "strong.me-group", payload.fit("group_label"), "my group")
     boot = assert_json_data(html, payload, (*DEFINITION_FIELDS, "idea_title", "idea_description"))
     shown = boot["snapshot"]["results"]
-    assert {"projects", "words"} <= set(shown)  # revealed; live
+    assert set(shown) == {"vision", "projects", "words"}  # never goals: a draft
     assert set(expected_words(payload)) <= {i["key"] for i in shown["words"]["items"]}
 
 
