@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 HOST   ?= 0.0.0.0
 PORT   ?= 5000
 
-.PHONY: run serve test test-unit lint audit bench i18n lock vendor clean help
+.PHONY: run serve test test-unit lint audit bench i18n lock vendor vendor-check clean help
 
 help:
 	@echo "make run    - create the venv, install, start the server with a demo workshop"
@@ -51,6 +51,13 @@ bench: $(VENV)/.dev
 # Pins every package the venv holds into constraints.txt (after changing a requirements file)
 lock: $(VENV)/.dev
 	(head -2 constraints.txt; $(PIP) freeze --exclude-editable) > constraints.tmp && mv constraints.tmp constraints.txt
+
+# Fetches static/vendor again from the npm registry (versions in tools/vendor.sh); vendor-check compares only
+vendor:
+	tools/vendor.sh
+
+vendor-check:
+	tools/vendor.sh --check
 
 i18n: $(VENV)/.runtime
 	$(PY) -m workshop.i18n_tools
