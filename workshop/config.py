@@ -49,7 +49,8 @@ class Config:
 
     TESTING = False
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_secret: bool = True) -> None:
+        """``keep_secret``: with no WORKSHOP_SECRET_KEY, generate one into the instance folder."""
         _load_dotenv()
         self.INSTANCE_PATH = Path(os.environ.get("WORKSHOP_INSTANCE", INSTANCE))
         self.DATABASE_URL = os.environ.get(
@@ -58,8 +59,8 @@ class Config:
         self.MESSAGE_QUEUE = os.environ.get("WORKSHOP_MESSAGE_QUEUE") or None
         #: pub/sub channel on the message queue (Redis channels ignore the db number)
         self.MESSAGE_QUEUE_CHANNEL = os.environ.get("WORKSHOP_MESSAGE_QUEUE_CHANNEL", "ruamkit")
-        self.SECRET_KEY = os.environ.get("WORKSHOP_SECRET_KEY") or _persistent_secret(
-            self.INSTANCE_PATH
+        self.SECRET_KEY = os.environ.get("WORKSHOP_SECRET_KEY") or (
+            _persistent_secret(self.INSTANCE_PATH) if keep_secret else ""
         )
         #: base URL put in QR codes and printed join links; None = LAN address and port
         self.PUBLIC_URL = (os.environ.get("WORKSHOP_PUBLIC_URL") or "").rstrip("/") or None
@@ -111,7 +112,7 @@ class TestConfig(Config):
     TESTING = True
 
     def __init__(self, database_url: str, instance: Path | None = None, **overrides: object) -> None:
-        super().__init__()
+        super().__init__(keep_secret=False)  # nothing written into the project's instance/
         if instance is not None:
             self.INSTANCE_PATH = instance
         self.DATABASE_URL = database_url
