@@ -141,10 +141,21 @@ def _handler_class() -> type:
     return Handler
 
 
+def public_url_for(configured: str | None, host: str, port: int) -> str | None:
+    """WORKSHOP_PUBLIC_URL if set; else this machine's own address when serving on
+    loopback only (its LAN address would not answer); else None: the LAN address."""
+    if configured:
+        return configured
+    if host in ("127.0.0.1", "localhost", "::1"):
+        return f"http://{'[::1]' if host == '::1' else host}:{port}"
+    return None
+
+
 def serve(app: Flask, host: str, port: int, *, demo: bool = False, access_log: bool = False) -> int:
     from .extensions import socketio
 
     app.config["PORT"] = port
+    app.config["PUBLIC_URL"] = public_url_for(app.config.get("PUBLIC_URL"), host, port)
     for line in startup_banner(app, demo):
         print(line, flush=True)
     run_kwargs: dict[str, Any] = {"host": host, "port": port, "log_output": access_log}
