@@ -1,4 +1,4 @@
-"""Real server processes for tests: `python run.py serve` on a loopback port."""
+"""Real server processes for tests (`python run.py serve` on a loopback port); a request listener."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -100,3 +101,69 @@ def http(method: str, url: str, body: Any = None, token: str | None = None,
     except urllib.error.HTTPError as exc:
         raw = exc.read()
         return exc.code, json.loads(raw) if raw else None
+
+
+NOT_FOUND = b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+
+
+def redirect_to(location: str) -> bytes:
+    """An HTTP answer that redirects (302) to ``location``."""
+    return (f"HTTP/1.0 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n").encode("latin-1")
+
+
+class Listener:
+    """A tiny HTTP server on 127.0.0.1 that records the request line of whatever reaches it.
+
+    Every connection gets ``answer`` (a 404 unless told, e.g. ``redirect_to(url)``).
+    Bounded: it stops accepting after ``seconds`` or ``max_hits`` requests.
+    """
+
+    def __init__(self, seconds: float = 1800, max_hits: int = 1000, answer: bytes = NOT_FOUND) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(32)
+        self.sock.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.answer = answer
+        self.hits: list[str] = []
+        self.deadline = time.monotonic() + seconds
+        self.max_hits = max_hits
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, name="payload-listener", daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while (not self.stopping.is_set() and time.monotonic() < self.deadline
+               and len(self.hits) < self.max_hits):
+            try:
+                conn, _address = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(1)
+                try:
+                    first = conn.recv(2048).split(b"\r\n", 1)[0]
+                    conn.sendall(self.answer)
+                except OSError:
+                    first = b"(no request line)"
+                self.hits.append(first.decode("latin-1"))
+
+    def wait_for(self, count: int, seconds: float = 5) -> list[str]:
+        """The hits once there are ``count`` of them (or ``seconds`` passed)."""
+        deadline = time.monotonic() + seconds
+        while len(self.hits) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return list(self.hits)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=5)
+        self.sock.close()
+
+    def __enter__(self) -> Listener:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import subprocess
-import threading
 import time
 import unicodedata
 from collections.abc import Iterator
@@ -48,6 +46,8 @@ from tests.injection_corpus import (
     populate,
     words_of,
 )
+from tests.servers import Listener
+from workshop.export import render_export
 
 BATCH = 5  # workshops driven at once: a projector, a phone and a console tab each
 SETTLE_MS = 2500  # live updates allowed to arrive before the last look at the pages
@@ -106,46 +106,6 @@ INSPECT = """
 
 
 # ------------------------------------------------------------------ the listener
-
-
-class Listener:
-    """A tiny HTTP server on 127.0.0.1 that only counts what reaches it (bounded accept loop)."""
-
-    def __init__(self, seconds: float = 1800, max_hits: int = 1000) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(32)
-        self.sock.settimeout(0.2)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.hits: list[str] = []
-        self.deadline = time.monotonic() + seconds
-        self.max_hits = max_hits
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._serve, name="payload-listener", daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while (not self.stopping.is_set() and time.monotonic() < self.deadline
-               and len(self.hits) < self.max_hits):
-            try:
-                conn, _address = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with conn:
-                conn.settimeout(1)
-                try:
-                    first = conn.recv(2048).split(b"\r\n", 1)[0]
-                    conn.sendall(b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n")
-                except OSError:
-                    first = b"(no request line)"
-                self.hits.append(first.decode("latin-1"))
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.thread.join(timeout=5)
-        self.sock.close()
 
 
 @pytest.fixture
@@ -619,9 +579,6 @@ PDF_FIELDS = ("title", "city", "group_label", "stage_title", "prompt", "item_tit
 
 def test_pdf_shows_payloads_as_text_and_fetches_nothing(pdf_app: Any, listener: Listener,
                                                         tmp_path: Path) -> None:
-    pytest.importorskip("workshop.export")
-    from workshop.export import render_export
-
     require(shutil.which("pdftotext") is not None, "pdftotext is not installed (poppler-utils)")
     missing, checked = [], 0
     for batch in batches(corpus(listener.url), most=3, room=140):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 import re
 import shutil
@@ -22,12 +23,13 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
 from tests.conftest import require
 from tests.factories import SESSIONS, Api, session_file, workshop_object
+from tests.servers import Listener, redirect_to
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 W = "/api/v1/workshops"
@@ -621,6 +623,270 @@ def test_rendering_hostile_html_reads_no_file_and_opens_no_connection() -> None:
         assert received() is None
     assert pdf.startswith(b"%PDF")
     assert served and all(path.startswith(str(STATIC)) for path in served)
+
+
+# -- the default wiring: the real entry points, no fetcher passed ----------------------------
+
+
+class Watch:
+    """Files opened for reading and sockets connected in this process, and the fetcher's refusals.
+
+    A Python audit hook sees every ``open()`` and ``socket.connect`` made from
+    Python, which is how any WeasyPrint URL fetcher reads a file or reaches a
+    server (fontconfig and pango read their own configuration in C, unseen,
+    and never a URL). Compiled modules imported meanwhile (``.pyc``) are not
+    counted, nor folders opened (WeasyPrint deletes its temporary font folder).
+    Refusals are the ``refused to load`` warnings of workshop.export.pdf.
+    """
+
+    active: ClassVar[list[Watch]] = []
+    hooked: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        self.reads: list[str] = []
+        self.connects: list[Any] = []
+        self.refused: list[str] = []
+
+    @classmethod
+    def audit(cls, event: str, args: tuple[Any, ...]) -> None:
+        if not cls.active or event not in ("open", "socket.connect"):
+            return
+        if event == "socket.connect":
+            for watch in cls.active:
+                watch.connects.append(args[1])
+            return
+        path, mode, flags = args
+        if isinstance(path, int):  # an fd already open
+            return
+        writing_only = (flags & os.O_ACCMODE) == os.O_WRONLY  # os.open gives flags, open() a mode too
+        reading = ("r" in mode or "+" in mode) if isinstance(mode, str) else not writing_only
+        name = os.fsdecode(path)
+        if reading and not name.endswith(".pyc") and not os.path.isdir(name):
+            for watch in cls.active:
+                watch.reads.append(os.path.realpath(name))
+
+    def outside_static(self) -> list[str]:
+        from workshop.export.pdf import STATIC
+
+        return [path for path in self.reads if not Path(path).is_relative_to(STATIC)]
+
+    def __enter__(self) -> Watch:
+        if not Watch.hooked:
+            sys.addaudithook(Watch.audit)  # hooks stay for the process; inert while nothing is watched
+            Watch.hooked = True
+        outer = self
+
+        class Refusals(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                outer.refused.append(record.getMessage())
+
+        self.handler = Refusals(logging.WARNING)
+        logging.getLogger("workshop.export.pdf").addHandler(self.handler)
+        Watch.active.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        Watch.active.remove(self)
+        logging.getLogger("workshop.export.pdf").removeHandler(self.handler)
+
+
+#: files the hostile documents name; ../workshop/config.py is this repository's, next to static/
+SECRETS = ("/etc/passwd", "/etc/hostname", str(ROOT / "workshop" / "config.py"))
+
+
+def hostile_html(server: str) -> tuple[str, list[str]]:
+    """A document loading from ``server`` and outside static/ in every way it can; and its URLs.
+
+    Relative URLs resolve against static/ (the renderer's base URL); the
+    data: stylesheet imports from ``server`` and the data: SVG draws an image
+    from it, so a fetcher honouring data: would show up at the listener too.
+    """
+    urls = {
+        "link": f"{server}/link.css",
+        "import": f"{server}/import.css",
+        "import-file": "file:///etc/passwd",
+        "import-data": f"data:text/css,@import url({server}/via-data.css);",
+        "font": f"{server}/font.ttf",
+        "font-file": "file:///etc/hostname",
+        "background": f"{server}/background.png",
+        "background-file": "file:///etc/hostname",
+        "up-etc": "../../../etc/passwd",
+        "up-config": "../workshop/config.py",
+        "up-up-config": "../../workshop/config.py",
+        "list": f"{server}/list.png",
+        "content": f"{server}/content.png",
+        "img": f"{server}/img.png",
+        "img-file": "file:///etc/passwd",
+        "img-config": "css/../../workshop/config.py",
+        "img-data": ("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'%3E"
+                     f"%3Cimage href='{server}/in-data-svg.png' width='9' height='9'/%3E%3C/svg%3E"),
+        "object": f"{server}/object.png",
+        "embed": f"{server}/embed.png",
+        "svg-image": f"{server}/svg-image.png",
+        "attachment": f"{server}/attachment.txt",
+        "attachment-file": "file:///etc/passwd",
+    }
+    u = urls
+    html = f"""<!doctype html><html><head><meta charset="utf-8">
+<link rel="stylesheet" href="css/export.css">
+<link rel="stylesheet" href="{u['link']}">
+<style>
+@import url("{u['import']}");
+@import "{u['import-file']}";
+@import url("{u['import-data']}");
+@font-face {{ font-family: Hostile; src: url({u['font']}) }}
+@font-face {{ font-family: Hostile2; src: url({u['font-file']}) }}
+body {{ background: url({u['background']}) }}
+.a {{ font-family: Hostile; background-image: url({u['background-file']}) }}
+.b {{ font-family: Hostile2; background-image: url({u['up-etc']}) }}
+.c {{ background-image: url({u['up-config']}); list-style-image: url({u['list']}) }}
+.d {{ border-image-source: url({u['up-up-config']}); border: 4px solid; }}
+.e::before {{ content: url({u['content']}) }}
+</style></head><body>
+<p class="a">a</p><p class="b">b</p><ul class="c"><li>c</li></ul><p class="d">d</p><p class="e">e</p>
+<p>ไทย Thai</p>
+<img src="{u['img']}"><img src="{u['img-file']}"><img src="{u['img-config']}"><img src="{u['img-data']}">
+<object data="{u['object']}"></object><embed src="{u['embed']}">
+<svg width="9" height="9"><image href="{u['svg-image']}" width="9" height="9"/></svg>
+<a rel="attachment" href="{u['attachment']}">x</a><a rel="attachment" href="{u['attachment-file']}">y</a>
+</body></html>"""
+    return html, list(urls.values())
+
+
+#: what the listener hears when WeasyPrint's own fetcher renders hostile_html (the control)
+HOSTILE_REQUESTS = sorted(
+    f"GET /{name} HTTP/1.1"
+    for name in ("link.css", "import.css", "via-data.css", "font.ttf", "background.png", "list.png",
+                 "content.png", "img.png", "in-data-svg.png", "object.png", "embed.png", "svg-image.png",
+                 "attachment.txt")
+)
+
+
+def assert_fetched_nothing(watch: Watch, listener: Any, urls: list[str]) -> None:
+    assert listener.wait_for(1, seconds=0.5) == []
+    assert watch.connects == []
+    assert watch.outside_static() == []
+    refused = "\n".join(watch.refused)
+    for url in urls:
+        if url.startswith(("http:", "file:", "data:")):
+            assert url[:60] in refused, f"{url} was not refused by StaticFilesFetcher"
+    for secret in SECRETS:
+        assert f"'{secret}' is outside" in refused
+
+
+def test_html_to_pdf_without_a_fetcher_fetches_nothing_from_hostile_html() -> None:
+    """The renderer's default wiring: every hostile URL tried, refused, 0 requests, 0 files read."""
+    from workshop.export.pdf import STATIC, html_to_pdf
+
+    html_to_pdf("<p>warm-up: modules imported and fonts found before the watch</p>")
+    with Listener() as listener:
+        html, urls = hostile_html(listener.url)
+        with Watch() as watch:
+            pdf = html_to_pdf(html)
+        assert_fetched_nothing(watch, listener, urls)
+    assert pdf.startswith(b"%PDF")
+    # the fetcher still serves static/: the stylesheet and both Sarabun families were read
+    assert str(STATIC / "css" / "export.css") in watch.reads
+    assert {Path(p).name for p in watch.reads} >= {"sarabun-thai-400.ttf", "sarabun-latin-400.ttf"}
+    print(f"\nhostile_html: {len(urls)} URLs in the page, {len(watch.refused)} fetches tried and refused, "
+          f"listener hits {len(listener.hits)}, files read outside static/ {len(watch.outside_static())}")
+
+
+def test_control_weasyprint_default_fetcher_does_fetch_the_same_html() -> None:
+    """Proof that "0 requests, 0 files" means something: WeasyPrint's own URLFetcher
+    (its default when no url_fetcher is given) hits the listener for each URL and reads
+    the files; so does html_to_pdf if its default fetcher is swapped for that one."""
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    import workshop.export.pdf as pdf_module
+
+    for render in ("weasyprint", "html_to_pdf with URLFetcher"):
+        with Listener() as listener:
+            html, _urls = hostile_html(listener.url)
+            with Watch() as watch:
+                if render == "weasyprint":
+                    HTML(string=html, base_url=str(pdf_module.STATIC) + "/").write_pdf()
+                else:
+                    with pytest.MonkeyPatch.context() as patch:
+                        patch.setattr(pdf_module, "StaticFilesFetcher", URLFetcher)
+                        pdf_module.html_to_pdf(html)
+            hits = listener.wait_for(len(HOSTILE_REQUESTS))
+        assert sorted(hits) == HOSTILE_REQUESTS, render
+        assert watch.connects, render
+        assert set(SECRETS) <= set(watch.outside_static()), render
+
+
+@pytest.mark.parametrize("which", ["plan draft", "join cards"])
+def test_plan_draft_and_join_cards_render_with_the_static_fetcher(
+    api: Api, which: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both PDFs of the API go through html_to_pdf's default fetcher: their templates
+    replaced by the hostile document, nothing is fetched either."""
+    import workshop.export.pdf as pdf_module
+
+    created = api.create_workshop(workshop_object(join="tokens"))
+    wid = created["id"]
+    api.post(f"{W}/{wid}/tokens", {"group": "government", "count": 1})
+    with Listener() as listener:
+        html, urls = hostile_html(listener.url)
+        rendered: list[str] = []
+
+        def hostile_template(lang: str, template: str, **context: Any) -> str:
+            rendered.append(template)
+            return html
+
+        monkeypatch.setattr(pdf_module, "render_template_in", hostile_template)
+        with Watch() as watch:
+            if which == "plan draft":
+                response = api.get(f"{W}/{wid}/export", query_string={"format": "pdf"})
+            else:
+                response = api.get(f"{W}/{wid}/tokens.pdf")
+        assert response.status_code == 200 and response.data.startswith(b"%PDF")
+        assert rendered == ["export/plan.html" if which == "plan draft" else "export/cards.html"]
+        assert listener.wait_for(1, seconds=0.5) == []
+        listener_port = int(listener.url.rsplit(":", 1)[1])
+        assert [c for c in watch.connects if isinstance(c, tuple) and c[1] == listener_port] == []
+        assert not set(SECRETS) & set(watch.reads)
+        refused = "\n".join(watch.refused)
+        assert all(url[:60] in refused for url in urls if url.startswith(("http:", "file:", "data:")))
+
+
+def test_redirects_are_never_requested_so_never_followed() -> None:
+    """Listeners answering 302 to file:///etc/passwd, to a file under static/ and to
+    another listener: the renderer sends them no request; WeasyPrint's own fetcher
+    (the control) asks each of them and follows the HTTP one."""
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    from workshop.export.pdf import STATIC, html_to_pdf
+
+    def page(*servers: Listener) -> str:
+        links = "".join(f'<link rel="stylesheet" href="{s.url}/r.css"><img src="{s.url}/r.png">'
+                        for s in servers)
+        return f'<html><head><link rel="stylesheet" href="css/export.css">{links}</head><body>x</body></html>'
+
+    for render in ("html_to_pdf", "control"):
+        with Listener() as target, \
+                Listener(answer=redirect_to("file:///etc/passwd")) as to_file, \
+                Listener(answer=redirect_to((STATIC / "css" / "export.css").as_uri())) as to_static, \
+                Listener(answer=redirect_to(f"{target.url}/followed.css")) as to_http:
+            html = page(to_file, to_static, to_http)
+            with Watch() as watch:
+                if render == "html_to_pdf":
+                    html_to_pdf(html)
+                else:
+                    HTML(string=html, base_url=str(STATIC) + "/", url_fetcher=URLFetcher()).write_pdf()
+            if render == "html_to_pdf":
+                for server in (to_file, to_static, to_http, target):
+                    assert server.wait_for(1, seconds=0.5) == []
+                assert watch.connects == [] and watch.outside_static() == []
+                assert sum("scheme 'http' is not served" in line for line in watch.refused) == 6
+            else:
+                for server in (to_file, to_static, to_http):
+                    assert sorted(server.wait_for(2)) == ["GET /r.css HTTP/1.1", "GET /r.png HTTP/1.1"]
+                assert target.wait_for(2) == ["GET /followed.css HTTP/1.1"] * 2  # both redirects followed
+                assert "/etc/passwd" not in watch.reads  # urllib itself refuses http -> file: redirects
 
 
 # -- the command line -------------------------------------------------------------------
