@@ -275,6 +275,90 @@ def test_moderation_event_reaches_facilitators_only(api: Api, room: dict[str, An
     assert received(room["sock"], "moderation") == []
 
 
+def _watchers(api: Api, room: dict[str, Any]) -> dict[str, Any]:
+    """A facilitator (bearer token), a projector and a second phone, their queues emptied."""
+    key = room["projector_url"].rsplit("/", 1)[1]
+    browser, _token = api.join(room["code"], "civil")
+    socks = {"facilitator": api.socket(auth={"facilitator": api.token, "workshop": room["id"]}),
+             "projector": api.socket(auth={"projector": key}),
+             "resident": room["sock"], "neighbour": api.socket(browser)}
+    for sock in socks.values():
+        assert sock.is_connected()
+        sock.get_received()
+    return socks
+
+
+def test_a_pending_comment_reaches_facilitators_only_as_a_moderation_item(
+        api: Api, room: dict[str, Any]) -> None:
+    socks = _watchers(api, room)
+    text = "ทางเท้า <img src=x onerror=alert(1)> ริมคลอง"
+    ack = room["sock"].emit("comment", {"stage": "vision", "item": "v2", "text": text}, callback=True)
+    assert ack["ok"] is True and ack["status"] == "pending"
+    [item] = received(socks["facilitator"], "moderation_item")
+    assert item["kind"] == "comment"
+    comment = item["comment"]
+    assert (comment["id"], comment["text"], comment["stage"], comment["item"], comment["group"],
+            comment["status"]) == (ack["id"], text, "vision", "v2", "resident", "pending")
+    assert comment["created_at"].endswith("+00:00")
+    for name in ("projector", "resident", "neighbour"):
+        assert received(socks[name], "moderation_item") == [], name
+        assert received(socks[name], "moderation") == [], name
+
+
+def test_a_pending_idea_reaches_facilitators_only_as_a_moderation_item(
+        api: Api, room: dict[str, Any]) -> None:
+    socks = _watchers(api, room)
+    ack = room["sock"].emit("idea", {"stage": "goals", "title": "ตลาดนัดริมน้ำ", "description": "ทุกวันศุกร์"},
+                            callback=True)
+    assert ack["ok"] is True
+    events = [e["name"] for e in socks["facilitator"].get_received()
+              if e["name"] in ("moderation_item", "moderation")]
+    assert events == ["moderation_item", "moderation"]  # the row, then the counts that include it
+    # another, read as data
+    room["sock"].emit("idea", {"stage": "goals", "title": "สวนผักชุมชน"}, callback=True)
+    [item] = received(socks["facilitator"], "moderation_item")
+    assert item["kind"] == "idea"
+    assert (item["idea"]["title"], item["idea"]["description"], item["idea"]["status"],
+            item["idea"]["group"]) == ("สวนผักชุมชน", None, "pending", "resident")
+    for name in ("projector", "resident", "neighbour"):
+        assert received(socks[name], "moderation_item") == [], name
+
+
+def test_the_consoles_cookie_socket_gets_moderation_items(api: Api, room: dict[str, Any]) -> None:
+    """The console signs its socket in with the session cookie ({role: facilitator})."""
+    import re
+
+    from tests.factories import PASSWORD
+    from workshop.services import accounts
+
+    with api.app.app_context():
+        accounts.create_user("console-user", PASSWORD)
+    browser = api.app.test_client()
+    page = browser.get("/login?lang=en").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    signed_in = browser.post("/login", data={"csrf_token": token, "username": "console-user",
+                                             "password": PASSWORD})
+    assert signed_in.status_code == 302
+    console = api.socket(browser, auth={"role": "facilitator", "workshop": room["id"]})
+    assert console.is_connected()
+    console.get_received()
+    room["sock"].emit("comment", {"stage": "vision", "text": "ไฟส่องทางไม่พอ"}, callback=True)
+    assert [i["comment"]["text"] for i in received(console, "moderation_item")] == ["ไฟส่องทางไม่พอ"]
+
+
+def test_published_comments_and_refused_ones_are_no_moderation_items(api: Api) -> None:
+    created = api.create_workshop(workshop_object(moderation="post"))
+    browser, _ = api.join(created["code"])
+    phone = api.socket(browser)
+    facilitator = api.socket(auth={"facilitator": api.token, "workshop": created["id"]})
+    facilitator.get_received()
+    assert phone.emit("comment", {"stage": "vision", "text": "hello"}, callback=True)["status"] == "published"
+    assert phone.emit("comment", {"stage": "vision", "text": ""}, callback=True)["ok"] is False
+    assert phone.emit("idea", {"stage": "vision", "title": "not here"}, callback=True)["ok"] is False
+    pushed = [e["name"] for e in facilitator.get_received()]
+    assert "moderation_item" not in pushed and "comment" in pushed
+
+
 def _pushed(sock: Any) -> list[str]:
     """Names of what the server pushed to a socket since last asked, connected or not
     (the test client keeps whatever the server sends to its engine.io session)."""
@@ -299,7 +383,7 @@ def test_facilitator_socket_loses_rights_on_logout(api: Api, room: dict[str, Any
     ballot(room["sock"], "vision", {"items": ["v2"]})
     room["sock"].emit("comment", {"stage": "vision", "text": "after the logout"}, callback=True)
     assert _pushed(facilitator) == []
-    assert {"results", "moderation"} <= set(_pushed(colleague))
+    assert {"results", "moderation", "moderation_item"} <= set(_pushed(colleague))
 
 
 def test_a_token_revoked_elsewhere_is_swept(api: Api, room: dict[str, Any]) -> None:

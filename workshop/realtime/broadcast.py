@@ -5,6 +5,8 @@
   at most 4 a second per stage), encoded once and sent to a room, never in a
   per-client loop; residents get it only while the stage's results are shown.
 - `participants` is coalesced the same way.
+- `moderation` (pending counts) and `moderation_item` (a comment or idea that
+  now waits) go to facilitators only, at once.
 With WORKSHOP_MESSAGE_QUEUE set, each emit is one message on the queue whatever
 the audience size.
 """
@@ -19,7 +21,7 @@ from typing import Any
 from flask import Flask, current_app
 
 from ..extensions import db, socketio
-from ..models import Comment, Workshop
+from ..models import Comment, Idea, Workshop
 from ..services import content, results, workshops
 from ..services.notify import EXTENSION_KEY
 from . import rooms
@@ -51,6 +53,9 @@ class SocketNotifier:
 
     def comment_published(self, workshop_id: int, comment_id: int) -> None:
         self._run_now(self._emit_comment, workshop_id, comment_id)
+
+    def pending_added(self, workshop_id: int, kind: str, entry_id: int) -> None:
+        self._run_now(self._emit_pending, workshop_id, kind, entry_id)
 
     def signed_out(self, token: str) -> None:
         from .signout import disconnect_token
@@ -128,6 +133,14 @@ class SocketNotifier:
         comment = db.session.get(Comment, comment_id)
         if comment is not None and comment.status == "published":
             socketio.emit("comment", content.comment_dict(comment), to=rooms.everyone(workshop_id))
+
+    def _emit_pending(self, workshop_id: int, kind: str, entry_id: int) -> None:
+        """`moderation_item`: {"kind": "comment", "comment": {...}} or {"kind": "idea", "idea": {...}}."""
+        model, as_dict = {"comment": (Comment, content.comment_dict), "idea": (Idea, content.idea_dict)}[kind]
+        entry = db.session.get(model, entry_id)
+        if entry is not None and entry.workshop_id == workshop_id and entry.status == "pending":
+            socketio.emit("moderation_item", {"kind": kind, kind: as_dict(entry)},
+                          to=rooms.facilitators(workshop_id))
 
 
 def heal(app: Flask) -> None:

@@ -49,6 +49,8 @@ def add_comment(participant: Participant, stage_key: object, item_key: object,
                       text=body, status="pending" if moderated else "published")
     db.session.add(comment)
     db.session.commit()
+    if comment.status == "pending":  # the row first, then the counts that include it
+        notifier().pending_added(workshop.id, "comment", comment.id)
     notifier().moderation_changed(workshop.id)
     if comment.status == "published":
         notifier().comment_published(workshop.id, comment.id)
@@ -66,6 +68,7 @@ def add_idea(participant: Participant, stage_key: object, title: object,
                 description=_text(description, "description", MAX_IDEA_DESCRIPTION, required=False))
     db.session.add(idea)
     db.session.commit()
+    notifier().pending_added(workshop.id, "idea", idea.id)
     notifier().moderation_changed(workshop.id)
     return idea
 

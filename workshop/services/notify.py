@@ -17,6 +17,7 @@ class Notifier(Protocol):
     def participants_changed(self, workshop_id: int) -> None: ...
     def moderation_changed(self, workshop_id: int) -> None: ...
     def comment_published(self, workshop_id: int, comment_id: int) -> None: ...
+    def pending_added(self, workshop_id: int, kind: str, entry_id: int) -> None: ...
     def signed_out(self, token: str) -> None: ...
 
 
@@ -36,6 +37,9 @@ class NullNotifier:
         pass
 
     def comment_published(self, workshop_id: int, comment_id: int) -> None:
+        pass
+
+    def pending_added(self, workshop_id: int, kind: str, entry_id: int) -> None:
         pass
 
     def signed_out(self, token: str) -> None:
