@@ -442,6 +442,112 @@ def test_unknown_stage_or_action(app: Any, console: Any) -> None:
 
 
 # ---------------------------------------------------------------------------
+# Join cards (join: tokens)
+
+
+def cards_of(app: Any, workshop_id: int) -> dict[str, int]:
+    with app.app_context():
+        return {group: c["cards"] for group, c in participants.join_token_counts(workshop_id).items()}
+
+
+def make_cards(client: Any, workshop_id: int, group: str, count: str, **kw: Any) -> Any:
+    return post_form(client, f"/console/w/{workshop_id}/cards", {"group": group, "count": count},
+                     page=f"/console/w/{workshop_id}?lang=en", **kw)
+
+
+def test_run_sheet_of_a_token_workshop_shows_cards_per_group(app: Any, console: Any) -> None:
+    workshop_id, code = create(app, workshop_object(join="tokens"))
+    with app.app_context():
+        cards = participants.create_join_tokens(workshop_id, "civil", 3)
+        participants.join(code, token=cards[0].code)
+    body = text(console.get(f"/console/w/{workshop_id}?lang=en"))
+    assert 'id="join-cards"' in body and "Make the cards" in body
+    civil = body.split('<tr data-group="civil">', 1)[1].split("</tr>", 1)[0]
+    assert '<td class="num" data-live="cards-made">3</td>' in civil
+    assert '<td class="num" data-live="cards-used">1</td>' in civil
+    assert '<td class="num" data-live="cards-free">2</td>' in civil
+    assert f"/api/v1/workshops/{workshop_id}/tokens.pdf?group=civil" in civil
+    resident = body.split('<tr data-group="resident">', 1)[1].split("</tr>", 1)[0]
+    assert "no cards yet" in resident and "tokens.pdf" not in resident  # nothing to print: a 409
+    assert f'href="/api/v1/workshops/{workshop_id}/tokens.pdf"' in body  # every group's cards
+    # and in Thai
+    thai = text(console.get(f"/console/w/{workshop_id}?lang=th"))
+    assert "บัตรเข้าร่วม" in thai and "Make the cards" not in thai
+
+
+def test_an_open_workshop_has_no_cards_section(app: Any, console: Any) -> None:
+    workshop_id, _code = create(app)
+    body = text(console.get(f"/console/w/{workshop_id}?lang=en"))
+    assert 'id="join-cards"' not in body and "/cards" not in body
+
+
+def test_making_cards_then_printing_them(app: Any, console: Any) -> None:
+    workshop_id, _code = create(app, workshop_object(join="tokens"))
+    response = make_cards(console, workshop_id, "government", " 1,200 ")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/console/w/{workshop_id}#join-cards")
+    assert cards_of(app, workshop_id) == {"government": 1200}
+    body = text(console.get(f"/console/w/{workshop_id}?lang=en"))
+    assert "1200 new join cards for “Government” are ready." in body
+    link = f"/api/v1/workshops/{workshop_id}/tokens.pdf?group=government"
+    assert f'download href="{link}"' in body
+    # said once: the next visit shows the counts, not the message
+    again = text(console.get(f"/console/w/{workshop_id}?lang=en"))
+    assert "new join cards" not in again and link in again
+    # one card, in Thai digits; the message speaks of one card
+    assert make_cards(console, workshop_id, "civil", "๑").status_code == 302
+    assert "1 new join card for “Civil society” is ready." in text(console.get(f"/console/w/{workshop_id}"))
+    assert cards_of(app, workshop_id) == {"government": 1200, "civil": 1}
+
+
+@pytest.mark.parametrize("count", ["0", "-3", "2001", "1.5", "ten", "1e3", "99999999999"])
+def test_a_bad_count_makes_no_card(app: Any, console: Any, count: str) -> None:
+    workshop_id, _code = create(app, workshop_object(join="tokens"))
+    response = make_cards(console, workshop_id, "resident", count)
+    assert response.status_code == 422
+    body = text(response)
+    assert body.count("Type a whole number from 1 to 2,000.") == 1
+    assert 'aria-invalid="true"' in body and f'value="{count}"' in body  # kept, to be corrected
+    assert cards_of(app, workshop_id) == {}
+
+
+def test_a_missing_count_or_a_bad_group_makes_no_card(app: Any, console: Any) -> None:
+    workshop_id, _code = create(app, workshop_object(join="tokens"))
+    missing = make_cards(console, workshop_id, "resident", "")
+    assert missing.status_code == 422 and "Type how many cards to make." in text(missing)
+    for group in ("nobody", "", XSS):
+        refused = make_cards(console, workshop_id, group, "5")
+        assert refused.status_code == 422
+        assert "Choose one of this workshop" in text(refused)
+        assert "<script>alert" not in text(refused)
+    assert cards_of(app, workshop_id) == {}
+
+
+def test_an_open_workshop_takes_no_cards(app: Any, console: Any) -> None:
+    workshop_id, _code = create(app)
+    response = post_form(console, f"/console/w/{workshop_id}/cards", {"group": "resident", "count": "5"},
+                         page=f"/console/w/{workshop_id}?lang=en")
+    assert response.status_code == 409
+    assert "This workshop takes no join cards" in text(response)
+    assert cards_of(app, workshop_id) == {}
+    unknown = console.post("/console/w/999/cards", data={"csrf_token": csrf(console, "/console")})
+    assert unknown.status_code == 404
+
+
+def test_making_cards_needs_the_csrf_token_and_a_signed_in_facilitator(app: Any, client: Any) -> None:
+    workshop_id, _code = create(app, workshop_object(join="tokens"))
+    signed_out = client.post(f"/console/w/{workshop_id}/cards", data={"group": "resident", "count": "5"})
+    assert signed_out.status_code in (302, 400)
+    sign_in(client, make_user(app))
+    for data in ({"group": "resident", "count": "5"},
+                 {"group": "resident", "count": "5", "csrf_token": "forged"}):
+        refused = client.post(f"/console/w/{workshop_id}/cards", data=data)
+        assert refused.status_code == 400
+        assert "This form has expired" in text(refused)
+    assert cards_of(app, workshop_id) == {}
+
+
+# ---------------------------------------------------------------------------
 # Paper ballots
 
 
@@ -731,6 +837,17 @@ def test_every_page_escapes_workshop_texts_and_comments(app: Any, console: Any) 
         content.moderate_idea(idea.id, True)
     for path in (f"{base}/moderation?show=published", f"{base}/results", f"{base}/paper/goals"):
         assert "<script>alert" not in text(console.get(path)), path
+
+
+def test_join_cards_section_escapes_group_labels(app: Any, console: Any) -> None:
+    workshop_id, _code = create(app, {**hostile_workshop(), "join": "tokens"})
+    assert make_cards(console, workshop_id, "resident", "2").status_code == 302
+    for lang in ("th", "en"):
+        body = text(console.get(f"/console/w/{workshop_id}?lang={lang}"))
+        section = body.split('id="join-cards"', 1)[1].split("</section>", 1)[0]
+        assert "notice--success" in section or lang == "en"  # the notice is shown once
+        assert "<script>alert" not in section
+        assert "&lt;script&gt;alert(" in section
 
 
 def test_security_headers_on_console_pages(console: Any) -> None:

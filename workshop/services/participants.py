@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from ..extensions import db
 from ..models import JoinToken, Participant, Workshop
@@ -98,6 +98,13 @@ def join_tokens(workshop_id: int) -> list[JoinToken]:
         select(JoinToken).where(JoinToken.workshop_id == workshop_id).order_by(JoinToken.id)))
 
 
+def join_token_counts(workshop_id: int) -> dict[str, dict[str, int]]:
+    """Cards made and cards used, per group key (groups without cards are left out)."""
+    get_workshop(workshop_id)
+    rows = db.session.execute(
+        select(JoinToken.group_key, func.count(), func.count(JoinToken.used_at))
+        .where(JoinToken.workshop_id == workshop_id).group_by(JoinToken.group_key))
+    return {group: {"cards": cards, "used": used} for group, cards, used in rows}
 
 
 def participant_by_id(participant_id: int | None) -> Participant | None:

@@ -12,16 +12,29 @@ from flask_wtf.file import FileAllowed, FileField, FileSize
 from wtforms import (
     BooleanField,
     HiddenField,
+    IntegerField,
     PasswordField,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    StopValidation,
+    ValidationError,
+)
+from wtforms.widgets import TextInput
 
 from ...services.accounts import MAX_PASSWORD, MIN_PASSWORD, USERNAME
 from ...services.ballots import MAX_PAPER_BATCH
+from ...services.participants import MAX_TOKENS_PER_REQUEST
 
 #: a workshop file is at most 1 MB (schema.LIMITS["file_bytes"])
 MAX_WORKSHOP_BYTES = 1024 * 1024
@@ -133,3 +146,52 @@ class DeleteForm(FlaskForm):
 
     code = StringField(_l("Type the join code to confirm"),
                        validators=[DataRequired(_l("Type the join code.")), Length(max=16)])
+
+
+class WholeNumberField(IntegerField):
+    """A count as people type it: ``30``, `` 1,500 `` or Thai digits (``๓๐``).
+
+    Anything else gets ``invalid_value_message`` alone (not a second message
+    from the range check).
+    """
+
+    widget = TextInput()
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist:
+            return
+        typed = str(valuelist[0]).strip().replace(",", "")
+        self.data = None
+        if not typed:
+            return  # InputRequired says what is missing
+        if not typed.isdecimal() or len(typed) > 9:
+            raise ValueError(self.invalid_value_message)
+        self.data = int(typed)
+
+    def pre_validate(self, form: object) -> None:
+        if self.process_errors:
+            raise StopValidation()
+
+
+#: 2,000: the most cards one request makes, as the messages write it
+MAX_CARDS = f"{MAX_TOKENS_PER_REQUEST:,}"
+_CARD_COUNT = _l("Type a whole number from 1 to %(max)s.", max=MAX_CARDS)
+
+
+class JoinCardsForm(FlaskForm):
+    """Single-use join cards for one group (``join: tokens`` workshops)."""
+
+    group = SelectField(_l("Group"), choices=[], validate_choice=False)
+    count = WholeNumberField(
+        _l("Number of cards"),
+        description=_l("One card per invited person, at most %(max)s at a time.", max=MAX_CARDS),
+        invalid_value_message=_CARD_COUNT,
+        validators=[InputRequired(_l("Type how many cards to make.")),
+                    NumberRange(min=1, max=MAX_TOKENS_PER_REQUEST, message=_CARD_COUNT)],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "size": 6},
+    )
+    submit = SubmitField(_l("Make the cards"))
+
+    def validate_group(self, field: SelectField) -> None:
+        if field.data not in {key for key, _label in self.group.choices or ()}:
+            raise ValidationError(_l("Choose one of this workshop's groups."))

@@ -71,6 +71,22 @@ def groups(workshop: Workshop) -> list[tuple[str, str]]:
     return [(g["key"], text(workshop, g["label"])) for g in workshop.definition["groups"]]
 
 
+def uses_cards(workshop: Workshop) -> bool:
+    """Whether residents join with printed single-use cards (``join: tokens``)."""
+    return bool(workshop.definition.get("join", "open") == "tokens")
+
+
+def card_rows(workshop: Workshop, counts: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """Join cards per group, in the file's order: made, used, still free; and the totals."""
+    rows = []
+    for key, label in groups(workshop):
+        made = counts.get(key, {}).get("cards", 0)
+        used = counts.get(key, {}).get("used", 0)
+        rows.append({"key": key, "label": label, "cards": made, "used": used, "free": made - used})
+    return {"groups": rows, "cards": sum(r["cards"] for r in rows), "used": sum(r["used"] for r in rows),
+            "free": sum(r["free"] for r in rows)}
+
+
 def actions(state: str, policy: str, shown: bool) -> dict[str, bool]:
     """Which lifecycle buttons a stage offers now (the rules live in domain.lifecycle).
 

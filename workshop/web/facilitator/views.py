@@ -22,6 +22,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -32,12 +33,12 @@ from werkzeug.wrappers import Response
 from ...domain.ratelimit import Rate, RateLimiter
 from ...domain.text import localize
 from ...models import Stage, Workshop
-from ...services import accounts, ballots, content, privacy, qr, results, stages, workshops
+from ...services import accounts, ballots, content, participants, privacy, qr, results, stages, workshops
 from ...services.errors import Conflict, Invalid, NotFound, ServiceError, TooLarge, Unauthorized
 from ..i18n import current_language
 from . import bp, present
 from .auth import current_user, login_required, sign_in, sign_out
-from .forms import DeleteForm, EraseForm, LoginForm, NewWorkshopForm, PaperForm, SetupForm
+from .forms import DeleteForm, EraseForm, JoinCardsForm, LoginForm, NewWorkshopForm, PaperForm, SetupForm
 from .paper import MESSAGES as PAPER_MESSAGES
 from .paper import LineError, example_lines, parse_each
 
@@ -45,6 +46,8 @@ SESSIONS_DIR = Path(__file__).resolve().parents[3] / "sessions"
 #: sign-in attempts per address: a burst of 10, then one every 6 seconds
 LOGIN_RATE = Rate(burst=10, per_second=1 / 6)
 MODERATION_TABS = ("pending", "published", "rejected")
+#: where the run sheet keeps "these cards were just made" between the POST and the page
+CARDS_MADE_KEY = "cards_made"
 
 # ---------------------------------------------------------------------------
 # Request plumbing
@@ -284,7 +287,8 @@ def _common(workshop: Workshop) -> dict[str, Any]:
 
 
 def _run_sheet(workshop_id: int, *, erase_form: EraseForm | None = None,
-               delete_form: DeleteForm | None = None, status: int = 200) -> tuple[str, int]:
+               delete_form: DeleteForm | None = None, cards_form: JoinCardsForm | None = None,
+               status: int = 200) -> tuple[str, int]:
     workshop = workshops.get_workshop(workshop_id)
     entries = results.stage_counts(workshop)
     join_url = workshops.join_url(workshop)
@@ -295,7 +299,22 @@ def _run_sheet(workshop_id: int, *, erase_form: EraseForm | None = None,
         projector_url=workshops.projector_url(workshop),
         qr=qr.qr_svg(join_url, title=_("QR code to join the workshop: %(url)s", url=join_url)),
         erase_form=erase_form or EraseForm(), delete_form=delete_form or DeleteForm(),
+        **_join_cards(workshop, cards_form),
     ), status
+
+
+def _join_cards(workshop: Workshop, form: JoinCardsForm | None) -> dict[str, Any]:
+    """The run sheet's join cards section: nothing for a workshop joined by its code."""
+    if not present.uses_cards(workshop):
+        return {"cards": None}
+    if form is None:
+        form = JoinCardsForm(formdata=None)
+        form.group.choices = present.groups(workshop)
+    made = session.pop(CARDS_MADE_KEY) if CARDS_MADE_KEY in session else None
+    if not (isinstance(made, dict) and made.get("workshop") == workshop.id):
+        made = None
+    return {"cards": present.card_rows(workshop, participants.join_token_counts(workshop.id)),
+            "cards_form": form, "cards_made": made}
 
 
 @bp.get("/console/w/<int:workshop_id>")
@@ -330,6 +349,28 @@ def delete(workshop_id: int) -> Response | tuple[str, int]:
         flash(_("The workshop “%(title)s” and everything in it are deleted.", title=title), "success")
         return redirect(url_for(".index"))
     return _run_sheet(workshop_id, delete_form=form, status=422)
+
+
+@bp.post("/console/w/<int:workshop_id>/cards")
+@login_required
+def make_cards(workshop_id: int) -> Response | tuple[str, int]:
+    workshop = workshops.get_workshop(workshop_id)
+    if not present.uses_cards(workshop):
+        return _error_page(409, _("This workshop takes no join cards"),
+                           _("Residents join it with its join code. Printed single-use cards are for "
+                             "workshops with join: tokens in their workshop file."))
+    form = JoinCardsForm()
+    form.group.choices = present.groups(workshop)
+    if not form.validate_on_submit():
+        return _run_sheet(workshop_id, cards_form=form, status=422)
+    group = form.group.data or ""
+    try:
+        made = participants.create_join_tokens(workshop.id, group, form.count.data)
+    except (Invalid, TooLarge) as exc:  # the form checks the same rules; this is a last guard
+        form.count.errors = [*form.count.errors, exc.message]
+        return _run_sheet(workshop_id, cards_form=form, status=422)
+    session[CARDS_MADE_KEY] = {"workshop": workshop.id, "group": group, "count": len(made)}
+    return redirect(url_for(".workshop", workshop_id=workshop.id, _anchor="join-cards"))
 
 
 @bp.post("/console/w/<int:workshop_id>/stages/<key>/<any(open, close, reveal, hide):action>")
