@@ -4,7 +4,9 @@
  * - adds "Copy" buttons to join and projector addresses;
  * - counts the ballot lines typed on the paper-ballot page;
  * - on workshop pages, keeps participant, ballot, state and moderation counts live
- *   through Socket.IO (the session cookie signs the socket in).
+ *   through Socket.IO (the session cookie signs the socket in);
+ * - on the moderation page's waiting tab, adds each new comment or idea as a row
+ *   with its Publish / Reject forms (`moderation_item` events).
  *
  * Text from residents or workshop files is only ever set with textContent.
  */
@@ -212,6 +214,7 @@
     workshop.stages.forEach(function (stage) {
       applyStage(stage.key, stage.state, stage.results_shown);
     });
+    learnItems(workshop);
   }
 
   function onModeration(counts) {
@@ -227,12 +230,191 @@
       pill.classList.toggle("count-pill--zero", comments + ideas === 0);
     });
     if (body.getAttribute("data-page") === "moderation") {
+      // On the waiting tab, rows added live count as seen (addEntry raises these).
       var seenComments = parseInt(body.getAttribute("data-pending-comments") || "0", 10);
       var seenIdeas = parseInt(body.getAttribute("data-pending-ideas") || "0", 10);
       if (comments > seenComments || ideas > seenIdeas) {
         showBanner(t("moderation_new", "New comments or ideas are waiting."));
       }
     }
+  }
+
+  /* ------------------------------------------------------------ moderation rows */
+
+  var SEEN = {comment: "data-pending-comments", idea: "data-pending-ideas"};
+  var rowData = null;
+
+  /* The labels, button texts and console path of the moderation page, or null elsewhere. */
+  function moderationData() {
+    if (rowData === null) {
+      try {
+        rowData = JSON.parse(body.getAttribute("data-moderation") || "null") || false;
+      } catch (e) {
+        rowData = false;
+      }
+    }
+    return rowData || null;
+  }
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (text !== undefined && text !== null) {
+      node.textContent = String(text);
+    }
+    return node;
+  }
+
+  function validId(id) {
+    return typeof id === "number" && id > 0 && Math.floor(id) === id;
+  }
+
+  /* Mirrors workshop/web/facilitator/views.py: moderate_comment and moderate_idea (the waiting tab). */
+  function moderationAction(data, kind, id, action) {
+    return data.base + "/" + (kind === "idea" ? "ideas" : "comments") + "/" + String(id) + "/" +
+      (action === "approve" ? "approve" : "reject") + "?show=pending";
+  }
+
+  /* "14:05" in the workshop's time zone, as the server writes it (present.clock). */
+  function clock(iso, timezone) {
+    var when = new Date(iso);
+    if (isNaN(when.getTime())) {
+      return "";
+    }
+    try {
+      return new Intl.DateTimeFormat("en-GB", {hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+                                               timeZone: timezone || "Asia/Bangkok"}).format(when);
+    } catch (e) {
+      return "";
+    }
+  }
+
+  /* A workshop text (a string or {th, en}) in the page's language. */
+  function localized(value, languages) {
+    if (typeof value === "string") {
+      return value;
+    }
+    if (!value || typeof value !== "object") {
+      return "";
+    }
+    var wanted = [document.documentElement.lang].concat(languages || []);
+    for (var i = 0; i < wanted.length; i++) {
+      if (typeof value[wanted[i]] === "string") {
+        return value[wanted[i]];
+      }
+    }
+    var keys = Object.keys(value);
+    return keys.length && typeof value[keys[0]] === "string" ? value[keys[0]] : "";
+  }
+
+  /* Items added since the page was made (approved ideas) get their titles from `state`. */
+  function learnItems(workshop) {
+    var data = moderationData();
+    if (!data || !workshop || !Array.isArray(workshop.stages)) {
+      return;
+    }
+    workshop.stages.forEach(function (stage) {
+      if (!stage || typeof stage.key !== "string" || !Array.isArray(stage.items)) {
+        return;
+      }
+      var titles = data.items[stage.key] || (data.items[stage.key] = {});
+      stage.items.forEach(function (item) {
+        if (item && typeof item.key === "string" && !titles[item.key]) {
+          titles[item.key] = localized(item.title, data.languages) || item.key;
+        }
+      });
+    });
+  }
+
+  function entryMeta(data, entry) {
+    var meta = element("p", "entry__meta");
+    meta.appendChild(element("span", "", data.stages[entry.stage] || entry.stage));
+    var items = data.items[entry.stage] || {};
+    if (typeof entry.item === "string" && entry.item && items[entry.item]) {
+      var arrow = element("span", "", "\u203a");
+      arrow.setAttribute("aria-hidden", "true");
+      meta.appendChild(arrow);
+      meta.appendChild(element("span", "", items[entry.item]));
+    }
+    meta.appendChild(element("span", "tag tag--plain", data.groups[entry.group] || entry.group));
+    var time = element("time", "", clock(entry.created_at, data.timezone));
+    time.setAttribute("datetime", String(entry.created_at || ""));
+    meta.appendChild(time);
+    return meta;
+  }
+
+  function entryButton(data, kind, id, action, token) {
+    var form = element("form", "inline-form");
+    form.method = "post";
+    form.action = moderationAction(data, kind, id, action);
+    var csrf = element("input");
+    csrf.type = "hidden";
+    csrf.name = "csrf_token";
+    csrf.setAttribute("value", token);
+    var look = action === "approve" ? "btn--primary" : "btn--danger";
+    var button = element("button", "btn " + look + " btn--small",
+                         ((data.buttons || {})[kind] || {})[action] || action);
+    button.type = "submit";
+    form.appendChild(csrf);
+    form.appendChild(button);
+    return form;
+  }
+
+  /* The <li> of templates/facilitator/moderation.html for a comment or idea that waits. */
+  function entryRow(data, kind, entry, token) {
+    var row = element("li", "entry entry--new");
+    row.id = kind + "-" + entry.id;
+    row.appendChild(entryMeta(data, entry));
+    if (kind === "idea") {
+      row.appendChild(element("p", "entry__title", entry.title));
+      if (entry.description) {
+        row.appendChild(element("p", "entry__text", entry.description));
+      }
+    } else {
+      row.appendChild(element("p", "entry__text", entry.text));
+    }
+    var actions = element("div", "entry__actions");
+    actions.appendChild(entryButton(data, kind, entry.id, "approve", token));
+    actions.appendChild(entryButton(data, kind, entry.id, "reject", token));
+    row.appendChild(actions);
+    return row;
+  }
+
+  function addEntry(kind, entry) {
+    var data = moderationData();
+    if (!data || body.getAttribute("data-show") !== "pending" || !entry || !validId(entry.id) ||
+        entry.status !== "pending" || document.getElementById(kind + "-" + entry.id)) {
+      return;
+    }
+    var section = document.querySelector("[data-entries='" + kind + "']");
+    var tokenInput = document.querySelector("input[name='csrf_token']");
+    if (!section || !tokenInput) {
+      return;
+    }
+    var list = section.querySelector("ul.entries");
+    if (!list) {
+      list = element("ul", "entries");
+      var empty = section.querySelector(".empty");
+      if (empty) {
+        section.replaceChild(list, empty);
+      } else {
+        section.appendChild(list);
+      }
+    }
+    list.appendChild(entryRow(data, kind, entry, tokenInput.value));
+    setText("[data-live='entries-count']", list.children.length, section);
+    var seen = parseInt(body.getAttribute(SEEN[kind]) || "0", 10);
+    body.setAttribute(SEEN[kind], String(seen + 1));
+    setText("[data-live='arrived']", (data.arrived || {})[kind] || "");
+  }
+
+  function onModerationItem(data) {
+    if (!data || (data.kind !== "comment" && data.kind !== "idea")) {
+      return;
+    }
+    addEntry(data.kind, data[data.kind]);
   }
 
   function connection(connected) {
@@ -278,6 +460,7 @@
     socket.on("results", onResults);
     socket.on("state", onState);
     socket.on("moderation", onModeration);
+    socket.on("moderation_item", onModerationItem);
   }
 
   document.addEventListener("DOMContentLoaded", function () {

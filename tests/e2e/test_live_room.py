@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import FACILITATOR
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -356,6 +358,105 @@ def test_comments_and_ideas(all_methods: Any, live_server: Any, http_api: Any, n
     assert "Plant mangroves with the schools <b>now</b>" in shown.text_content()  # text, not HTML
     assert "ป่าชายเลนสมบูรณ์" in shown.text_content()  # the item it is about, in Thai
     assert reader.locator("#cm-goals b").count() == 0
+    assert_clean(watch)
+
+
+#: a console row as a tree of tags, attributes and texts (whitespace, the "new" highlight and the
+#: CSRF token's signature aside)
+ROW_SHAPE = """(selector) => {
+  function shape(node) {
+    if (node.nodeType === 3) {
+      var text = node.textContent.trim();
+      return text ? JSON.stringify(text) : null;
+    }
+    if (node.nodeType !== 1) {
+      return null;
+    }
+    var attrs = Array.prototype.map.call(node.attributes, function (a) {
+      var value = a.name !== "class" ? a.value
+        : a.value.split(/\\s+/).filter(function (c) { return c && c !== "entry--new"; }).join(" ");
+      if (a.name === "value" && node.name === "csrf_token") {
+        value = a.value ? "TOKEN" : "";  // signed anew for every page
+      }
+      return a.name + "=" + value;
+    }).sort();
+    var kids = Array.prototype.map.call(node.childNodes, shape).filter(function (k) { return k !== null; });
+    return node.tagName.toLowerCase() + "[" + attrs.join(" ") + "](" + kids.join(" ") + ")";
+  }
+  var found = document.querySelector(selector);
+  return found ? shape(found) : null;
+}"""
+
+
+def sign_in_console(page: Any, live: Any) -> None:
+    page.goto(live.url("/login?lang=en"))
+    page.fill("#username", FACILITATOR[0])
+    page.fill("#password", FACILITATOR[1])
+    page.locator("form.stack [type=submit]").click()
+    page.wait_for_url("**/console")
+
+
+def test_moderation_queue_fills_live(all_methods: Any, live_server: Any, http_api: Any, new_page: Any,
+                                     watch: Any) -> None:
+    """A resident's comment and idea appear on the console's waiting tab without a reload,
+    as the rows the server renders, and their Publish button works."""
+    workshop = http_api.create_workshop(all_methods(moderation="pre"))
+    wid = workshop["id"]
+    http_api.stage(wid, "goals", "open")
+    console = new_page(1280, 900)
+    sign_in_console(console, live_server)
+    console.goto(live_server.url(f"/console/w/{wid}/moderation?lang=en"))
+    console.wait_for_selector("[data-live=connection][data-connected=true]")
+    expect(console.locator("[data-entries=comment] p.empty")).to_have_text("No comments are waiting.")
+
+    phone = new_page()
+    join(phone, live_server, workshop["code"], "Residents", "en")
+    # the page redraws its stages once its first sync is answered: wait for that, by a sync of our own
+    phone.evaluate("() => new Promise((done) => window.ruamkit.socket.emit('sync', {}, done))")
+    phone.locator("#st-goals summary", has_text="Comments").click()
+    texts = ["Plant mangroves with the schools <b>now</b>", "Lights on the river path"]
+    for n, words in enumerate(texts):
+        phone.locator("#ca-goals").select_option("g4" if n == 0 else "")
+        phone.get_by_label("Your comment").fill(words)
+        phone.get_by_role("button", name="Send comment").click()
+        expect(phone.locator("#st-goals .talk .ack[data-kind=ok]")).to_have_count(1)
+        phone.evaluate("document.querySelector('#st-goals .talk .ack').setAttribute('data-kind', '')")
+    phone.locator("#st-goals summary", has_text="Suggest an idea").click()
+    phone.get_by_label("Your idea, in a few words").fill("Night market by the river")
+    phone.get_by_role("button", name="Send idea").click()
+
+    rows = console.locator("[data-entries=comment] li.entry")
+    expect(rows).to_have_count(2)
+    expect(rows.locator(".entry__text")).to_have_text(texts)  # text, not HTML
+    assert console.locator("[data-entries=comment] b").count() == 0
+    first = rows.nth(0)
+    expect(first.locator(".entry__meta")).to_contain_text("Development goals")
+    expect(first.locator(".entry__meta")).to_contain_text("Healthy mangroves")  # the item it is about
+    expect(first.locator(".entry__meta .tag")).to_have_text("Residents")
+    expect(first.locator("time")).to_have_text(re.compile(r"^\d\d:\d\d$"))
+    expect(console.locator("[data-entries=comment] [data-live=entries-count]")).to_have_text("2")
+    ideas = console.locator("[data-entries=idea] li.entry")
+    expect(ideas).to_have_count(1)
+    expect(ideas.locator(".entry__title")).to_have_text("Night market by the river")
+    expect(ideas.get_by_role("button", name="Approve as item")).to_be_visible()
+    expect(console.locator("[data-live=pending-total]").first).to_have_text("3")
+    expect(console.locator("[data-live=banner]")).to_be_hidden()  # shown, so nothing to refresh for
+    assert console.locator("[data-entries=comment] p.empty").count() == 0
+
+    comments = http_api.ok("GET", f"/api/v1/workshops/{wid}/comments?status=pending")
+    [idea] = http_api.ok("GET", f"/api/v1/workshops/{wid}/ideas?status=pending")
+    second, idea_id = comments[1]["id"], idea["id"]
+    live_shapes = [console.evaluate(ROW_SHAPE, f"#comment-{second}"),
+                   console.evaluate(ROW_SHAPE, f"#idea-{idea_id}")]
+
+    # Publish the first comment with its live row's form: the page's CSRF token goes with it.
+    first.get_by_role("button", name="Publish").click()
+    expect(console.locator(".flash--success")).to_have_text("The comment is published.")
+    statuses = {c["id"]: c["status"] for c in http_api.ok("GET", f"/api/v1/workshops/{wid}/comments")}
+    assert statuses == {comments[0]["id"]: "published", second: "pending"}
+    # the rows now rendered by the server are the ones the script made
+    assert [console.evaluate(ROW_SHAPE, f"#comment-{second}"),
+            console.evaluate(ROW_SHAPE, f"#idea-{idea_id}")] == live_shapes
     assert_clean(watch)
 
 

@@ -687,6 +687,32 @@ def test_moderation_queue_and_decisions(app: Any, console: Any) -> None:
     assert "cannot be rejected" in text(console.get(page + "?lang=en"))
 
 
+def test_moderation_page_gives_its_script_what_a_live_row_needs(app: Any, console: Any) -> None:
+    """console.js adds `moderation_item`s as rows: the labels and texts come from the page."""
+    import html
+
+    workshop_id, _code = create(app)
+    body = text(console.get(f"/console/w/{workshop_id}/moderation?lang=en"))
+    assert 'data-show="pending"' in body
+    found = re.search(r"data-moderation='([^']*)'", body)
+    assert found
+    data = json.loads(html.unescape(found.group(1)))
+    assert data["base"] == f"/console/w/{workshop_id}"
+    assert data["stages"]["vision"] == "Vision" and data["items"]["vision"]["v1"] == "Vision 1"
+    assert data["groups"]["government"] == "Government" and data["timezone"] == "Asia/Bangkok"
+    assert data["buttons"] == {"comment": {"approve": "Publish", "reject": "Reject"},
+                               "idea": {"approve": "Approve as item", "reject": "Reject"}}
+    # the routes the script's forms post to (console.js: moderationAction) are these
+    assert f'action="/console/w/{workshop_id}/comments/' not in body  # nothing waits yet
+    assert 'data-entries="comment"' in body and 'data-entries="idea"' in body
+    assert body.count('<span data-live="entries-count">0</span>') == 2
+    thai = text(console.get(f"/console/w/{workshop_id}/moderation?lang=th"))
+    thai_data = json.loads(html.unescape(re.search(r"data-moderation='([^']*)'", thai).group(1)))
+    assert thai_data["buttons"]["comment"] == {"approve": "เผยแพร่", "reject": "ปฏิเสธ"}
+    assert thai_data["groups"]["government"] == "หน่วยงานรัฐ"
+    assert 'data-show="published"' in text(console.get(f"/console/w/{workshop_id}/moderation?show=published"))
+
+
 def test_moderating_another_workshops_comment_is_not_found(app: Any, console: Any) -> None:
     workshop_id, _code = create(app)
     _other_id, other_code = create(app)

@@ -59,6 +59,9 @@ EMPTY = re.compile(r"""\.(?:innerHTML|outerHTML)\s*=\s*(?:""|'')\s*;""")
 JS_ALLOWED = {
     # the "Refresh" link of the console's live banner: this same page, from location
     ("console.js", "link.href = window.location.pathname + window.location.search;"),
+    # the Publish / Reject forms of a moderation row added live: the page's own console path
+    # (data-moderation, made by url_for) + "/comments/" or "/ideas/" + a whole number id + a fixed action
+    ("console.js", "form.action = moderationAction(data, kind, id, action);"),
 }
 
 #: every `|safe` in templates/: (template, the expression marked safe) - all server-made SVG

@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from flask_babel import format_datetime, lazy_pgettext, to_user_timezone
+from flask_babel import format_datetime, get_timezone, lazy_pgettext, to_user_timezone
 from flask_babel import lazy_gettext as _l
 
 from ...domain.text import localize
@@ -142,6 +142,33 @@ def method_options(config: dict[str, Any]) -> list[str]:
     if method == "words" and config.get("max_words"):
         notes.append(str(_l("up to %(n)d words", n=config["max_words"])))
     return notes
+
+
+def moderation_rows(workshop: Workshop, base: str, stage_titles: dict[str, str],
+                    item_titles: dict[tuple[str, str], str], group_labels: dict[str, str]) -> dict[str, Any]:
+    """What console.js needs to add a `moderation_item` as a row of the waiting tab.
+
+    The labels and button texts the server-rendered rows show; ``base`` is the
+    workshop's console path, under which the rows' forms post (with the page's
+    CSRF token) to the same routes as the server-rendered ones.
+    """
+    items: dict[str, dict[str, str]] = {}
+    for (stage_key, item_key), title in item_titles.items():
+        items.setdefault(stage_key, {})[item_key] = title
+    return {
+        "base": base,
+        "timezone": str(get_timezone()),
+        "languages": languages(workshop),
+        "stages": stage_titles,
+        "items": items,
+        "groups": group_labels,
+        "buttons": {
+            "comment": {"approve": str(_l("Publish")), "reject": str(_l("Reject"))},
+            "idea": {"approve": str(_l("Approve as item")), "reject": str(_l("Reject"))},
+        },
+        "arrived": {"comment": str(_l("A new comment is waiting.")),
+                    "idea": str(_l("A new idea is waiting."))},
+    }
 
 
 def group_ballots(entry: dict[str, Any]) -> dict[str, int]:

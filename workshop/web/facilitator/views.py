@@ -524,10 +524,12 @@ def moderation(workshop_id: int) -> str:
     stage_titles = {s.key: present.text(workshop, s.config.get("title")) for s in workshop.stages}
     item_titles = {(s.key, i.key): present.text(workshop, i.data.get("title"))
                    for s in workshop.stages for i in s.items}
+    group_labels = dict(present.groups(workshop))
     return render_template(
         "facilitator/moderation.html", **_common(workshop), show=show, comments=comments,
-        ideas=ideas, stage_titles=stage_titles, item_titles=item_titles,
-        group_labels=dict(present.groups(workshop)),
+        ideas=ideas, stage_titles=stage_titles, item_titles=item_titles, group_labels=group_labels,
+        live_rows=present.moderation_rows(workshop, url_for(".workshop", workshop_id=workshop.id),
+                                          stage_titles, item_titles, group_labels),
     )
 
 
