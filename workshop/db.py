@@ -6,6 +6,8 @@ session is removed at the end of every request and socket event.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,17 +15,44 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
+#: SQLite: how long a transaction waits for the write lock before "database is locked"
+LOCK_WAIT = 30.0
+#: SQLite's own busy wait, in milliseconds: short, since it blocks the whole thread
+#: (under gevent: every socket of the process); longer waits are the retry loop's
+BUSY_MS = 50
+
+
+def begin_immediate(dbapi_conn: Any, wait: float = LOCK_WAIT) -> None:
+    """BEGIN IMMEDIATE on a sqlite3 connection, waiting for the write lock by sleeping.
+
+    SQLite's busy handler waits inside C: under gevent that freezes every greenlet
+    of the process, the one holding the lock included, until the timeout. Here
+    SQLite waits at most ``BUSY_MS``, and between attempts ``time.sleep`` (a
+    cooperative sleep once gevent has patched it) lets the holder finish.
+    """
+    deadline = time.monotonic() + wait
+    delay = 0.002
+    while True:
+        try:
+            dbapi_conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
 
 class Base(DeclarativeBase):
     """Base of every mapped class."""
 
 
 def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
-    """An engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys."""
+    """An engine for ``url``; SQLite gets WAL, a cooperative wait for the lock and foreign keys."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": BUSY_MS / 1000},
             pool_size=8,
             max_overflow=8,
         )
@@ -36,13 +65,13 @@ def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA synchronous={sqlite_synchronous}")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={BUSY_MS}")
             cur.close()
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
             # IMMEDIATE: writers queue on the lock at BEGIN instead of failing later.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            begin_immediate(conn.connection.driver_connection)
 
         return engine
     if url.startswith("postgresql://"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from ..extensions import db
 from ..services.errors import Invalid
 from .data import ExportData, collect
 
@@ -42,6 +43,9 @@ def render_export(workshop_id: int, fmt: str, lang: str | None = None) -> tuple[
     """
     fmt = check_format(fmt)
     data = collect(workshop_id, lang, with_ballots=fmt != "pdf")
+    # Plain data from here on: end the read transaction, so that ballots (which need
+    # SQLite's write lock) are stored while the file renders.
+    db.session.rollback()
     stem = file_stem(data)
     if fmt == "pdf":
         from .pdf import plan_pdf

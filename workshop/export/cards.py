@@ -14,6 +14,7 @@ from typing import Any
 from markupsafe import Markup
 
 from ..domain.text import localize
+from ..extensions import db
 from ..services import participants, workshops
 from ..services.errors import Conflict, Invalid
 from ..services.qr import qr_svg
@@ -81,6 +82,7 @@ def cards_pdf(workshop_id: int, group: str | None = None, lang: str | None = Non
     from .pdf import html_to_pdf, render_template_in
 
     context = card_context(workshop_id, group, lang)
+    db.session.rollback()  # plain data now: no transaction held while the cards render
     html = render_template_in(context["lang"], "export/cards.html", c=context)
     when = str(context["date"] or date.today().isoformat())[:10]
     suffix = f"-{group}" if group else ""
