@@ -239,6 +239,15 @@
       if (!same(clean, server.choices)) note(stage.key, T.unsent, "wait");
       else note(stage.key, fmt(T.saved, { v: server.version }), "ok");
     }
+    refreshButton(stage.key);
+  }
+
+  /** Is the ballot on screen the one the server has? */
+  function isSaved(key) {
+    var server = app.ballots[key];
+    if (!server || app.pending[key]) return false;
+    var draft = app.drafts[key];
+    return draft === undefined || same(cleaned(stageOf(key) || {}, draft), server.choices);
   }
 
   function submit(stage) {
@@ -251,6 +260,7 @@
     var p = app.pending[stage.key];
     if (!p || !same(p.choices, choices)) p = app.pending[stage.key] = { id: uuid(), choices: choices, tries: 0 };
     else p.tries = 0;
+    refreshButton(stage.key);
     send(stage.key);
   }
 
@@ -278,6 +288,7 @@
         refreshButton(key);
         return;
       }
+      refreshButton(key);
       var error = (ack && ack.error) || {};
       var known = T["err_" + error.code];
       note(key, known ? fmt(known, { reason: error.message || "" })
@@ -297,7 +308,11 @@
 
   function refreshButton(key) {
     var button = document.getElementById("send-" + key);
-    if (button) button.textContent = app.ballots[key] ? T.update : T.submit;
+    if (!button) return;
+    button.textContent = app.ballots[key] ? T.update : T.submit;
+    // Saved and unchanged: the button steps back (outlined) until something changes.
+    if (isSaved(key)) button.setAttribute("data-saved", "");
+    else button.removeAttribute("data-saved");
   }
 
   function total(map) {
@@ -409,8 +424,8 @@
     if (!saved && server) saved = { text: fmt(T.saved, { v: server.version }), kind: "ok" };
     add(form, [
       h("div", { class: "send" },
-        h("button", { type: "submit", class: "btn btn-primary btn-block", id: "send-" + key },
-          server ? T.update : T.submit),
+        h("button", { type: "submit", class: "btn btn-primary btn-block", id: "send-" + key,
+          "data-saved": isSaved(key) }, server ? T.update : T.submit),
         h("p", { class: "ack", id: "ack-" + key, role: "status", "aria-live": "polite",
           "data-kind": saved ? saved.kind : "" }, saved ? saved.text : ""))
     ]);
@@ -593,11 +608,11 @@
         }
       }
       function iconButton(kind, key, label, title, off, action) {
-        var glyph = { up: "▲", down: "▼", remove: "✕" }[kind];
+        // The icon is drawn by live.css: arrow glyphs are not in Sarabun and vary by phone.
         return h("button", { type: "button", class: "icon-btn icon-" + kind, id: "r" + kind[0] + "-" + stage.key + "-" + key,
           "aria-label": label + ": " + title, title: label, "aria-disabled": String(off),
           onclick: function () { if (!off) action(); } },
-          h("span", { "aria-hidden": "true" }, glyph));
+          h("span", { class: "ico ico-" + kind, "aria-hidden": "true" }));
       }
       function move(index, delta, kind) {
         var key = order[index];
@@ -771,16 +786,15 @@
     if (!stage.results_shown || !entry) return;
     var headId = "rh-" + key;
     box.appendChild(h("h3", { class: "results-h", id: headId }, T.results));
-    box.appendChild(h("p", { class: "muted" }, fmt(T.ballots, { n: nf.format(entry.ballots || 0) }) +
-      (entry.ballots ? " · " + T.out_of : "")));
     var items = (entry.items || []).slice(0, 10);
     if (!entry.ballots || !items.length) { box.appendChild(h("p", { class: "muted" }, T.no_results)); return; }
+    box.appendChild(h("p", { class: "muted" }, fmt(T.ballots, { n: nf.format(entry.ballots) }) + " · " + T.out_of));
     var ol = h("ol", { class: "bars", "aria-labelledby": headId });
     items.forEach(function (item) {
       var score = item.score === null || item.score === undefined ? null : item.score;
       var fill = h("span", { class: "bar-fill" });
       fill.style.width = (score === null ? 0 : Math.max(0, Math.min(100, score))) + "%";
-      ol.appendChild(h("li", { class: "bar-row" },
+      ol.appendChild(h("li", { class: "bar-row", "data-rank": String(item.rank) },
         h("span", { class: "bar-rank" }, h("span", { class: "sr-only" }, fmt(T.rank_n, { n: "" })), String(item.rank)),
         h("span", { class: "bar-title" }, stage.method === "words" ? item.key : itemTitle(stage, item.key)),
         h("span", { class: "bar-track", "aria-hidden": "true" }, fill),
