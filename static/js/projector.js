@@ -75,10 +75,12 @@
   function drawStage() {
     var stage = currentStage();
     var box = $("pj-results");
+    var section = box.parentNode;
+    section.setAttribute("data-mode", stage ? "stage" : "waiting");
     if (!stage) {
       $("pj-state").textContent = "";
       $("pj-state").removeAttribute("data-state");
-      $("pj-stage-title").textContent = T.waiting;
+      setTitle(T.waiting);
       $("pj-prompt").textContent = T.waiting_hint;
       box.textContent = "";
       shownKey = null;
@@ -86,24 +88,36 @@
     }
     $("pj-state").textContent = stage.state === "open" ? T.open : T.closed;
     $("pj-state").setAttribute("data-state", stage.state);
-    $("pj-stage-title").textContent = tr(stage.title);
+    setTitle(tr(stage.title));
     $("pj-prompt").textContent = tr(stage.prompt);
     var entry = view.results[stage.key];
     var mode = !stage.results_shown ? "hidden" : stage.method === "words" ? "cloud" : "bars";
     var key = stage.key + ":" + mode;
     if (shownKey !== key) { box.textContent = ""; shownKey = key; }
     box.setAttribute("data-mode", mode);
-    if (mode === "hidden") drawHidden(box, entry);
+    section.setAttribute("data-mode", mode === "hidden" || !entry || !entry.ballots ? "note" : mode);
+    if (mode === "hidden") drawHidden(box, entry, stage);
     else if (!entry || !entry.ballots) drawEmpty(box);
     else if (mode === "cloud") drawCloud(box, entry);
     else drawBars(box, stage, entry);
   }
 
-  function drawHidden(box, entry) {
+  /** The question's title, a size smaller when it would take more than two lines. */
+  function setTitle(text) {
+    var title = $("pj-stage-title");
+    if (title.textContent === text && title.getAttribute("data-fitted") === "1") return;
+    title.textContent = text;
+    title.classList.remove("pj-long");
+    var line = parseFloat(window.getComputedStyle(title).lineHeight) || 1;
+    if (title.getBoundingClientRect().height > line * 2.5) title.classList.add("pj-long");
+    title.setAttribute("data-fitted", "1");
+  }
+
+  function drawHidden(box, entry, stage) {
     box.textContent = "";
     var count = h("p", "pj-count", fmt(T.ballots, { n: nf.format((entry && entry.ballots) || 0) }));
     box.appendChild(count);
-    box.appendChild(h("p", "pj-note", T.hidden));
+    box.appendChild(h("p", "pj-note", stage.show_results === "never" ? T.never : T.hidden));
   }
 
   function drawEmpty(box) {
@@ -121,7 +135,10 @@
       box.appendChild(count);
       box.appendChild(list);
     }
-    count.textContent = fmt(T.ballots, { n: nf.format(entry.ballots) }) + " · " + T.out_of;
+    var counted = fmt(T.ballots, { n: nf.format(entry.ballots) }) + " · " + T.out_of;
+    var all = (entry.items || []).length;
+    // The longest this line gets, while the rows are fitted below it.
+    count.textContent = all > 3 ? counted + " · " + fmt(T.top_n, { n: nf.format(all), total: nf.format(all) }) : counted;
     var rows = {};
     Array.prototype.forEach.call(list.children, function (li) { rows[li.getAttribute("data-key")] = li; });
     var top = (entry.items || []).slice(0, TOP_ITEMS);
@@ -158,32 +175,56 @@
       }
     });
     Object.keys(rows).forEach(function (key) { if (!keep[key]) list.removeChild(rows[key]); });
-    fit(box, list);
+    var shown = fit(box, list);
+    // Say so when the list is cut: the hall should not take the top five for all there is.
+    count.textContent = shown < all ? counted + " · " + fmt(T.top_n, { n: nf.format(shown), total: nf.format(all) }) : counted;
   }
 
-  /** Show only as many rows as the screen holds (titles and prompts vary in length). */
+  /** Show only as many rows as the screen holds (titles and prompts vary in length); how many. */
   function fit(box, list) {
     var shown = Array.prototype.slice.call(list.children);
     shown.forEach(function (li) { li.hidden = false; });
-    for (var i = shown.length - 1; i >= 3 && box.scrollHeight > box.clientHeight + 1; i--) shown[i].hidden = true;
+    var i;
+    for (i = shown.length - 1; i >= 3 && box.scrollHeight > box.clientHeight + 1; i--) shown[i].hidden = true;
+    return i + 1;
   }
 
   function drawCloud(box, entry) {
     box.textContent = "";
+    box.appendChild(h("p", "pj-count-small", fmt(T.ballots, { n: nf.format(entry.ballots) })));
     var items = (entry.items || []).filter(function (i) { return i.value; }).slice(0, TOP_WORDS);
     var max = items.reduce(function (m, i) { return Math.max(m, i.value); }, 1);
     var cloud = h("ul", "pj-cloud");
     // Biggest in the middle: alternate sides around the most given word.
     var arranged = [];
     items.forEach(function (item, index) { if (index % 2) arranged.push(item); else arranged.unshift(item); });
-    arranged.forEach(function (item) {
+    var words = arranged.map(function (item) {
       var weight = Math.sqrt(item.value / max);
       var li = h("li", "pj-word w" + Math.min(4, Math.round(weight * 4)), item.key);
-      li.style.fontSize = (1.6 + weight * 5.4).toFixed(2) + "rem";
       li.title = nf.format(item.value);
       cloud.appendChild(li);
+      return { li: li, size: 2 + weight * 5.5, value: item.value, rank: items.indexOf(item) };
     });
     box.appendChild(cloud);
+    fitCloud(cloud, words);
+  }
+
+  /** Every word whole on the screen: shrink the cloud a little, then leave out the rarest words. */
+  function fitCloud(cloud, words) {
+    function overflowing() {
+      var frame = cloud.getBoundingClientRect();
+      return words.some(function (w) {
+        if (w.li.hidden) return false;
+        var r = w.li.getBoundingClientRect();
+        return r.top < frame.top - 1 || r.bottom > frame.bottom + 1 || r.left < frame.left - 1 || r.right > frame.right + 1;
+      });
+    }
+    var scale = 1;
+    function size() { words.forEach(function (w) { w.li.style.fontSize = (w.size * scale).toFixed(2) + "rem"; }); }
+    size();
+    while (scale > 0.86 && overflowing()) { scale -= 0.05; size(); }
+    var rarest = words.slice().sort(function (a, b) { return b.rank - a.rank; });
+    for (var i = 0; i < rarest.length - 1 && overflowing(); i++) rarest[i].li.hidden = true;
   }
 
   function drawPeople() {
@@ -271,5 +312,13 @@
   });
 
   draw();
+  // Sarabun arrives after the first drawing (font-display: swap): measure again with it.
+  if (document.fonts && document.fonts.ready) {
+    document.fonts.ready.then(function () {
+      $("pj-stage-title").removeAttribute("data-fitted");
+      shownKey = null;
+      drawStage();
+    });
+  }
   window.ruamkit = { socket: socket, view: view };
 }());

@@ -63,7 +63,9 @@ def projector_strings() -> dict[str, str]:
         "closed": _("Voting closed"),
         "ballots": _("Votes: {n}"),
         "out_of": _("scores out of 100"),
+        "top_n": _("top {n} of {total}"),
         "hidden": _("Results will be shown when the facilitator reveals them."),
+        "never": _("The results of this question are not shown on the screen."),
         "no_votes": _("No votes yet."),
         "offline": _("Reconnecting…"),
     }
