@@ -301,9 +301,16 @@
     app.notes[key] = { text: text, kind: kind };
     var el = document.getElementById("ack-" + key);
     if (el) {
-      el.textContent = text;
+      el.textContent = "";
+      el.appendChild(noteText(text));
       el.setAttribute("data-kind", kind);
     }
+  }
+
+  /** A note's text, its closing "(…)" kept on one line: Thai breaks "(ครั้ง|ที่ 1)" otherwise. */
+  function noteText(text) {
+    var m = /^([\s\S]*\S)\s+(\([^()]{1,24}\)\.?)$/.exec(text);
+    return m ? h("span", null, m[1] + " ", h("span", { class: "nobr" }, m[2])) : h("span", null, text);
   }
 
   function refreshButton(key) {
@@ -427,7 +434,7 @@
         h("button", { type: "submit", class: "btn btn-primary btn-block", id: "send-" + key,
           "data-saved": isSaved(key) }, server ? T.update : T.submit),
         h("p", { class: "ack", id: "ack-" + key, role: "status", "aria-live": "polite",
-          "data-kind": saved ? saved.kind : "" }, saved ? saved.text : ""))
+          "data-kind": saved ? saved.kind : "" }, saved ? noteText(saved.text) : null))
     ]);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
@@ -441,7 +448,7 @@
     var wrap = h("div", { class: "ballot ballot-closed" });
     var failed = app.notes[stage.key];
     if (failed && failed.kind === "error") {
-      wrap.appendChild(h("p", { class: "ack", id: "ack-" + stage.key, role: "status", "data-kind": "error" }, failed.text));
+      wrap.appendChild(h("p", { class: "ack", id: "ack-" + stage.key, role: "status", "data-kind": "error" }, noteText(failed.text)));
     }
     wrap.appendChild(h("p", { class: "closed-note" }, server ? T.closed_note : T.closed_none));
     if (server) {
