@@ -295,11 +295,39 @@
     status.textContent = T.offline;
     status.setAttribute("data-state", "offline");
   });
-  socket.on("state", function (workshop) {
+  socket.on("state", function (update) {
+    var workshop = withStates(view.workshop, update);
+    if (!workshop) { sync(true); return; }
     noteClosing(workshop);
     view.workshop = workshop;
     drawStage();
   });
+
+  /**
+   * A `state` event: the whole workshop, or (partial) only each stage's state and
+   * visibility, to lay over the copy this page has. Null when the page cannot
+   * lay it over (no copy, other stages): then it asks for the whole with `sync`.
+   */
+  function withStates(current, update) {
+    if (!update || !Array.isArray(update.stages)) return null;
+    if (!update.partial) return update;
+    var mine = (current && current.stages) || [];
+    if (mine.length !== update.stages.length) return null;
+    var merged = {};
+    Object.keys(current).forEach(function (k) { merged[k] = current[k]; });
+    merged.revision = update.revision;
+    merged.stages = [];
+    for (var i = 0; i < mine.length; i++) {
+      var now = update.stages[i];
+      if (!now || now.key !== mine[i].key) return null;
+      var stage = {};
+      Object.keys(mine[i]).forEach(function (k) { stage[k] = mine[i][k]; });
+      stage.state = now.state;
+      stage.results_shown = now.results_shown;
+      merged.stages.push(stage);
+    }
+    return merged;
+  }
   socket.on("results", function (entry) {
     if (!entry || !entry.key) return;
     view.results[entry.key] = entry;

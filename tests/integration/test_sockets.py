@@ -224,6 +224,34 @@ def test_sync_returns_state_and_my_ballots(api: Api, room: dict[str, Any]) -> No
     assert set(ack["results"]) == {"vision"}  # live results, and only those
 
 
+def test_a_stage_change_sends_the_short_state_and_new_items_the_whole(api: Api, room: dict[str, Any]) -> None:
+    """Opening a stage tells every phone each stage's state and visibility in a few hundred
+    bytes; an approved idea (a new item) sends the whole workshop, as `sync` does."""
+    import json
+
+    sock = room["sock"]
+    sock.get_received()
+    api.stage(room["id"], "goals", "open")
+    [short] = received(sock, "state")
+    assert short["partial"] is True and short["id"] == room["id"]
+    assert short["stages"] == [
+        {"key": "vision", "state": "open", "results_shown": True},
+        {"key": "goals", "state": "open", "results_shown": False},
+        {"key": "projects", "state": "draft", "results_shown": False},
+        {"key": "words", "state": "draft", "results_shown": False},
+    ]
+    whole = sock.emit("sync", {}, callback=True)["workshop"]
+    assert short["revision"] == whole["revision"]
+    assert len(json.dumps(short)) < 400 < len(json.dumps(whole))
+
+    idea = sock.emit("idea", {"stage": "goals", "title": "ตลาดริมน้ำ"}, callback=True)
+    api.post(f"/api/v1/ideas/{idea['id']}/approve")
+    [full] = received(sock, "state")
+    assert "partial" not in full
+    goals = next(s for s in full["stages"] if s["key"] == "goals")
+    assert goals["state"] == "open" and goals["items"][-1]["title"] == "ตลาดริมน้ำ"
+
+
 def test_results_reach_projectors_always_and_residents_only_when_shown(api: Api) -> None:
     created = api.create_workshop()
     wid = created["id"]

@@ -25,7 +25,7 @@ from ..models import Comment, Idea, Workshop
 from ..services import content, results, workshops
 from ..services.notify import EXTENSION_KEY
 from . import rooms
-from .views import public_workshop
+from .views import public_workshop, stage_states
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,8 @@ class SocketNotifier:
         self._last: dict[tuple[str, int, str], float] = {}
 
     # -- Notifier protocol ------------------------------------------------
-    def state_changed(self, workshop_id: int) -> None:
-        self._run_now(self._emit_state, workshop_id)
+    def state_changed(self, workshop_id: int, *, items_changed: bool = False) -> None:
+        self._run_now(self._emit_state, workshop_id, items_changed)
 
     def results_changed(self, workshop_id: int, stage_key: str) -> None:
         self._coalesce(("results", workshop_id, stage_key))
@@ -104,10 +104,12 @@ class SocketNotifier:
             session.refresh(workshop)  # another greenlet may have changed it
         return workshop
 
-    def _emit_state(self, workshop_id: int) -> None:
+    def _emit_state(self, workshop_id: int, items_changed: bool) -> None:
         workshop = self._workshop(workshop_id)
         if workshop is not None:
-            socketio.emit("state", public_workshop(workshop), to=rooms.everyone(workshop_id))
+            # the whole workshop only when its items changed; a stage's state in short
+            body = public_workshop(workshop) if items_changed else stage_states(workshop)
+            socketio.emit("state", body, to=rooms.everyone(workshop_id))
 
     def _emit_results(self, workshop_id: int, stage_key: str) -> None:
         workshop = self._workshop(workshop_id)
@@ -157,7 +159,7 @@ def heal(app: Flask) -> None:
             workshop = notifier._workshop(workshop_id)
             if workshop is None:
                 continue
-            notifier.state_changed(workshop_id)
+            notifier.state_changed(workshop_id, items_changed=True)  # a page may have missed anything
             notifier.participants_changed(workshop_id)
             for stage in workshop.stages:
                 notifier.results_changed(workshop_id, stage.key)

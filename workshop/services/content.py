@@ -143,7 +143,7 @@ def moderate_idea(idea_id: int, approve: bool, *, workshop_id: int | None = None
     db.session.commit()
     notifier().moderation_changed(idea.workshop_id)
     if approve:
-        notifier().state_changed(idea.workshop_id)
+        notifier().state_changed(idea.workshop_id, items_changed=True)  # a new item to show
     return idea
 
 

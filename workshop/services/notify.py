@@ -12,7 +12,7 @@ from flask import current_app, has_app_context
 
 
 class Notifier(Protocol):
-    def state_changed(self, workshop_id: int) -> None: ...
+    def state_changed(self, workshop_id: int, *, items_changed: bool = False) -> None: ...
     def results_changed(self, workshop_id: int, stage_key: str) -> None: ...
     def participants_changed(self, workshop_id: int) -> None: ...
     def moderation_changed(self, workshop_id: int) -> None: ...
@@ -24,7 +24,7 @@ class Notifier(Protocol):
 class NullNotifier:
     """Announces nothing (CLI, tests of services alone)."""
 
-    def state_changed(self, workshop_id: int) -> None:
+    def state_changed(self, workshop_id: int, *, items_changed: bool = False) -> None:
         pass
 
     def results_changed(self, workshop_id: int, stage_key: str) -> None:
