@@ -167,3 +167,13 @@ class Listener:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def wait_until(condition: Any, timeout: float = 10.0, message: str = "condition") -> None:
+    """Wait for ``condition()`` to hold, polling every 0.1 s; AssertionError after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {message}")

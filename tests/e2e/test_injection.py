@@ -46,7 +46,7 @@ from tests.injection_corpus import (
     populate,
     words_of,
 )
-from tests.servers import Listener
+from tests.servers import Listener, wait_until
 from workshop.export import render_export
 
 BATCH = 5  # workshops driven at once: a projector, a phone and a console tab each
@@ -139,15 +139,6 @@ def csp_reports_since(log: Path, offset: int) -> list[str]:
         f.seek(offset)
         text = f.read().decode("utf-8", "replace")
     return [line for line in text.splitlines() if "CSP violation" in line and "csp-canary" not in line]
-
-
-def wait_until(condition: Any, timeout: float = 15.0, message: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {message}")
 
 
 class Pages:

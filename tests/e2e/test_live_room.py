@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -51,15 +50,6 @@ def send_vote(page: Any, stage: str) -> None:
 
 def score(page: Any, stage: str, item: str, criterion: str, value: int) -> None:
     page.locator(f"label.scale-opt:has(#s-{stage}-{item}-{criterion}-{value})").click()
-
-
-def wait_until(condition: Any, timeout: float = 10.0, message: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {message}")
 
 
 def assert_clean(watch: Any, allow: re.Pattern[str] | None = None) -> None:
