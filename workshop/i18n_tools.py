@@ -31,7 +31,8 @@ AREAS: dict[str, list[str]] = {
 METHODS = {".py": "python", ".html": "jinja2"}
 OPTIONS = {"jinja2": {"extensions": "jinja2.ext.do", "trimmed": "false"}}
 #: lazy_gettext (as _l) is used where a string is defined before any request, e.g. form labels
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2),
+            "lazy_pgettext": ((1, "c"), 2)}
 
 
 def _files(area: str) -> list[Path]:
