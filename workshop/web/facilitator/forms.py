@@ -14,6 +14,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     StringField,
     SubmitField,
@@ -100,7 +101,9 @@ class NewWorkshopForm(FlaskForm):
             FileAllowed(["yaml", "yml", "json"], _l("Choose a .yaml, .yml or .json file.")),
             FileSize(MAX_WORKSHOP_BYTES, message=_l("The file is larger than 1 MB.")),
         ],
-        render_kw={"accept": ".yaml,.yml,.json,application/json,application/yaml,text/yaml"},
+        # console.js shows these on its own button instead of the browser's "Choose File"
+        render_kw={"accept": ".yaml,.yml,.json,application/json,application/yaml,text/yaml",
+                   "data-choose": _l("Choose a file"), "data-none": _l("No file chosen")},
     )
     from_file = SubmitField(_l("Create from file"))
     text = TextAreaField(
@@ -109,7 +112,7 @@ class NewWorkshopForm(FlaskForm):
         render_kw={"rows": 9, "spellcheck": "false", "autocapitalize": "none"},
     )
     from_text = SubmitField(_l("Create from text"))
-    sample = SelectField(_l("Sample workshop"), choices=[], validate_choice=False)
+    sample = RadioField(_l("Sample workshop"), choices=[], validate_choice=False)
     from_sample = SubmitField(_l("Create from sample"))
 
     def source(self) -> str | None:

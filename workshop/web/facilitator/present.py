@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from flask_babel import format_datetime, get_timezone, lazy_pgettext, to_user_timezone
+from flask_babel import format_datetime, get_timezone, lazy_pgettext, ngettext, to_user_timezone
 from flask_babel import lazy_gettext as _l
 
 from ...domain.text import localize
@@ -200,6 +200,20 @@ def state_counts(workshop: Workshop) -> list[tuple[str, int]]:
     """(state, how many stages) in lifecycle order, without zeros."""
     counts = Counter(stage.state for stage in workshop.stages)
     return [(state, counts[state]) for state in ("open", "closed", "draft") if counts[state]]
+
+
+def state_count(state: str, count: int) -> str:
+    """How many stages are in a state, for the list of workshops: "2 open", "เปิดอยู่ 2"."""
+    if state == "open":
+        return ngettext("%(num)d open", "%(num)d open", count)
+    if state == "closed":
+        return ngettext("%(num)d closed", "%(num)d closed", count)
+    return ngettext("%(num)d draft", "%(num)d draft", count)
+
+
+def takes_ideas(workshop: Workshop) -> bool:
+    """Whether any stage lets residents propose ideas."""
+    return any(stage.config.get("allow_ideas") for stage in workshop.stages)
 
 
 def one_decimal(value: float | None) -> str:

@@ -27,7 +27,8 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
+from werkzeug.exceptions import NotFound as NoSuchPage
 from werkzeug.wrappers import Response
 
 from ...domain.ratelimit import Rate, RateLimiter
@@ -35,10 +36,12 @@ from ...domain.text import localize
 from ...models import Stage, Workshop
 from ...services import accounts, ballots, content, participants, privacy, qr, results, stages, workshops
 from ...services.errors import Conflict, Invalid, NotFound, ServiceError, TooLarge, Unauthorized
+from ..api.errors import api_http_error
 from ..i18n import current_language
 from . import bp, present
 from .auth import current_user, login_required, sign_in, sign_out
 from .forms import DeleteForm, EraseForm, JoinCardsForm, LoginForm, NewWorkshopForm, PaperForm, SetupForm
+from .messages import ballot_problem, definition_problem
 from .paper import MESSAGES as PAPER_MESSAGES
 from .paper import LineError, example_lines, parse_each
 
@@ -93,6 +96,28 @@ def _service_error(exc: ServiceError) -> tuple[str, int]:
         return _error_page(404, _("Not found"),
                            _("This page does not exist, or the workshop has been removed."))
     return _error_page(exc.status, _("Something went wrong"), exc.message)
+
+
+#: the console's own addresses: an unknown or wrongly used one gets a console page
+CONSOLE_PATHS = ("/console", "/login", "/logout", "/setup/")
+
+
+@bp.app_errorhandler(NoSuchPage)
+def _no_such_page(exc: NoSuchPage) -> Any:
+    if not request.path.startswith(CONSOLE_PATHS):
+        return api_http_error(exc)  # the API's JSON errors; Flask's own pages elsewhere
+    return _error_page(404, _("Not found"),
+                       _("This page does not exist, or the workshop has been removed."))
+
+
+@bp.app_errorhandler(MethodNotAllowed)
+def _wrong_method(exc: MethodNotAllowed) -> Any:
+    if not request.path.startswith(CONSOLE_PATHS):
+        return api_http_error(exc)
+    page, status = _error_page(405, _("This page cannot be opened directly"),
+                               _("This address is where a button of the console sends its form. "
+                                 "Go back to the page with the button."))
+    return page, status, {"Allow": ", ".join(exc.valid_methods or ())}
 
 
 @bp.errorhandler(CSRFError)
@@ -191,7 +216,7 @@ def setup(token: str) -> Any:
 
 
 def sample_choices() -> list[tuple[str, str]]:
-    """(file name, label) of the sample workshop files in sessions/."""
+    """(file name, title) of the sample workshop files in sessions/."""
     choices = []
     for path in sorted(SESSIONS_DIR.glob("*.yaml")):
         label = path.stem
@@ -199,7 +224,7 @@ def sample_choices() -> list[tuple[str, str]]:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
             title = localize(data.get("title"), current_language(),
                              data.get("languages") or ["th"])
-            label = f"{title} ({path.name})" if title else path.name
+            label = title or path.name
         except (OSError, yaml.YAMLError, AttributeError, TypeError):
             label = path.name
         choices.append((path.name, label))
@@ -262,7 +287,7 @@ def create() -> Any:
     try:
         definition = workshops.parse_definition_text(*source)
     except (Invalid, TooLarge) as exc:
-        problems = exc.details or [{"loc": "", "message": exc.message}]
+        problems = [_definition_problem(p) for p in exc.details or [{"loc": "", "message": exc.message}]]
         return _render_index(form, problems, status=422)
     user = current_user()
     workshop = workshops.create_workshop(definition, user_id=user.id if user else None)
@@ -270,6 +295,13 @@ def create() -> Any:
             title=present.text(workshop, workshop.definition["title"]), code=workshop.code),
           "success")
     return redirect(url_for(".workshop", workshop_id=workshop.id))
+
+
+def _definition_problem(problem: dict[str, Any]) -> dict[str, Any]:
+    """One mistake in a workshop file: its place, and what is wrong in the page's language."""
+    loc = str(problem.get("loc") or "")
+    said = definition_problem(loc, str(problem.get("message") or ""))
+    return {"loc": loc, "message": said.text, "lang": said.lang}
 
 
 # ---------------------------------------------------------------------------
@@ -449,7 +481,13 @@ def _rule_problems(workshop: Workshop, stage: Stage, parsed: list[tuple[int, dic
     through ballots.cast_paper_ballots, which checks everything again.
     """
     found = ballots.check_paper_ballots(workshop.id, stage.key, [choices for _line, choices in parsed])
-    return [{"line": parsed[e["index"]][0], "message": e["message"]} for e in found]
+    return [_rule_problem(parsed[e["index"]][0], e["message"]) for e in found]
+
+
+def _rule_problem(line: int, message: str) -> dict[str, Any]:
+    """One broken ballot rule on one line, said in the page's language."""
+    said = ballot_problem(message)
+    return {"line": line, "message": said.text, "lang": said.lang}
 
 
 def _count_paper(workshop: Workshop, stage: Stage, group: str, text: str) -> dict[str, Any]:
@@ -469,8 +507,7 @@ def _count_paper(workshop: Workshop, stage: Stage, group: str, text: str) -> dic
     except (Invalid, TooLarge) as exc:
         if not exc.details:
             return {"general": exc.message}
-        return {"problems": [{"line": parsed[d["index"]][0], "message": d["message"]}
-                             for d in exc.details]}
+        return {"problems": [_rule_problem(parsed[d["index"]][0], d["message"]) for d in exc.details]}
 
 
 @bp.route("/console/w/<int:workshop_id>/paper/<key>", methods=["GET", "POST"])
