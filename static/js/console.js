@@ -3,6 +3,7 @@
  * - focuses an error summary when a form comes back with errors;
  * - adds "Copy" buttons to join and projector addresses;
  * - counts the ballot lines typed on the paper-ballot page;
+ * - shows the file field's button and file name in the page's language;
  * - on workshop pages, keeps participant, ballot, state and moderation counts live
  *   through Socket.IO (the session cookie signs the socket in);
  * - on the moderation page's waiting tab, adds each new comment or idea as a row
@@ -83,6 +84,34 @@
     }
     box.addEventListener("input", update);
     update();
+  }
+
+  /* The browser's file button speaks the browser's language ("Choose File"): show the
+     page's words on a button of our own, with the file's name, over the real input. */
+  function filePickers() {
+    all("input[type='file'][data-choose]").forEach(function (input) {
+      var picker = document.createElement("span");
+      picker.className = "file-picker";
+      var button = document.createElement("span");
+      button.className = "file-picker__button";
+      button.setAttribute("aria-hidden", "true");
+      button.textContent = input.getAttribute("data-choose");
+      var name = document.createElement("span");
+      name.className = "file-picker__name";
+      name.setAttribute("aria-hidden", "true");
+      function update() {
+        var chosen = input.files && input.files.length ? input.files[0].name : "";
+        name.textContent = chosen || input.getAttribute("data-none") || "";
+        picker.classList.toggle("file-picker--chosen", chosen !== "");
+      }
+      input.parentNode.insertBefore(picker, input);
+      picker.appendChild(input);
+      picker.appendChild(button);
+      picker.appendChild(name);
+      input.classList.add("file-picker__input");
+      input.addEventListener("change", update);
+      update();
+    });
   }
 
   function copyButtons() {
@@ -467,6 +496,7 @@
     focusErrors();
     linkLines();
     countLines();
+    filePickers();
     copyButtons();
     live();
   });
