@@ -368,7 +368,7 @@
       meta.appendChild(element("span", "", items[entry.item]));
     }
     meta.appendChild(element("span", "tag tag--plain", data.groups[entry.group] || entry.group));
-    var time = element("time", "", clock(entry.created_at, data.timezone));
+    var time = element("time", "nowrap", clock(entry.created_at, data.timezone));
     time.setAttribute("datetime", String(entry.created_at || ""));
     meta.appendChild(time);
     return meta;
