@@ -73,6 +73,8 @@ class Config:
         self.API_TOKEN_DAYS = int(os.environ.get("WORKSHOP_API_TOKEN_DAYS", "30"))
         #: seconds between results broadcasts of one stage (at most 4 a second)
         self.RESULTS_INTERVAL = float(os.environ.get("WORKSHOP_RESULTS_INTERVAL", "0.25"))
+        #: seconds between two checks of this process's facilitator sockets (0 = none)
+        self.SIGNOUT_SWEEP = float(os.environ.get("WORKSHOP_SIGNOUT_SWEEP", "2"))
         #: group commit: at most this many phone ballots in one transaction (0 = one at a time)
         self.BALLOT_BATCH = int(os.environ.get("WORKSHOP_BALLOT_BATCH", "256"))
         #: a greenlet per socket event (1) or events handled in the socket's own greenlet (0)
@@ -120,5 +122,6 @@ class TestConfig(Config):
         self.MESSAGE_QUEUE = None
         self.PUBLIC_URL = "http://ruamkit.test"
         self.WTF_CSRF_ENABLED = True
+        self.SIGNOUT_SWEEP = 0.0  # tests call realtime.signout.sweep() themselves
         for key, value in overrides.items():
             setattr(self, key, value)

@@ -4,8 +4,9 @@ Events are refused at once (handlers check the token on every event). What the
 server pushes to facilitators (results of hidden stages, counts, moderation)
 must stop too, so such a socket is disconnected:
 - signing out disconnects that token's sockets of this process at once;
-- every process looks at its facilitator sockets every ``SWEEP`` seconds and
-  disconnects those whose token was revoked by another process or has expired.
+- every process looks at its facilitator sockets every ``SIGNOUT_SWEEP`` seconds
+  (setting WORKSHOP_SIGNOUT_SWEEP, 2 by default) and disconnects those whose token
+  was revoked by another process or has expired.
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ from .identity import connections
 
 log = logging.getLogger(__name__)
 
-#: seconds between two looks at this process's facilitator sockets
-SWEEP = 2.0
 SWEEPER_KEY = "ruamkit.signout_sweeper"
 
 
@@ -60,14 +59,17 @@ def sweep(app: Flask) -> int:
 
 
 class Sweeper:
-    """Runs ``sweep`` every ``SWEEP`` seconds while this process has facilitator sockets."""
+    """Runs ``sweep`` every ``SIGNOUT_SWEEP`` seconds while this process has facilitator sockets."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
+        self.interval = float(app.config.get("SIGNOUT_SWEEP", 2.0))
         self._lock = threading.Lock()
         self._running = False
 
     def ensure_running(self) -> None:
+        if self.interval <= 0:
+            return
         with self._lock:
             if self._running:
                 return
@@ -77,7 +79,7 @@ class Sweeper:
     def _loop(self) -> None:
         try:
             while True:
-                socketio.sleep(SWEEP)
+                socketio.sleep(self.interval)
                 if not any(i.kind == "facilitator" for i in list(connections(self.app).values())):
                     return  # started again by the next facilitator who connects
                 try:
