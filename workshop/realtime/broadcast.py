@@ -24,7 +24,7 @@ from ..extensions import db, socketio
 from ..models import Comment, Idea, Workshop
 from ..services import content, results, workshops
 from ..services.notify import EXTENSION_KEY
-from . import rooms
+from . import rooms, signout
 from .views import public_workshop, stage_states
 
 log = logging.getLogger(__name__)
@@ -58,9 +58,7 @@ class SocketNotifier:
         self._run_now(self._emit_pending, workshop_id, kind, entry_id)
 
     def signed_out(self, token: str) -> None:
-        from .signout import disconnect_token
-
-        self._run_now(disconnect_token, self.app, token)
+        self._run_now(signout.disconnect_token, self.app, token)
 
     # -- scheduling -------------------------------------------------------
     def _run_now(self, fn: Any, *args: Any) -> None:

@@ -29,7 +29,7 @@ from ..models import Ballot, BallotReceipt, Participant, Stage, Workshop
 from ..models._types import utcnow
 from .errors import BallotRefused, Conflict, Invalid, TooLarge
 from .notify import notifier
-from .workshops import get_stage, get_workshop, stage_spec
+from .workshops import get_stage, get_workshop, stage_spec, stage_spec_at
 
 log = logging.getLogger(__name__)
 MAX_PAPER_BATCH = 1000
@@ -153,29 +153,10 @@ def _hot(conn: Any) -> _Hot:
     return found
 
 
-def _caches() -> dict[str, dict[int, Any]]:
-    """This app's caches (one database per app: ids never mean another database's rows)."""
-    caches: dict[str, dict[int, Any]] = current_app.extensions.setdefault(
-        "ruamkit.ballot_caches", {"specs": {}, "views": {}}
-    )
-    return caches
-
-
-def _spec(stage_id: int, revision: int) -> dict[str, Any]:
-    """The stage's spec at a workshop revision; a revision bump (any state or item
-    change) makes the cached one stale, so a cached spec is never used out of date."""
-    specs = _caches()["specs"]
-    cached = specs.get(stage_id)
-    if cached is not None and cached[0] == revision:
-        return cached[1]
-    stage = db.session.get(Stage, stage_id)
-    assert stage is not None
-    db.session.refresh(stage)
-    spec = stage_spec(stage)
-    if len(specs) > 1000:
-        specs.clear()
-    specs[stage_id] = (revision, spec)
-    return spec
+def _views() -> dict[int, _WorkshopView]:
+    """This app's workshop views (one database per app: ids never mean another database's rows)."""
+    views: dict[int, _WorkshopView] = current_app.extensions.setdefault("ruamkit.workshop_views", {})
+    return views
 
 
 @dataclass
@@ -190,7 +171,7 @@ class _WorkshopView:
 
 
 def _view(conn: Any, sql: _Statements, workshop_id: int) -> _WorkshopView | None:
-    views: dict[int, _WorkshopView] = _caches()["views"]
+    views = _views()
     revision = conn.execute(sql.revision, {"workshop_id": workshop_id}).scalar()
     if revision is None:
         views.pop(workshop_id, None)
@@ -316,9 +297,8 @@ def store_batch(requests: Sequence[BallotRequest]) -> list[Outcome]:
             request, voter = requests[i], requests[i].voter
             key = str(request.stage_key)
             view = views[voter.workshop_id]
-            if view is not None and view.verified.get(voter.id) != voter.token_hash \
-                    and tokens.get(voter.id) == voter.token_hash:
-                view.verified[voter.id] = voter.token_hash
+            if view is not None and tokens.get(voter.id) == voter.token_hash:
+                view.verified[voter.id] = voter.token_hash  # checked in this batch's lookup
             if view is None or view.verified.get(voter.id) != voter.token_hash:
                 outcomes[i] = BallotRefused("this phone's participation has ended", code="not_allowed")
                 continue
@@ -338,7 +318,7 @@ def store_batch(requests: Sequence[BallotRequest]) -> list[Outcome]:
                 outcomes[i] = BallotRefused(f"stage '{key}' is not open", code="stage_closed")
                 continue
             try:
-                normalized = validate_ballot(_spec(stage_id, view.revision), request.choices)
+                normalized = validate_ballot(stage_spec_at(stage_id, view.revision), request.choices)
             except BallotRejected as exc:
                 outcomes[i] = BallotRefused(exc.message, code="invalid")
                 continue

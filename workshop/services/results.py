@@ -13,7 +13,7 @@ from ..domain.text import localize
 from ..extensions import db
 from ..models import Ballot, Stage, Workshop
 from ..textseg import segment
-from .workshops import get_workshop, participant_counts, stage_spec, stage_visible
+from .workshops import get_workshop, participant_counts, stage_spec_at, stage_visible
 
 
 def _ballot_rows(stage_id: int) -> list[tuple[str | None, Any, str]]:
@@ -45,24 +45,10 @@ def _ballot_rows(stage_id: int) -> list[tuple[str | None, Any, str]]:
     return found
 
 
-def _spec(workshop: Workshop, stage: Stage) -> dict[str, Any]:
-    """The stage's spec, kept per workshop revision (any item or state change bumps it)."""
-    specs: dict[int, tuple[int, dict[str, Any]]] = current_app.extensions.setdefault(
-        "ruamkit.result_specs", {})
-    cached = specs.get(stage.id)
-    if cached is not None and cached[0] == workshop.revision:
-        return cached[1]
-    spec = stage_spec(stage)
-    if len(specs) > 1000:
-        specs.clear()
-    specs[stage.id] = (workshop.revision, spec)
-    return spec
-
-
 def stage_entry(workshop: Workshop, stage: Stage, lang: str | None = None) -> dict[str, Any]:
     """One stage's entry of the results object."""
     rows = _ballot_rows(stage.id)
-    spec = _spec(workshop, stage)
+    spec = stage_spec_at(stage.id, workshop.revision, stage)
     computed = compute_stage_results(spec, [(g, c) for g, c, _ in rows], segment=segment)
     languages = workshop.definition["languages"]
     wanted = lang if lang in languages else languages[0]

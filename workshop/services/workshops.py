@@ -116,6 +116,29 @@ def stage_spec(stage: Stage) -> dict[str, Any]:
     return {**stage.config, "items": [item.data for item in stage.items]}
 
 
+def stage_spec_at(stage_id: int, revision: int, stage: Stage | None = None) -> dict[str, Any]:
+    """``stage_spec`` kept per workshop revision, for the hot paths (ballots, live results).
+
+    Every state change, item change or erasure bumps the workshop's revision, so a
+    cached spec is never used out of date. ``stage``: the row if the caller holds it
+    fresh; otherwise it is read again.
+    """
+    specs: dict[int, tuple[int, dict[str, Any]]]
+    specs = current_app.extensions.setdefault("ruamkit.stage_specs", {})
+    cached = specs.get(stage_id)
+    if cached is not None and cached[0] == revision:
+        return cached[1]
+    if stage is None:
+        stage = db.session.get(Stage, stage_id)
+        assert stage is not None
+        db.session.refresh(stage)
+    spec = stage_spec(stage)
+    if len(specs) > 1000:
+        specs.clear()
+    specs[stage_id] = (revision, spec)
+    return spec
+
+
 def stage_visible(stage: Stage) -> bool:
     return results_visible(stage.config["show_results"], stage.state, stage.revealed)
 
