@@ -59,6 +59,7 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -231,6 +232,20 @@ def _check_date(value: Any) -> str:
 _SDG = re.compile(r"(?:[1-9]|1[0-7])(?:\.[0-9a-z]{1,2})?")
 
 
+def _sdg_text(value: Any) -> Any:
+    """An SDG typed as a number (``11.2``, ``6``) as its text; anything else as it is.
+
+    A YAML or JSON number loses trailing zeros: ``8.10`` arrives as 8.1, so targets
+    ending in 0 must be written as text ("8.10"); the README says so.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return value
+    text = repr(value)
+    return text[:-2] if text.endswith(".0") else text
+
+
 def _check_sdg(value: str) -> str:
     if not _SDG.fullmatch(value):
         raise PydanticCustomError("sdg_format", "must be an SDG goal 1-17 or target like 11.2 or 6.b")
@@ -243,7 +258,7 @@ PromptText = _text(LIMITS["prompt_chars"])
 DescriptionText = _text(LIMITS["description_chars"])
 IndicatorText = _text(LIMITS["indicator_chars"])
 WorkshopDate = Annotated[str, PlainValidator(_check_date, json_schema_input_type=str)]
-Sdg = Annotated[str, AfterValidator(_check_sdg)]
+Sdg = Annotated[str, BeforeValidator(_sdg_text), AfterValidator(_check_sdg)]
 Baht = _number(at_least=0, high=LIMITS["budget_baht"])
 Weight = _number(above=0, high=LIMITS["criterion_weight"])
 ScaleBound = _int_range(-LIMITS["scale_bound"], LIMITS["scale_bound"])
@@ -497,6 +512,7 @@ def _check_stage(stage: dict[Any, Any], loc: Loc, goals: set[str]) -> list[_Erro
                 errors.append(((*loc, "items", i, "goal"), message))
             sdgs = item.get("sdgs")
             if isinstance(sdgs, list):
+                sdgs = [_sdg_text(sdg) for sdg in sdgs]
                 errors += _duplicates(sdgs, (*loc, "items", i, "sdgs"), "duplicate SDG", field=None)
     criteria = stage.get("criteria")
     if method == "score" and isinstance(criteria, list):

@@ -479,7 +479,11 @@ RULES = [
     ("item-sdg-0", setter(item, sdgs=["0"]), "stages[0].items[0].sdgs[0]", SDG_RULE),
     ("item-sdg-deep", setter(item, sdgs=["11", "11.2.1"]), "stages[0].items[0].sdgs[1]", SDG_RULE),
     ("item-sdg-upper", setter(item, sdgs=["6.B"]), "stages[0].items[0].sdgs[0]", SDG_RULE),
-    ("item-sdg-number", setter(item, sdgs=[11]), "stages[0].items[0].sdgs[0]", "must be a string"),
+    ("item-sdg-number", setter(item, sdgs=[18]), "stages[0].items[0].sdgs[0]", SDG_RULE),
+    ("item-sdg-number-duplicate", setter(item, sdgs=[6, "6"]), "stages[0].items[0].sdgs[1]",
+     "duplicate SDG '6'"),
+    ("item-sdg-bool", setter(item, sdgs=[True]), "stages[0].items[0].sdgs[0]",
+     "must be a string (yes, no, on, off, true and false need quotes in YAML)"),
     ("item-sdg-duplicate", setter(item, sdgs=["11.2", "6", "11.2"]), "stages[0].items[0].sdgs[2]",
      "duplicate SDG '11.2'"),
     ("item-sdgs-too-many", setter(item, sdgs=["11"] * 21), "stages[0].items[0].sdgs",
@@ -850,3 +854,10 @@ def test_any_value_anywhere_gives_readable_errors(data: st.DataObject) -> None:
             assert "should" not in error["message"] and "Input" not in error["message"]
     else:
         assert json.loads(json.dumps(result)) == result
+
+
+def test_sdgs_may_be_typed_as_numbers() -> None:
+    """`sdgs: [11.2, 6]` as people type them in YAML: kept as the texts "11.2" and "6"."""
+    doc = minimal()
+    doc["stages"][0]["items"][0]["sdgs"] = [11.2, 6, "6.b", 17.0]
+    assert parse_workshop(doc)["stages"][0]["items"][0]["sdgs"] == ["11.2", "6", "6.b", "17"]

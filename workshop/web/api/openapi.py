@@ -88,6 +88,38 @@ SCHEMAS: dict[str, Any] = {
             "stages": {"type": "array", "items": {"type": "object"}},
         },
     },
+    "WorkshopEdit": {
+        "description": (
+            "The whole workshop object as it should be from now on, plus the revision it was "
+            "based on (from GET). The read-only fields GET adds (id, code, URLs, each stage's "
+            "state and results_shown) may be sent back and are ignored. Before any stage opens "
+            "anything may change; a stage with ballots keeps its method, its method options "
+            "(criteria keys and weights included) and its item keys; a stage that has opened "
+            "cannot be removed; a group with participants or join cards cannot be removed. "
+            "Texts, an item's goal, horizon, budget, SDGs and indicator, new stages and new "
+            "groups may always change. Every open phone and projector gets the new definition "
+            "at once (the state event with the whole workshop)."
+        ),
+        "allOf": [
+            _ref("WorkshopObject"),
+            {"type": "object", "required": ["revision"], "properties": {"revision": {"type": "integer"}}},
+        ],
+    },
+    "EditRefusal": {
+        "type": "object",
+        "required": ["loc", "code", "params", "message"],
+        "description": "One refused change: its place, a code (group_in_use, stage_removed, "
+                       "method_changed, option_changed, item_added, item_removed, item_has_comments) "
+                       "and the parameters of its message.",
+        "properties": {
+            "loc": {"type": "string"},
+            "code": {"type": "string", "enum": [
+                "group_in_use", "stage_removed", "method_changed", "option_changed",
+                "item_added", "item_removed", "item_has_comments"]},
+            "params": {"type": "object"},
+            "message": {"type": "string"},
+        },
+    },
     "Created": {
         "type": "object",
         "required": ["id", "code", "join_url", "projector_url"],
@@ -343,6 +375,23 @@ def openapi_document() -> dict[str, Any]:
                 {"200": _json(_ref("Workshop"))},
                 params=[WID],
                 errors=(404,),
+            ),
+            "put": _op(
+                "Edit a workshop's definition (live-safe)",
+                {
+                    "200": _json(_ref("Workshop"), "The workshop as GET gives it, with its new revision"),
+                    "409": {
+                        "description": (
+                            "error.code stale_revision: the workshop changed since the revision sent "
+                            "(details.revision is the current one); edit_invalidates_ballots: the edit "
+                            "would invalidate what was collected (details: a list of EditRefusal)"
+                        ),
+                        "content": {"application/json": {"schema": _ref("Error")}},
+                    },
+                },
+                body=_ref("WorkshopEdit"),
+                params=[WID],
+                errors=(400, 404, 413, 422),
             ),
             "delete": _op(
                 "Delete a workshop and everything in it",

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from flask import Response, g, jsonify, request, session
 
 from ...schema import DefinitionError, load_json_text
-from ...services import accounts, ballots, content, participants, privacy, results, stages, workshops
+from ...services import accounts, ballots, content, editing, participants, privacy, results, stages, workshops
 from ...services.errors import Invalid, ServiceError, TooLarge, Unauthorized
 from ...web import ratelimit
 from ...web.participant.session import remember_participant
@@ -121,6 +121,14 @@ def list_workshops() -> Response:
 @facilitator_required
 def get_workshop(workshop_id: int) -> Response:
     return jsonify(workshops.describe(workshops.get_workshop(workshop_id)))
+
+
+@bp.put(f"{PREFIX}/workshops/<int:workshop_id>")
+@facilitator_required
+def edit_workshop(workshop_id: int) -> Response:
+    data = json_body()
+    workshop = editing.edit_workshop(workshop_id, data, editing.base_revision(data))
+    return jsonify(workshops.describe(workshop))
 
 
 @bp.delete(f"{PREFIX}/workshops/<int:workshop_id>")
