@@ -33,6 +33,7 @@ serve: run
 
 test: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m workshop.i18n_tools check
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -41,6 +42,7 @@ test-unit: $(VENV)/.dev
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 # pip-audit over every pin, against the advisories PyPI publishes, through a local OSV service
 # (tools/osv_pypi.py): needs pypi.org only. Exit 1: known vulnerabilities; 2: could not run.

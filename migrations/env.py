@@ -1,4 +1,4 @@
-"""Alembic environment: run by workshop.migrate at start, or by `alembic` by hand."""
+"""Alembic environment: run by workshop.storage.migrations at start, or by `alembic` by hand."""
 
 from __future__ import annotations
 

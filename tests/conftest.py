@@ -35,8 +35,8 @@ def require(condition: bool, reason: str) -> None:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite database migrated once; each test gets a copy."""
-    from workshop.db import make_engine
-    from workshop.migrate import upgrade
+    from workshop.storage.database import make_engine
+    from workshop.storage.migrations import upgrade
 
     path = tmp_path_factory.mktemp("template") / "template.db"
     engine = make_engine(f"sqlite:///{path}")
@@ -54,8 +54,8 @@ def _pg_url(database: str) -> str:
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str | None]:
     """A PostgreSQL database of this test run, migrated once; dropped at the end."""
-    from workshop.db import make_engine
-    from workshop.migrate import upgrade
+    from workshop.storage.database import make_engine
+    from workshop.storage.migrations import upgrade
 
     try:
         admin = create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"),
@@ -82,8 +82,8 @@ def postgres_database() -> Iterator[str | None]:
 
 
 def _truncate_postgres(url: str) -> None:
-    from workshop.db import make_engine
     from workshop.models import Base
+    from workshop.storage.database import make_engine
 
     engine = make_engine(url)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)

@@ -39,7 +39,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     db.init_app(app)
     if app.config.get("RUN_MIGRATIONS", True):
-        from .migrate import upgrade
+        from .storage.migrations import upgrade
 
         assert db.engine is not None
         upgrade(db.engine)

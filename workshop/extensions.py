@@ -7,9 +7,10 @@ from flask_compress import Compress
 from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
 
-from .db import Database
+from .storage import db
 
-db = Database()
+__all__ = ["babel", "compress", "csrf", "db", "socketio"]
+
 socketio = SocketIO()
 babel = Babel()
 csrf = CSRFProtect()

@@ -206,7 +206,7 @@ TEXTS = """
 
 def words(texts: Payload | Batch) -> list[str]:
     """The distinct words the server makes of what the resident typed (Thai is segmented)."""
-    from workshop.textseg import segment
+    from workshop.adapters.textseg import segment
 
     return list(dict.fromkeys(w for given in words_of(texts) for w in segment(given)))
 

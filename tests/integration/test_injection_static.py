@@ -379,7 +379,7 @@ def assert_title_tag(tree: Tree, payload: Payload) -> None:
 
 
 def expected_words(payload: Payload) -> list[str]:
-    from workshop.textseg import segment
+    from workshop.adapters.textseg import segment
 
     return [w for given in words_of(payload) for w in segment(given)]
 

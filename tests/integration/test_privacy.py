@@ -11,7 +11,7 @@ from tests.openapi_check import validate_response
 
 
 def test_nothing_identifying_is_stored_with_a_ballot(app: Any) -> None:
-    from workshop.db import Base
+    from workshop.models import Base
 
     for mapper in Base.registry.mappers:
         columns = {c.key for c in inspect(mapper.class_).columns}
@@ -28,8 +28,8 @@ def test_no_address_or_device_reaches_the_database(api: Api) -> None:
     User-Agent (the whole database is dumped and searched)."""
     from sqlalchemy import text
 
-    from workshop.db import Base
     from workshop.extensions import db
+    from workshop.models import Base
 
     created = api.create_workshop()
     api.stage(created["id"], "vision", "open")

@@ -3,7 +3,7 @@
 SQLite's own busy handler waits inside C. Under gevent every greenlet shares one
 thread, so a greenlet waiting there also stops the greenlet that holds the lock,
 and the whole server (every phone's socket) stands still until the timeout, then
-fails with "database is locked". workshop.db makes SQLite wait only briefly and
+fails with "database is locked". workshop.storage.database makes SQLite wait only briefly and
 sleeps cooperatively between attempts instead. The scenario runs in its own
 process: gevent must patch the standard library before anything else is imported.
 """
@@ -26,7 +26,7 @@ SCENARIO = textwrap.dedent("""
     from gevent import monkey; monkey.patch_all()
     import gevent
     from sqlalchemy import text
-    from workshop.db import make_engine
+    from workshop.storage.database import make_engine
 
     engine = make_engine("sqlite:///" + sys.argv[2])
     with engine.begin() as c:

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from ..domain.formats import baht, long_date
 from ..domain.text import localize
-from ..web.i18n import baht, long_date
 
 #: a spread (largest minus smallest group score) this large is flagged
 SPREAD_FLAG = 20.0

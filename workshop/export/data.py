@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from ..domain.formats import SUPPORTED
 from ..extensions import db
 from ..models import Ballot
 from ..services import content, results, workshops
 from ..services.errors import Invalid
-from ..web.i18n import SUPPORTED
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """SQLAlchemy mapped classes, one module per aggregate."""
 
-from ..db import Base
 from .account import ApiToken, SetupToken, User
+from .base import Base
 from .content import Comment, Idea
 from .participation import Ballot, BallotReceipt, JoinToken, Participant
 from .workshop import Item, Stage, Workshop

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base
 from ._types import UTCDateTime, utcnow
+from .base import Base
 
 
 class User(Base):

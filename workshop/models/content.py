@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base
 from ._types import UTCDateTime, utcnow
+from .base import Base
 
 
 class Comment(Base):

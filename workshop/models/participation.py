@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base
 from ._types import JSONType, UTCDateTime, utcnow
+from .base import Base
 
 
 class Participant(Base):

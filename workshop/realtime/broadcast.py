@@ -24,8 +24,8 @@ from ..extensions import db, socketio
 from ..models import Comment, Idea, Workshop
 from ..services import content, results, workshops
 from ..services.notify import EXTENSION_KEY
+from ..services.payloads import public_workshop, stage_states
 from . import rooms, signout
-from .views import public_workshop, stage_states
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from ..domain.ratelimit import Rate, RateLimiter
 from ..extensions import socketio
 from ..services import ballots, content, participants, results, workshops
 from ..services.errors import ServiceError
+from ..services.payloads import public_workshop
 from . import rooms, signout
 from .identity import Identity, connections, identify, still_valid
-from .views import public_workshop
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,7 @@ from flask import Flask, current_app, session
 from ..models import Participant
 from ..services import accounts, participants, workshops
 from ..services.errors import NotFound
-from ..web.facilitator.auth import SESSION_TOKEN
-from ..web.participant.session import remembered_token, remembered_tokens
+from ..services.sessions import facilitator_token, remembered_token, remembered_tokens
 
 CONNECTIONS_KEY = "ruamkit.connections"
 
@@ -75,7 +74,7 @@ def identify(auth: Any) -> Identity | None:
         return Identity("projector", workshop.id) if workshop else None
     # A browser relying on its cookie: the console says role "facilitator".
     if auth.get("role") == "facilitator":
-        return _facilitator(session.get(SESSION_TOKEN), workshop_id)
+        return _facilitator(facilitator_token(session), workshop_id)
     if workshop_id is not None:
         token = remembered_token(session, workshop_id)
     else:

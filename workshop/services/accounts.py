@@ -9,9 +9,9 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..extensions import db
 from ..models import ApiToken, SetupToken, User
 from ..models._types import utcnow
+from ..storage import db
 from .errors import Conflict, Invalid, NotFound, Unauthorized
 from .notify import notifier
 from .security import new_token, token_hash

@@ -24,9 +24,9 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..domain.methods import BallotRejected, validate_ballot
-from ..extensions import db
 from ..models import Ballot, BallotReceipt, Participant, Stage, Workshop
 from ..models._types import utcnow
+from ..storage import db
 from .errors import BallotRefused, Conflict, Invalid, TooLarge
 from .notify import notifier
 from .workshops import get_stage, get_workshop, stage_spec, stage_spec_at

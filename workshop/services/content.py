@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ..extensions import db
 from ..models import Comment, Idea, Item, Participant
 from ..models._types import utcnow
+from ..storage import db
 from .ballots import _find_stage
 from .errors import BallotRefused, Conflict, Invalid, NotFound
 from .notify import notifier

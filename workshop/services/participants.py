@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, update
 
-from ..extensions import db
 from ..models import JoinToken, Participant, Workshop
 from ..models._types import utcnow
+from ..storage import db
 from .errors import Conflict, Forbidden, Invalid, TooLarge
 from .notify import notifier
 from .security import new_code, new_token, token_hash

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
-from ..extensions import db
 from ..models import BallotReceipt, Comment, Idea, Participant
 from ..models._types import utcnow
+from ..storage import db
 from .notify import notifier
 from .security import new_token, token_hash
 from .workshops import get_workshop

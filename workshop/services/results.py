@@ -8,11 +8,11 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Text, case, cast, func, select
 
+from ..adapters.textseg import segment
 from ..domain.results import stage_results as compute_stage_results
 from ..domain.text import localize
-from ..extensions import db
 from ..models import Ballot, Stage, Workshop
-from ..textseg import segment
+from ..storage import db
 from .workshops import get_workshop, participant_counts, stage_spec_at, stage_visible
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..domain import lifecycle
-from ..extensions import db
 from ..models import Stage, Workshop
 from ..models._types import utcnow
+from ..storage import db
 from .errors import Conflict
 from .notify import notifier
 from .workshops import get_stage, get_workshop

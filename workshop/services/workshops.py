@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.lifecycle import results_visible
-from ..extensions import db
 from ..models import Item, Participant, Stage, Workshop
 from ..schema import DefinitionError, load_workshop_text, parse_workshop
+from ..storage import db
 from .errors import Invalid, NotFound
 from .security import new_code, new_token
 

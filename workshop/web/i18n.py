@@ -8,13 +8,11 @@ from typing import Any
 from flask import Flask, g, request, session
 from flask_babel import get_locale
 
+from ..domain import formats
+from ..domain.formats import SUPPORTED
 from ..domain.text import localize
 
-SUPPORTED = ("th", "en")
-THAI_MONTHS = ("มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม",
-               "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม")
-EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-             "September", "October", "November", "December")
+__all__ = ["SUPPORTED", "baht", "current_language", "init_app", "long_date", "select_locale"]
 
 
 def select_locale() -> str:
@@ -37,23 +35,13 @@ def current_language() -> str:
 
 
 def long_date(value: date | datetime | str | None, lang: str | None = None) -> str:
-    """5 ธันวาคม 2569 (Buddhist era) in Thai; 5 December 2026 in English."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
-    lang = lang or current_language()
-    if lang == "th":
-        return f"{value.day} {THAI_MONTHS[value.month - 1]} {value.year + 543}"
-    return f"{value.day} {EN_MONTHS[value.month - 1]} {value.year}"
+    """domain.formats.long_date, in the page's language unless told."""
+    return formats.long_date(value, lang or current_language())
 
 
 def baht(value: float | int | None, lang: str | None = None) -> str:
-    if value is None:
-        return ""
-    lang = lang or current_language()
-    amount = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-    return f"{amount} บาท" if lang == "th" else f"{amount} baht"
+    """domain.formats.baht, in the page's language unless told."""
+    return formats.baht(value, lang or current_language())
 
 
 def init_app(app: Flask) -> None:

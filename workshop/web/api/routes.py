@@ -11,8 +11,8 @@ from flask import Response, g, jsonify, request, session
 from ...schema import DefinitionError, load_json_text
 from ...services import accounts, ballots, content, editing, participants, privacy, results, stages, workshops
 from ...services.errors import Invalid, ServiceError, TooLarge, Unauthorized
+from ...services.sessions import remember_participant
 from ...web import ratelimit
-from ...web.participant.session import remember_participant
 from . import bp
 from .openapi import openapi_document
 

@@ -10,12 +10,11 @@ from flask import g, redirect, request, session, url_for
 
 from ...models import User
 from ...services import accounts
+from ...services.sessions import LANGUAGE, SESSION_TOKEN
+
+__all__ = ["LANGUAGE", "SESSION_TOKEN", "current_user", "login_required", "sign_in", "sign_out"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-#: session key of the language chosen with ?lang= (web.i18n.select_locale)
-LANGUAGE = "lang"
-#: session key of the facilitator's bearer token (revoked on logout)
-SESSION_TOKEN = "facilitator_token"  # noqa: S105 - a session key, not a secret
 
 
 def current_user() -> User | None:

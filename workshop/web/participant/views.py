@@ -21,12 +21,12 @@ from sqlalchemy import select
 from ...domain.text import localize
 from ...extensions import db
 from ...models import JoinToken, Participant, Workshop
-from ...realtime.views import public_workshop
 from ...services import ballots, participants, results, workshops
 from ...services.errors import NotFound, ServiceError
+from ...services.payloads import public_workshop
+from ...services.sessions import remember_participant, remembered_token
 from ..i18n import SUPPORTED, current_language
 from . import bp
-from .session import remember_participant, remembered_token
 
 #: language codes -> their own name, for language switches and the join form
 LANGUAGE_NAMES = {"th": "ไทย", "en": "English"}

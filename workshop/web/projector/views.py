@@ -15,8 +15,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from ...realtime.views import public_workshop
 from ...services import qr, results, workshops
+from ...services.payloads import public_workshop
 from ..i18n import SUPPORTED
 from ..participant.views import not_found_page, page_context, text_of
 from . import bp

@@ -1,7 +1,9 @@
-"""A phone remembers which participant it is through the signed session cookie.
+"""What a browser's signed session cookie remembers, read by pages and sockets alike.
 
-The cookie maps workshop id -> participant token, so one phone can take part
-in several workshops; reloading the page never makes a second participant.
+A phone remembers which participant it is: the cookie maps workshop id ->
+participant token, so one phone can take part in several workshops; reloading
+the page never makes a second participant. A console browser remembers its
+facilitator's API token (revoked on logout, so its sockets end too).
 """
 
 from __future__ import annotations
@@ -11,6 +13,10 @@ from typing import Any
 
 KEY = "participants"
 MAX_REMEMBERED = 20
+#: session key of the facilitator's bearer token (revoked on logout)
+SESSION_TOKEN = "facilitator_token"  # noqa: S105 - a session key, not a secret
+#: session key of the language chosen with ?lang= (web.i18n.select_locale)
+LANGUAGE = "lang"
 
 
 def remember_participant(session: MutableMapping[str, Any], workshop_id: int, token: str) -> None:
@@ -29,3 +35,8 @@ def remembered_token(session: MutableMapping[str, Any], workshop_id: int | str) 
 
 def remembered_tokens(session: MutableMapping[str, Any]) -> dict[str, str]:
     return {k: v for k, v in (session.get(KEY) or {}).items() if isinstance(v, str)}
+
+
+def facilitator_token(session: MutableMapping[str, Any]) -> str | None:
+    token = session.get(SESSION_TOKEN)
+    return token if isinstance(token, str) else None

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 #: SQLite: how long a transaction waits for the write lock before "database is locked"
 LOCK_WAIT = 30.0
@@ -41,10 +39,6 @@ def begin_immediate(dbapi_conn: Any, wait: float = LOCK_WAIT) -> None:
                 raise
         time.sleep(delay)
         delay = min(delay * 2, 0.05)
-
-
-class Base(DeclarativeBase):
-    """Base of every mapped class."""
 
 
 def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
@@ -104,13 +98,6 @@ class Database:
         self.engine = engine
         self._factory = sessionmaker(bind=engine, expire_on_commit=False)
 
-    @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """Commit on success, roll back on any error."""
-        session = self.session()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+
+#: the app's database (bound in create_app); services use ``db.session``
+db = Database()

@@ -1,11 +1,11 @@
-"""What sockets are sent: public views of a workshop (no secrets in them)."""
+"""What pages and sockets show residents and projectors: public views of a workshop (no secrets)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..models import Workshop
-from ..services import workshops
+from . import workshops
 
 
 def stage_states(workshop: Workshop) -> dict[str, Any]:
