@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ..domain import edits
-from ..extensions import db
 from ..models import Ballot, Comment, Item, JoinToken, Participant, Stage, Workshop
+from ..storage import db
 from .errors import Conflict, Invalid
 from .notify import notifier
 from .workshops import STAGE_ONLY, definition_of, get_workshop, parse_definition
