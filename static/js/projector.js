@@ -136,7 +136,8 @@
       box.appendChild(list);
     }
     var counted = fmt(T.ballots, { n: nf.format(entry.ballots) }) + " · " + T.out_of;
-    var all = (entry.items || []).length;
+    // Live results carry the top items only; items_total counts them all.
+    var all = typeof entry.items_total === "number" ? entry.items_total : (entry.items || []).length;
     // The longest this line gets, while the rows are fitted below it.
     count.textContent = all > 3 ? counted + " · " + fmt(T.top_n, { n: nf.format(all), total: nf.format(all) }) : counted;
     var rows = {};

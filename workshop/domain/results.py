@@ -7,6 +7,7 @@ contract's results object (section 3); the caller adds ``key``, ``method``,
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -14,6 +15,16 @@ from .methods import Choices, ItemTally, Segmenter, Stage, get_method, simple_se
 
 #: Scores this close count as equal when ranking (float noise, not a real difference).
 TIE_DECIMALS = 9
+
+#: Live results (socket `results`, `sync`, the live pages' boot data) carry at most this
+#: many items of a stage: a word cloud its top 100 entries, other stages their top 20
+#: (the projector draws 7 bars and 40 words, a phone 10 rows). The API, the console's
+#: results page and the exports keep every item.
+LIVE_ITEMS = {"words": 100}
+LIVE_ITEMS_DEFAULT = 20
+#: ... and at most this many bytes once encoded as JSON (ASCII escapes counted, the
+#: worst case): whatever the audience does, one stage's `results` message stays under it.
+LIVE_BYTES = 16 * 1024
 
 
 def rank_positions(scores: Sequence[float | None]) -> list[int]:
@@ -114,3 +125,31 @@ def _criterion_means(tally: ItemTally, key: str, criteria: Sequence[str]) -> dic
 def _copy_title(title: object) -> object:
     """A title as given (str or {lang: str}), copied so results never alias the stage."""
     return dict(title) if isinstance(title, Mapping) else title
+
+
+def _encoded_size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":")))
+
+
+def bounded_entry(entry: Mapping[str, Any], *, max_items: int | None = None,
+                  max_bytes: int = LIVE_BYTES) -> dict[str, Any]:
+    """A stage's results entry cut to a size budget, for live messages.
+
+    Keeps the first items (they come in rank order) while there are at most
+    ``max_items`` (default: :data:`LIVE_ITEMS` of the stage's method) and the entry,
+    encoded, stays under ``max_bytes``. ``items_total`` tells how many items there
+    are in all, so a page can say "top 7 of 5,752". Linear in the items.
+    """
+    items = list(entry.get("items") or ())
+    if max_items is None:
+        max_items = LIVE_ITEMS.get(str(entry.get("method")), LIVE_ITEMS_DEFAULT)
+    bounded = {**entry, "items": [], "items_total": len(items)}
+    used = _encoded_size(bounded)
+    kept = []
+    for item in items[:max_items]:
+        used += _encoded_size(item) + 1  # the comma between two items
+        if used >= max_bytes:
+            break
+        kept.append(item)
+    bounded["items"] = kept
+    return bounded

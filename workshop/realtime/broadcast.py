@@ -114,7 +114,7 @@ class SocketNotifier:
         if workshop is None:
             return
         stage = workshops.get_stage(workshop, stage_key)
-        entry = results.stage_entry(workshop, stage)
+        entry = results.live_entry(workshop, stage)  # bounded: top items, under 16 KB
         socketio.emit("results", entry, to=rooms.watchers(workshop_id))
         if workshops.stage_visible(stage):
             socketio.emit("results", entry, to=rooms.residents(workshop_id))

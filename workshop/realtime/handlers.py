@@ -170,10 +170,11 @@ def on_sync(identity: Identity, _data: dict[str, Any]) -> dict[str, Any]:
         participant = _participant(identity)
         body["participant"] = {"group": participant.group_key, "language": participant.language}
         body["ballots"] = ballots.ballots_of(participant)
-        shown = results.workshop_results(workshop.id, participant.language, visible_only=True)
+        shown = results.workshop_results(workshop.id, participant.language, visible_only=True,
+                                         live=True)
     else:
         body["ballots"] = {}
-        shown = results.workshop_results(workshop.id)
+        shown = results.workshop_results(workshop.id, live=True)
         body["participants"] = shown["participants"]
     body["results"] = {entry["key"]: entry for entry in shown["stages"]}
     return ok(**body)

@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import Text, case, cast, func, select
 
 from ..adapters.textseg import segment
+from ..domain.results import bounded_entry
 from ..domain.results import stage_results as compute_stage_results
 from ..domain.text import localize
 from ..models import Ballot, Stage, Workshop
@@ -65,14 +66,21 @@ def stage_entry(workshop: Workshop, stage: Stage, lang: str | None = None) -> di
     }
 
 
+def live_entry(workshop: Workshop, stage: Stage, lang: str | None = None) -> dict[str, Any]:
+    """A stage's entry as sent live (sockets, live pages): bounded, see domain.results.bounded_entry."""
+    return bounded_entry(stage_entry(workshop, stage, lang))
+
+
 def workshop_results(workshop_id: int, lang: str | None = None, *,
-                     visible_only: bool = False) -> dict[str, Any]:
-    """The contract's results object; ``visible_only`` keeps stages shown to residents."""
+                     visible_only: bool = False, live: bool = False) -> dict[str, Any]:
+    """The contract's results object; ``visible_only`` keeps stages shown to residents;
+    ``live`` bounds each stage's entry as live messages are (top items, 16 KB)."""
     workshop = get_workshop(workshop_id)
     stages = [s for s in workshop.stages if not visible_only or stage_visible(s)]
+    entry = live_entry if live else stage_entry
     return {
         "participants": participant_counts(workshop),
-        "stages": [stage_entry(workshop, s, lang) for s in stages],
+        "stages": [entry(workshop, s, lang) for s in stages],
     }
 
 

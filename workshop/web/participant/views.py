@@ -100,7 +100,7 @@ def _card(workshop: Workshop, token: str) -> JoinToken | None:
 
 def snapshot(workshop: Workshop, participant: Participant) -> dict[str, Any]:
     """What `sync` acknowledges, so the page can draw itself before the socket is up."""
-    shown = results.workshop_results(workshop.id, participant.language, visible_only=True)
+    shown = results.workshop_results(workshop.id, participant.language, visible_only=True, live=True)
     return {
         "workshop": public_workshop(workshop),
         "participant": {"group": participant.group_key, "language": participant.language},

@@ -38,7 +38,7 @@ def show(key: str) -> Any:
     lang = wanted if wanted in SUPPORTED else workshop.definition["languages"][0]
     with force_locale(lang):
         join_url = workshops.join_url(workshop)
-        counts = results.workshop_results(workshop.id, lang)
+        counts = results.workshop_results(workshop.id, lang, live=True)
         return render_template(
             "projector/show.html",
             workshop=workshop, title=text_of(workshop, workshop.definition["title"]),
