@@ -57,6 +57,20 @@ def session_file(name: str) -> dict[str, Any]:
     return loaded
 
 
+def grant(app: Any, workshop_id: int, username: str, role: str = "facilitator") -> None:
+    """Make an account a member of a workshop (as its owner would, on the People section)."""
+    from sqlalchemy import select
+
+    from workshop.storage import db
+    from workshop.models import User, WorkshopMember
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == username))
+        assert user is not None, username
+        db.session.add(WorkshopMember(workshop_id=workshop_id, user_id=user.id, role=role))
+        db.session.commit()
+
+
 class Api:
     """A Flask test client speaking the API with a facilitator's bearer token."""
 
@@ -64,6 +78,7 @@ class Api:
         self.app = app
         self.client = app.test_client()
         self.token = token
+        self.username = ""
 
     @classmethod
     def signed_in(cls, app: Any, username: str | None = None) -> Api:
@@ -73,6 +88,7 @@ class Api:
         with app.app_context():
             accounts.create_user(name, PASSWORD)
         api = cls(app)
+        api.username = name
         response = api.post("/api/v1/auth/token", {"username": name, "password": PASSWORD})
         assert response.status_code == 201, response.get_json()
         api.token = response.get_json()["token"]

@@ -24,8 +24,10 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--access-log", action="store_true", help="log every HTTP request")
     user = sub.add_parser("user", help="facilitator accounts")
     user_sub = user.add_subparsers(dest="user_command", required=True)
-    add = user_sub.add_parser("add", help="create a facilitator account")
+    add = user_sub.add_parser("add", help="create a facilitator account (the first one is an admin)")
     add.add_argument("name")
+    add.add_argument("--admin", action="store_true",
+                     help="the account manages accounts (invite, disable, reset) in the console")
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from standard input instead of prompting")
     load = sub.add_parser("load", help="create a workshop from a workshop file")
@@ -48,7 +50,7 @@ def dispatch(args: argparse.Namespace) -> int:
     try:
         with app.app_context():
             if args.command == "user":
-                return user_add(args.name, args.password_stdin)
+                return user_add(args.name, args.password_stdin, admin=args.admin)
             if args.command == "load":
                 return load(args.file)
             return export(args.id, args.format, args.out)
@@ -60,7 +62,7 @@ def dispatch(args: argparse.Namespace) -> int:
         return 1
 
 
-def user_add(name: str, password_stdin: bool) -> int:
+def user_add(name: str, password_stdin: bool, *, admin: bool = False) -> int:
     from .services import accounts
 
     if password_stdin:
@@ -70,8 +72,8 @@ def user_add(name: str, password_stdin: bool) -> int:
         if getpass.getpass("Repeat password: ") != password:
             print("error: the passwords differ", file=sys.stderr)
             return 1
-    user = accounts.create_user(name, password)
-    print(f"created facilitator account '{user.username}'")
+    user = accounts.create_user(name, password, is_admin=admin)
+    print(f"created {'admin' if user.is_admin else 'facilitator'} account '{user.username}'")
     return 0
 
 

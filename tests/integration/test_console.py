@@ -260,7 +260,7 @@ def test_setup_rejects_a_short_password_and_a_bad_username(app: Any, client: Any
     assert response.status_code == 422
     body = text(response)
     assert "Use 2 to 64 letters" in body
-    assert "8 to 256 characters" in body
+    assert "10 to 256 characters" in body
     with app.app_context():
         assert not accounts.has_users()
 

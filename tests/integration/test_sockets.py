@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import Api, items_by_key, stage_entry, workshop_object
+from tests.factories import Api, grant, items_by_key, stage_entry, workshop_object
 
 
 def received(sock: Any, name: str) -> list[Any]:
@@ -361,6 +361,7 @@ def test_the_consoles_cookie_socket_gets_moderation_items(api: Api, room: dict[s
 
     with api.app.app_context():
         accounts.create_user("console-user", PASSWORD)
+    grant(api.app, room["id"], "console-user")
     browser = api.app.test_client()
     page = browser.get("/login?lang=en").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
@@ -399,6 +400,7 @@ def test_facilitator_socket_loses_rights_on_logout(api: Api, room: dict[str, Any
     """Signed out: its events are refused and nothing more is pushed to it; another
     facilitator's socket goes on receiving."""
     other = Api.signed_in(api.app)
+    grant(api.app, room["id"], other.username)
     facilitator = api.socket(auth={"facilitator": api.token, "workshop": room["id"]})
     colleague = api.socket(auth={"facilitator": other.token, "workshop": room["id"]})
     assert facilitator.emit("sync", {}, callback=True)["ok"] is True
@@ -425,6 +427,7 @@ def test_a_token_revoked_elsewhere_is_swept(api: Api, room: dict[str, Any]) -> N
     from workshop.services.security import token_hash
 
     other = Api.signed_in(api.app)
+    grant(api.app, room["id"], other.username)
     facilitator = api.socket(auth={"facilitator": api.token, "workshop": room["id"]})
     colleague = api.socket(auth={"facilitator": other.token, "workshop": room["id"]})
     with api.app.app_context():

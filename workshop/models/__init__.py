@@ -1,12 +1,12 @@
 """SQLAlchemy mapped classes, one module per aggregate."""
 
-from .account import ApiToken, SetupToken, User
+from .account import AccountLink, ApiToken, SetupToken, User, WorkshopMember
 from .base import Base
 from .content import Comment, Idea
 from .participation import Ballot, BallotReceipt, JoinToken, Participant
 from .workshop import Item, Stage, Workshop
 
 __all__ = [
-    "ApiToken", "Ballot", "BallotReceipt", "Base", "Comment", "Idea", "Item", "JoinToken",
-    "Participant", "SetupToken", "Stage", "User", "Workshop",
+    "AccountLink", "ApiToken", "Ballot", "BallotReceipt", "Base", "Comment", "Idea", "Item", "JoinToken",
+    "Participant", "SetupToken", "Stage", "User", "Workshop", "WorkshopMember",
 ]

@@ -60,6 +60,12 @@ class SocketNotifier:
     def signed_out(self, token: str) -> None:
         self._run_now(signout.disconnect_token, self.app, token)
 
+    def account_signed_out(self, user_id: int) -> None:
+        self._run_now(signout.disconnect_account, self.app, user_id)
+
+    def access_changed(self, workshop_id: int, user_id: int) -> None:
+        self._run_now(signout.disconnect_account, self.app, user_id, workshop_id)
+
     # -- scheduling -------------------------------------------------------
     def _run_now(self, fn: Any, *args: Any) -> None:
         try:

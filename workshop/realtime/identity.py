@@ -8,8 +8,8 @@ from typing import Any
 from flask import Flask, current_app, session
 
 from ..models import Participant
-from ..services import accounts, participants, workshops
-from ..services.errors import NotFound
+from ..services import access, accounts, participants, workshops
+from ..services.errors import ServiceError
 from ..services.sessions import facilitator_token, remembered_token, remembered_tokens
 
 CONNECTIONS_KEY = "ruamkit.connections"
@@ -22,6 +22,10 @@ class Identity:
     participant_id: int | None = None
     #: the facilitator's bearer token, re-checked on every event (logout revokes it)
     token: str | None = None
+    #: the facilitator's account and role in the workshop (services.access), checked again
+    #: on every event and by the sweep (signout.py)
+    user_id: int | None = None
+    role: str | None = None
     #: a resident's stakeholder group (it never changes)
     group_key: str = ""
     #: the resident's token hash, checked again with every ballot (erasure voids it)
@@ -84,18 +88,21 @@ def identify(auth: Any) -> Identity | None:
 
 
 def _facilitator(token: Any, workshop_id: int | None) -> Identity | None:
-    if workshop_id is None or accounts.user_for_token(token) is None:
+    """A member of the workshop (any role: a viewer's console is live too), or None."""
+    user = accounts.user_for_token(token) if workshop_id is not None else None
+    if user is None or workshop_id is None:
         return None
     try:
-        workshops.get_workshop(workshop_id)
-    except NotFound:
+        role = access.require(user, "workshop", workshop_id, "read")
+    except ServiceError:
         return None
-    return Identity("facilitator", workshop_id, token=token)
+    return Identity("facilitator", workshop_id, token=token, user_id=user.id, role=role)
 
 
 def still_valid(identity: Identity) -> bool:
     if identity.kind == "facilitator":
-        return accounts.user_for_token(identity.token) is not None
+        user = accounts.user_for_token(identity.token)
+        return user is not None and access.role_of(user, "workshop", identity.workshop_id) == identity.role
     return True
 
 

@@ -1,12 +1,15 @@
-"""A facilitator's sockets lose their rights when the token behind them ends.
+"""A facilitator's sockets lose their rights when the token or the membership behind them ends.
 
 Events are refused at once (handlers check the token on every event). What the
 server pushes to facilitators (results of hidden stages, counts, moderation)
 must stop too, so such a socket is disconnected:
 - signing out disconnects that token's sockets of this process at once;
+- "sign out everywhere", disabling an account, and removing a member (or changing
+  their role) disconnect that account's sockets of this process at once;
 - every process looks at its facilitator sockets every ``SIGNOUT_SWEEP`` seconds
   (setting WORKSHOP_SIGNOUT_SWEEP, 2 by default) and disconnects those whose token
-  was revoked by another process or has expired.
+  was revoked by another process or has expired, whose account was disabled, or
+  whose account is no longer a member of the socket's workshop.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import threading
 from flask import Flask
 
 from ..extensions import db, socketio
-from ..services import accounts
+from ..services import access, accounts
 from .identity import connections
 
 log = logging.getLogger(__name__)
@@ -41,18 +44,33 @@ def disconnect_token(app: Flask, token: str) -> int:
     return len(gone)
 
 
+def disconnect_account(app: Flask, user_id: int, workshop_id: int | None = None) -> int:
+    """Disconnect this process's facilitator sockets of an account (of one workshop only,
+    if given); how many. Those whose role changed connect again with their new role."""
+    gone = [sid for sid, identity in list(connections(app).items())
+            if identity.kind == "facilitator" and identity.user_id == user_id
+            and (workshop_id is None or identity.workshop_id == workshop_id)]
+    for sid in gone:
+        _drop(app, sid)
+    return len(gone)
+
+
 def sweep(app: Flask) -> int:
-    """Disconnect facilitator sockets whose token is no longer valid; how many."""
-    facilitators = {sid: identity.token for sid, identity in list(connections(app).items())
+    """Disconnect facilitator sockets whose token or membership is no longer valid; how many."""
+    facilitators = {sid: identity for sid, identity in list(connections(app).items())
                     if identity.kind == "facilitator" and identity.token}
     if not facilitators:
         return 0
     with app.app_context():
         try:
-            valid = accounts.valid_tokens(set(facilitators.values()))
+            valid = accounts.valid_tokens({i.token for i in facilitators.values() if i.token})
+            members = access.memberships_of(
+                {(i.user_id, i.workshop_id) for i in facilitators.values() if i.user_id})
         finally:
             db.session.remove()
-    gone = [sid for sid, token in facilitators.items() if token not in valid]
+    gone = [sid for sid, identity in facilitators.items()
+            if identity.token not in valid or members.get((identity.user_id, identity.workshop_id))
+            != identity.role]
     for sid in gone:
         _drop(app, sid)
     return len(gone)

@@ -1,4 +1,9 @@
-"""Facilitator accounts: passwords, API tokens, the first-start setup link."""
+"""Facilitator accounts: passwords, API tokens, the first-start setup link, and what
+admins do with accounts (invite by a one-time link, disable, enable, reset).
+
+The first account made (setup link, or ``run.py user add`` on an empty database) is an
+admin and owns every workshop loaded before it. Passwords follow ``domain.passwords``.
+"""
 
 from __future__ import annotations
 
@@ -6,33 +11,73 @@ import re
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..models import ApiToken, SetupToken, User
+from ..domain import passwords
+from ..models import AccountLink, ApiToken, SetupToken, User
 from ..models._types import utcnow
 from ..storage import db
-from .errors import Conflict, Invalid, NotFound, Unauthorized
+from . import access
+from .errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from .notify import notifier
 from .security import new_token, token_hash
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
-MIN_PASSWORD = 8
-MAX_PASSWORD = 256
+MIN_PASSWORD = passwords.MIN_LENGTH
+MAX_PASSWORD = passwords.MAX_LENGTH
+#: how long an invitation or reset link works
+LINK_DAYS = 7
+#: the stored hash of an account with no password yet (invited, or reset): matches nothing
+NO_PASSWORD = "!"  # noqa: S105 - a marker no hash can equal, not a password
 #: a hash to compare against when the user does not exist (same work, no timing leak)
 _DUMMY_HASH = generate_password_hash("not-a-password")
 
 
-def create_user(username: str, password: str) -> User:
-    if not USERNAME.match(username or ""):
-        raise Invalid("username: 2-64 letters, digits or . _ @ -")
-    if not MIN_PASSWORD <= len(password or "") <= MAX_PASSWORD:
-        raise Invalid(f"password: must be {MIN_PASSWORD}-{MAX_PASSWORD} characters")
+def _hash(password: str) -> str:
+    return generate_password_hash(password)
+
+
+def _matches(stored: str, password: str) -> bool:
+    if stored == NO_PASSWORD:
+        check_password_hash(_DUMMY_HASH, password)  # same work as a real account
+        return False
+    return check_password_hash(stored, password)
+
+
+def check_password_rule(password: object, username: str) -> str:
+    """The password if ``domain.passwords`` accepts it; else Invalid ``weak_password``
+    with each problem as ``{"code", ...params}`` in ``details``."""
+    if not isinstance(password, str):
+        raise Invalid("password: must be a string", code="weak_password",
+                      details=[{"code": "too_short", "min_length": passwords.MIN_LENGTH}])
+    found = passwords.problems(password, username)
+    if found:
+        raise Invalid("; ".join(p.english for p in found), code="weak_password",
+                      details=[{"code": p.code, **p.params} for p in found])
+    return password
+
+
+def _check_username(username: object) -> str:
+    if not isinstance(username, str) or not USERNAME.match(username):
+        raise Invalid("username: 2-64 letters, digits or . _ @ -", code="bad_username")
     if db.session.scalar(select(User).where(User.username == username)) is not None:
-        raise Conflict(f"user '{username}' exists already")
-    user = User(username=username, password_hash=generate_password_hash(password))
+        raise Conflict(f"user '{username}' exists already", code="username_taken")
+    return username
+
+
+def create_user(username: str, password: str, *, is_admin: bool = False) -> User:
+    """A new account with its password. The first account is an admin and adopts every
+    workshop that has no member yet (loaded from the command line before it)."""
+    username = _check_username(username)
+    check_password_rule(password, username)
+    first = not has_users()
+    user = User(username=username, password_hash=_hash(password), is_admin=is_admin or first)
     db.session.add(user)
     db.session.execute(delete(SetupToken))  # an account exists: the setup link is spent
+    db.session.flush()
+    if first:
+        access.adopt_orphans(user)
     db.session.commit()
     return user
 
@@ -41,33 +86,46 @@ def has_users() -> bool:
     return bool(db.session.scalar(select(func.count()).select_from(User)))
 
 
+def first_admin() -> User | None:
+    """The oldest active admin: owner of workshops loaded without an account (``run.py load``)."""
+    return db.session.scalar(select(User).where(User.is_admin.is_(True), User.disabled_at.is_(None))
+                             .order_by(User.id).limit(1))
+
+
 def authenticate(username: object, password: object) -> User | None:
+    """The account, if the password is right and the account is not disabled."""
     if not isinstance(username, str) or not isinstance(password, str):
         return None
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
-    return user if check_password_hash(user.password_hash, password) else None
+    if not _matches(user.password_hash, password) or user.disabled_at is not None:
+        return None
+    return user
 
 
 def issue_api_token(user: User) -> tuple[str, ApiToken]:
+    """A new bearer token for a signed-in account (console or API); notes the sign-in."""
     raw = new_token(32)
     days = int(current_app.config.get("API_TOKEN_DAYS", 30))
     record = ApiToken(user_id=user.id, token_hash=token_hash(raw),
                       expires_at=utcnow() + timedelta(days=days))
     db.session.add(record)
+    user.last_sign_in_at = utcnow()
     db.session.commit()
     return raw, record
 
 
 def user_for_token(raw: object) -> User | None:
+    """The account behind a valid token: not revoked, not expired, account not disabled."""
     if not isinstance(raw, str) or not raw or len(raw) > 128:
         return None
     record = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(raw)))
     if record is None or record.revoked_at is not None or record.expires_at <= utcnow():
         return None
-    return db.session.get(User, record.user_id)
+    user = db.session.get(User, record.user_id)
+    return user if user is not None and user.disabled_at is None else None
 
 
 def token_is_valid(token_id: int) -> bool:
@@ -76,15 +134,17 @@ def token_is_valid(token_id: int) -> bool:
 
 
 def valid_tokens(raws: set[str]) -> set[str]:
-    """Which of these raw tokens are still valid (not revoked, not expired): one query."""
+    """Which of these raw tokens are still valid (not revoked, not expired, account not
+    disabled): one query."""
     by_hash = {token_hash(raw): raw for raw in raws if isinstance(raw, str) and raw}
     if not by_hash:
         return set()
     rows = db.session.scalars(
-        select(ApiToken.token_hash).where(
+        select(ApiToken.token_hash).join(User, User.id == ApiToken.user_id).where(
             ApiToken.token_hash.in_(list(by_hash)),
             ApiToken.revoked_at.is_(None),
             ApiToken.expires_at > utcnow(),
+            User.disabled_at.is_(None),
         )
     )
     return {by_hash[found] for found in rows}
@@ -128,3 +188,134 @@ def complete_setup(raw: object, username: str, password: str) -> User:
     if not setup_token_valid(raw):
         raise Unauthorized("this setup link has been used or is no longer valid")
     return create_user(username, password)
+
+
+# ---------------------------------------------------------------------------
+# A facilitator's own account
+
+
+def change_password(user: User, old: object, new: object, *, keep_token: str | None = None) -> None:
+    """Change one's own password (the old one first). Every other token of the account is
+    revoked, so a stolen session ends with it; ``keep_token`` (this session) stays."""
+    if not isinstance(old, str) or not _matches(user.password_hash, old):
+        raise Unauthorized("the current password is not correct", code="wrong_password")
+    user.password_hash = _hash(check_password_rule(new, user.username))
+    kept = token_hash(keep_token) if keep_token else None
+    _revoke_all(user, except_hash=kept)
+
+
+def sign_out_everywhere(user: User) -> int:
+    """Revoke every API token of the account and cut its sockets at once; how many tokens."""
+    return _revoke_all(user)
+
+
+def _revoke_all(user: User, *, except_hash: str | None = None) -> int:
+    query = update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    if except_hash is not None:
+        query = query.where(ApiToken.token_hash != except_hash)
+    count = db.session.execute(query.values(revoked_at=utcnow())).rowcount
+    db.session.commit()
+    if except_hash is None:
+        notifier().account_signed_out(user.id)
+    return int(count or 0)
+
+
+# ---------------------------------------------------------------------------
+# What admins do: invite, reset, disable, enable
+
+
+def _require_admin(actor: User | None) -> User:
+    if actor is None or actor.disabled_at is not None:
+        raise Unauthorized("sign in first")
+    if not actor.is_admin:
+        raise Forbidden("only an admin manages accounts", code="admin_only")
+    return actor
+
+
+def list_accounts(actor: User | None) -> list[User]:
+    _require_admin(actor)
+    return list(db.session.scalars(select(User).order_by(User.username)))
+
+
+def get_account(actor: User | None, user_id: int) -> User:
+    _require_admin(actor)
+    found = db.session.get(User, user_id)
+    if found is None:
+        raise NotFound(f"account {user_id} not found")
+    return found
+
+
+def _new_link(actor: User, user: User, purpose: str) -> str:
+    raw = new_token(32)
+    db.session.execute(delete(AccountLink).where(AccountLink.user_id == user.id))  # older links die
+    db.session.add(AccountLink(user_id=user.id, token_hash=token_hash(raw), purpose=purpose,
+                               expires_at=utcnow() + timedelta(days=LINK_DAYS), created_by=actor.id))
+    return raw
+
+
+def invite(actor: User | None, username: object, *, is_admin: bool = False) -> tuple[User, str]:
+    """A new account with no password yet, and the one-time link (raw) on which its owner
+    chooses one."""
+    admin = _require_admin(actor)
+    name = _check_username(username)
+    user = User(username=name, password_hash=NO_PASSWORD, is_admin=bool(is_admin))
+    db.session.add(user)
+    db.session.flush()
+    raw = _new_link(admin, user, "invite")
+    db.session.commit()
+    return user, raw
+
+
+def reset(actor: User | None, user_id: int) -> str:
+    """The account's password stops working at once, its tokens and sockets end, and a new
+    one-time link lets its owner choose another."""
+    admin = _require_admin(actor)
+    user = get_account(admin, user_id)
+    user.password_hash = NO_PASSWORD
+    raw = _new_link(admin, user, "reset")
+    _revoke_all(user)
+    return raw
+
+
+def set_disabled(actor: User | None, user_id: int, disabled: bool) -> User:
+    """Disable (it cannot sign in; its tokens stop working and its sockets are cut at once)
+    or enable an account. An admin cannot disable their own account."""
+    admin = _require_admin(actor)
+    user = get_account(admin, user_id)
+    if disabled and user.id == admin.id:
+        raise Conflict("you cannot disable your own account", code="self_disable")
+    if disabled and user.disabled_at is None:
+        user.disabled_at = utcnow()
+        db.session.execute(delete(AccountLink).where(AccountLink.user_id == user.id))
+        _revoke_all(user)
+    elif not disabled:
+        user.disabled_at = None
+        db.session.commit()
+    return user
+
+
+def link_account(raw: object) -> User | None:
+    """The account a one-time link is for, while the link is valid."""
+    if not isinstance(raw, str) or not raw or len(raw) > 128:
+        return None
+    link = db.session.scalar(select(AccountLink).where(AccountLink.token_hash == token_hash(raw)))
+    if link is None or link.expires_at <= utcnow():
+        return None
+    user = db.session.get(User, link.user_id)
+    return user if user is not None and user.disabled_at is None else None
+
+
+def link_purpose(raw: str) -> str | None:
+    link = db.session.scalar(select(AccountLink).where(AccountLink.token_hash == token_hash(raw)))
+    return link.purpose if link is not None else None
+
+
+def use_link(raw: object, password: object) -> User:
+    """Set the account's password through its one-time link; the link is spent."""
+    user = link_account(raw)
+    if user is None:
+        raise Unauthorized("this link has been used or is no longer valid", code="link_invalid")
+    user.password_hash = _hash(check_password_rule(password, user.username))
+    db.session.execute(delete(AccountLink).where(AccountLink.user_id == user.id))
+    db.session.commit()
+    return user

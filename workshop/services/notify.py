@@ -19,6 +19,8 @@ class Notifier(Protocol):
     def comment_published(self, workshop_id: int, comment_id: int) -> None: ...
     def pending_added(self, workshop_id: int, kind: str, entry_id: int) -> None: ...
     def signed_out(self, token: str) -> None: ...
+    def account_signed_out(self, user_id: int) -> None: ...
+    def access_changed(self, workshop_id: int, user_id: int) -> None: ...
 
 
 class NullNotifier:
@@ -43,6 +45,12 @@ class NullNotifier:
         pass
 
     def signed_out(self, token: str) -> None:
+        pass
+
+    def account_signed_out(self, user_id: int) -> None:
+        pass
+
+    def access_changed(self, workshop_id: int, user_id: int) -> None:
         pass
 
 

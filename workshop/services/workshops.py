@@ -55,8 +55,21 @@ def parse_definition_text(text: str | bytes, filename: str = "") -> dict[str, An
 
 
 def create_workshop(definition: dict[str, Any], *, user_id: int | None = None) -> Workshop:
-    """Create a workshop from a *validated* definition; all or nothing."""
+    """Create a workshop from a *validated* definition; all or nothing.
+
+    Its maker (``user_id``) owns it; made without an account (``run.py load``, the demo),
+    it is owned by the first admin, or, on a database with no account yet, by the first
+    account made (services.accounts.create_user).
+    """
+    from . import access
+    from .accounts import first_admin
+
     top = {k: v for k, v in definition.items() if k != "stages"}
+    if user_id is None:
+        admin = first_admin()
+        owner = admin.id if admin is not None else None
+    else:
+        owner = user_id
     for _attempt in range(10):
         workshop = Workshop(
             code=new_code(), projector_key=new_token(24), definition=top, created_by=user_id
@@ -75,6 +88,9 @@ def create_workshop(definition: dict[str, Any], *, user_id: int | None = None) -
         session = db.session()
         session.add(workshop)
         try:
+            if owner is not None:
+                session.flush()
+                access.make_owner("workshop", workshop.id, owner)
             session.commit()
             return workshop
         except IntegrityError:  # a join code collision: draw another
