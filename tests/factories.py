@@ -61,8 +61,8 @@ def grant(app: Any, workshop_id: int, username: str, role: str = "facilitator") 
     """Make an account a member of a workshop (as its owner would, on the People section)."""
     from sqlalchemy import select
 
-    from workshop.storage import db
     from workshop.models import User, WorkshopMember
+    from workshop.storage import db
 
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == username))

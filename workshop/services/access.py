@@ -25,8 +25,8 @@ from typing import Any
 from sqlalchemy import delete, func, select
 
 from ..domain.access import ROLES, allows, is_role
-from ..storage import db
 from ..models import User, Workshop, WorkshopMember
+from ..storage import db
 from .errors import Conflict, Forbidden, Invalid, NotFound
 
 
