@@ -6,6 +6,9 @@
  * - shows the file field's button and file name in the page's language;
  * - on workshop pages, keeps participant, ballot, state and moderation counts live
  *   through Socket.IO (the session cookie signs the socket in);
+ * - on the run sheet, sends the projector's screen forms without leaving the page,
+ *   marks the screen on the projector (`screen` events, from any console), and
+ *   steps to the next or previous screen with Shift+Right / Shift+Left;
  * - on the moderation page's waiting tab, adds each new comment or idea as a row
  *   with its Publish / Reject forms (`moderation_item` events).
  *
@@ -446,6 +449,89 @@
     addEntry(data.kind, data[data.kind]);
   }
 
+  /* ------------------------------------------------------- projector */
+
+  /* Mark the chosen screen's button, and say what the projector shows now. */
+  function onScreen(screen) {
+    var card = document.getElementById("projector");
+    if (!card || !screen || typeof screen.screen !== "string") {
+      return;
+    }
+    card.setAttribute("data-screen", screen.screen);
+    card.setAttribute("data-screen-stage", screen.stage || "");
+    all("button[data-screen]").forEach(function (button) {
+      var kind = button.getAttribute("data-screen");
+      if (kind === "next" || kind === "previous") {
+        return;
+      }
+      var chosen = kind === screen.screen &&
+        (kind !== "stage" || button.getAttribute("data-screen-stage") === screen.stage);
+      button.classList.toggle("is-chosen", chosen);
+      button.setAttribute("aria-pressed", chosen ? "true" : "false");
+    });
+    var shows = screen.shows || screen;
+    var selector = shows.screen === "stage"
+      ? "button[data-screen='stage'][data-screen-stage='" + String(shows.stage).replace(/[^a-z0-9_-]/g, "") + "']"
+      : "button[data-screen='" + String(shows.screen).replace(/[^a-z]/g, "") + "']";
+    var named = document.querySelector(selector);
+    if (named) {
+      setText("[data-live='screen-now']", named.getAttribute("data-label") || "");
+    }
+    all("[data-live='screen-auto']").forEach(function (el) {
+      el.hidden = screen.screen !== "auto";
+    });
+  }
+
+  function sendScreen(form) {
+    var data = new FormData(form);
+    return fetch(form.action, {
+      method: "POST", body: data, credentials: "same-origin",
+      headers: {"Accept": "application/json"}
+    }).then(function (response) {
+      return response.json().then(function (reply) {
+        if (!response.ok || !reply || !reply.ok) {
+          throw new Error("refused");
+        }
+        onScreen(reply);
+      });
+    });
+  }
+
+  function screenControls() {
+    var forms = all("form.screen-form");
+    if (!forms.length || typeof window.fetch !== "function" || typeof window.FormData !== "function") {
+      return;
+    }
+    forms.forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var button = form.querySelector("button");
+        button.setAttribute("aria-busy", "true");
+        sendScreen(form).catch(function () {
+          form.submit(); // the page's own way: the server answers with a message
+        }).then(function () {
+          button.removeAttribute("aria-busy");
+        });
+      });
+    });
+    document.addEventListener("keydown", function (event) {
+      if (!event.shiftKey || event.altKey || event.ctrlKey || event.metaKey ||
+          (event.key !== "ArrowRight" && event.key !== "ArrowLeft")) {
+        return;
+      }
+      var target = event.target;
+      var tag = target && target.tagName ? target.tagName.toLowerCase() : "";
+      if (tag === "input" || tag === "textarea" || tag === "select" || (target && target.isContentEditable)) {
+        return; // Shift+arrows select text there
+      }
+      var button = document.querySelector("button[data-screen='" + (event.key === "ArrowRight" ? "next" : "previous") + "']");
+      if (button) {
+        event.preventDefault();
+        button.form.requestSubmit ? button.form.requestSubmit(button) : button.click();
+      }
+    });
+  }
+
   function connection(connected) {
     all("[data-live='connection']").forEach(function (el) {
       el.hidden = false;
@@ -467,6 +553,7 @@
         }
         onParticipants(reply.participants);
         onState(reply.workshop);
+        onScreen(reply.screen);
         Object.keys(reply.results || {}).forEach(function (key) {
           onResults(reply.results[key]);
         });
@@ -490,6 +577,7 @@
     socket.on("state", onState);
     socket.on("moderation", onModeration);
     socket.on("moderation_item", onModerationItem);
+    socket.on("screen", onScreen);
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -498,6 +586,7 @@
     countLines();
     filePickers();
     copyButtons();
+    screenControls();
     live();
   });
 }());

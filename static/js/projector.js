@@ -19,7 +19,11 @@
   var nf = new Intl.NumberFormat(locale);
   var nf1 = new Intl.NumberFormat(locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 
-  var view = { workshop: boot.workshop, participants: boot.participants, results: boot.results || {} };
+  var view = {
+    workshop: boot.workshop, participants: boot.participants, results: boot.results || {},
+    screen: boot.screen || { screen: "auto", stage: null, shows: { screen: "welcome", stage: null } },
+    comments: boot.comments || [], ideas: boot.ideas || []
+  };
   var $ = function (id) { return document.getElementById(id); };
 
   function h(tag, cls, text) {
@@ -42,24 +46,19 @@
     return "";
   }
 
-  var lastClosed = null; // the stage seen closing most recently on this page
-
-  /** The open stage (the last in workshop order), else the one closed last, else the last closed. */
+  /** The stage on screen: the one the facilitator chose, or the one `auto` shows (the server says which). */
   function currentStage() {
+    var shows = (view.screen && view.screen.shows) || {};
+    if (shows.screen !== "stage") return null;
     var stages = view.workshop.stages || [];
-    var open = stages.filter(function (s) { return s.state === "open"; });
-    if (open.length) return open[open.length - 1];
-    var closed = stages.filter(function (s) { return s.state === "closed"; });
-    for (var i = 0; i < closed.length; i++) if (closed[i].key === lastClosed) return closed[i];
-    return closed.length ? closed[closed.length - 1] : null;
+    for (var i = 0; i < stages.length; i++) if (stages[i].key === shows.stage) return stages[i];
+    return null;
   }
 
-  function noteClosing(workshop) {
-    var before = {};
-    (view.workshop.stages || []).forEach(function (s) { before[s.key] = s.state; });
-    (workshop.stages || []).forEach(function (s) {
-      if (s.state === "closed" && before[s.key] === "open") lastClosed = s.key;
-    });
+  function stageByKey(key) {
+    var stages = view.workshop.stages || [];
+    for (var i = 0; i < stages.length; i++) if (stages[i].key === key) return stages[i];
+    return null;
   }
 
   function itemTitle(stage, key) {
@@ -231,7 +230,13 @@
   function drawPeople() {
     var counts = view.participants || { total: 0, by_group: {} };
     $("pj-total").textContent = nf.format(counts.total || 0);
-    var list = $("pj-groups");
+    $("pj-joined-n").textContent = nf.format(counts.total || 0);
+    $("pj-part-n").textContent = nf.format(counts.total || 0);
+    groupBars($("pj-groups"), counts);
+    if (!$("pj-part").hidden) groupBars($("pj-part-groups"), counts);
+  }
+
+  function groupBars(list, counts) {
     list.textContent = "";
     var groups = view.workshop.groups || [];
     var max = groups.reduce(function (m, g) { return Math.max(m, (counts.by_group || {})[g.key] || 0); }, 1);
@@ -250,9 +255,123 @@
     });
   }
 
-  function draw() {
-    drawStage();
+  // ------------------------------------------------------- screens
+
+  var WALL_SECONDS = 12;
+  var wall = { kind: null, start: 0, next: 0, timer: null };
+
+  /** Put up what the facilitator chose: the welcome, a stage, the comments or ideas wall, participation. */
+  function drawScreen() {
+    var shows = (view.screen && view.screen.shows) || { screen: "welcome" };
+    var root = $("pj");
+    var screen = shows.screen;
+    if (screen === "stage" && !currentStage()) screen = "welcome";
+    root.setAttribute("data-screen", (view.screen && view.screen.screen) || "auto");
+    root.setAttribute("data-shows", screen);
+    root.setAttribute("data-stage", screen === "stage" ? shows.stage : "");
+    var main = document.querySelector(".pj-stage");
+    main.hidden = screen !== "stage";
+    $("pj-wall").hidden = screen !== "comments" && screen !== "ideas";
+    $("pj-part").hidden = screen !== "participation";
+    if (screen === "stage") drawStage();
+    if (screen === "comments" || screen === "ideas") startWall(screen);
+    else stopWall();
     drawPeople();
+  }
+
+  function stopWall() {
+    if (wall.timer) window.clearInterval(wall.timer);
+    wall.timer = null;
+    wall.kind = null;
+  }
+
+  /** The wall turns a page every WALL_SECONDS, newest first, and starts again from the newest. */
+  function startWall(kind) {
+    if (wall.kind !== kind) {
+      stopWall();
+      wall.kind = kind;
+      wall.start = 0;
+      wall.timer = window.setInterval(function () {
+        wall.start = wall.next;
+        drawWall();
+      }, WALL_SECONDS * 1000);
+    }
+    drawWall();
+  }
+
+  function wallEntries() {
+    var list = wall.kind === "ideas" ? view.ideas : view.comments;
+    return (list || []).slice().sort(function (a, b) { return b.id - a.id; });
+  }
+
+  function drawWall() {
+    var entries = wallEntries();
+    $("pj-wall-title").textContent = wall.kind === "ideas" ? T.ideas : T.comments;
+    var list = $("pj-wall-list");
+    list.textContent = "";
+    if (wall.start >= entries.length) wall.start = 0;
+    if (!entries.length) {
+      $("pj-wall-page").textContent = "";
+      list.appendChild(h("li", "pj-wall-empty", wall.kind === "ideas" ? T.no_ideas : T.no_comments));
+      wall.next = 0;
+      return;
+    }
+    var box = $("pj-wall");
+    var i;
+    for (i = wall.start; i < entries.length; i++) {
+      var li = wall.kind === "ideas" ? ideaCard(entries[i]) : commentCard(entries[i]);
+      list.appendChild(li);
+      if (list.children.length > 1 && box.scrollHeight > box.clientHeight + 1) {
+        list.removeChild(li);
+        break;
+      }
+    }
+    wall.next = i >= entries.length ? 0 : i;
+    var shown = fmt(T.page, { n: nf.format(wall.start + 1) + "\u2013" + nf.format(i), total: nf.format(entries.length) });
+    $("pj-wall-page").textContent = entries.length > i - wall.start ? shown : "";
+  }
+
+  function groupLabel(key) {
+    var groups = view.workshop.groups || [];
+    for (var i = 0; i < groups.length; i++) if (groups[i].key === key) return tr(groups[i].label);
+    return key || "";
+  }
+
+  /** Where an entry belongs: "stage title › item title". */
+  function entryPlace(stageKey, itemKey) {
+    var stage = stageByKey(stageKey);
+    var place = h("p", "pj-wall-place");
+    place.appendChild(h("span", "pj-wall-stage", stage ? tr(stage.title) : stageKey));
+    if (itemKey && stage) {
+      place.appendChild(h("span", "pj-wall-sep", " \u203a "));
+      place.appendChild(h("span", "pj-wall-item", itemTitle(stage, itemKey)));
+    }
+    return place;
+  }
+
+  function commentCard(comment) {
+    var li = h("li", "pj-wall-entry");
+    li.setAttribute("data-id", String(comment.id));
+    li.appendChild(h("p", "pj-wall-text", comment.text));
+    var meta = entryPlace(comment.stage, comment.item);
+    meta.appendChild(h("span", "pj-wall-group", groupLabel(comment.group)));
+    li.appendChild(meta);
+    return li;
+  }
+
+  function ideaCard(idea) {
+    var li = h("li", "pj-wall-entry pj-wall-idea");
+    li.setAttribute("data-id", String(idea.id));
+    li.appendChild(h("p", "pj-wall-idea-title", idea.title));
+    if (idea.description) li.appendChild(h("p", "pj-wall-text", idea.description));
+    var meta = entryPlace(idea.stage, null);
+    meta.appendChild(h("span", "pj-wall-group", groupLabel(idea.group)));
+    li.appendChild(meta);
+    return li;
+  }
+
+  function draw() {
+    drawScreen();
   }
 
   // ------------------------------------------------------------ socket
@@ -267,10 +386,12 @@
         if (socket.connected && !refresh) window.setTimeout(sync, 2000);
         return;
       }
-      noteClosing(ack.workshop);
       view.workshop = ack.workshop;
       view.participants = ack.participants || view.participants;
       view.results = ack.results || {};
+      if (ack.screen) view.screen = ack.screen;
+      if (ack.comments) view.comments = ack.comments;
+      if (ack.ideas) view.ideas = ack.ideas;
       if (!refresh) shownKey = null;
       draw();
     });
@@ -299,9 +420,21 @@
   socket.on("state", function (update) {
     var workshop = withStates(view.workshop, update);
     if (!workshop) { sync(true); return; }
-    noteClosing(workshop);
     view.workshop = workshop;
-    drawStage();
+    if (!update.partial) sync(true); // items changed: an idea was approved
+    drawScreen();
+  });
+  socket.on("screen", function (screen) {
+    if (!screen || typeof screen.screen !== "string") return;
+    view.screen = screen;
+    drawScreen();
+  });
+  socket.on("comment", function (comment) {
+    if (!comment || typeof comment.id !== "number") return;
+    for (var i = 0; i < view.comments.length; i++) if (view.comments[i].id === comment.id) return;
+    view.comments.push(comment);
+    // calm: the newest comes in at the top when the wall is on its first page
+    if (wall.kind === "comments" && wall.start === 0) drawWall();
   });
 
   /**
@@ -333,7 +466,7 @@
     if (!entry || !entry.key) return;
     view.results[entry.key] = entry;
     var stage = currentStage();
-    if (stage && stage.key === entry.key) drawStage();
+    if (stage && stage.key === entry.key && $("pj").getAttribute("data-shows") === "stage") drawStage();
   });
   socket.on("participants", function (counts) {
     view.participants = counts;
@@ -346,7 +479,7 @@
     document.fonts.ready.then(function () {
       $("pj-stage-title").removeAttribute("data-fitted");
       shownKey = null;
-      drawStage();
+      drawScreen();
     });
   }
   window.ruamkit = { socket: socket, view: view };

@@ -28,6 +28,10 @@ class Workshop(Base):
     revision: Mapped[int] = mapped_column(Integer, default=0)
     #: when a facilitator erased the residents' personal data (PDPA), if ever
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    #: what the projector shows (domain.screens): auto | welcome | stage | comments | ideas | participation
+    screen: Mapped[str] = mapped_column(String(16), default="auto", server_default="auto")
+    #: the stage key when ``screen`` is "stage"
+    screen_stage: Mapped[str | None] = mapped_column(String(32), default=None)
 
     stages: Mapped[list[Stage]] = relationship(
         back_populates="workshop", order_by="Stage.position", cascade="all, delete-orphan"

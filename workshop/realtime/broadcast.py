@@ -5,6 +5,9 @@
   at most 4 a second per stage), encoded once and sent to a room, never in a
   per-client loop; residents get it only while the stage's results are shown.
 - `participants` is coalesced the same way.
+- `screen` (what the projector shows) goes to projectors and consoles, at once,
+  when the facilitator chooses a screen and with every `state` (``auto`` follows
+  the stages).
 - `moderation` (pending counts) and `moderation_item` (a comment or idea that
   now waits) go to facilitators only, at once.
 With WORKSHOP_MESSAGE_QUEUE set, each emit is one message on the queue whatever
@@ -22,7 +25,7 @@ from flask import Flask, current_app
 
 from ..extensions import db, socketio
 from ..models import Comment, Idea, Workshop
-from ..services import content, results, workshops
+from ..services import content, results, screens, workshops
 from ..services.notify import EXTENSION_KEY
 from ..services.payloads import public_workshop, stage_states
 from . import rooms, signout
@@ -65,6 +68,9 @@ class SocketNotifier:
 
     def access_changed(self, workshop_id: int, user_id: int) -> None:
         self._run_now(signout.disconnect_account, self.app, user_id, workshop_id)
+
+    def screen_changed(self, workshop_id: int) -> None:
+        self._run_now(self._emit_screen, workshop_id)
 
     # -- scheduling -------------------------------------------------------
     def _run_now(self, fn: Any, *args: Any) -> None:
@@ -114,6 +120,13 @@ class SocketNotifier:
             # the whole workshop only when its items changed; a stage's state in short
             body = public_workshop(workshop) if items_changed else stage_states(workshop)
             socketio.emit("state", body, to=rooms.everyone(workshop_id))
+            # `auto` shows the stage that opened or closed last: say what is on screen now
+            socketio.emit("screen", screens.screen_of(workshop), to=rooms.watchers(workshop_id))
+
+    def _emit_screen(self, workshop_id: int) -> None:
+        workshop = self._workshop(workshop_id)
+        if workshop is not None:
+            socketio.emit("screen", screens.screen_of(workshop), to=rooms.watchers(workshop_id))
 
     def _emit_results(self, workshop_id: int, stage_key: str) -> None:
         workshop = self._workshop(workshop_id)

@@ -13,7 +13,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 
 from ..domain.ratelimit import Rate, RateLimiter
 from ..extensions import socketio
-from ..services import ballots, content, participants, results, workshops
+from ..services import ballots, content, participants, results, screens, workshops
 from ..services.errors import ServiceError
 from ..services.payloads import public_workshop
 from . import rooms, signout
@@ -28,6 +28,7 @@ LIMITS = {
     "comment": Rate(burst=5, per_second=0.2),
     "idea": Rate(burst=5, per_second=0.1),
     "sync": Rate(burst=20, per_second=2.0),
+    "comments": Rate(burst=20, per_second=2.0),
 }
 LIMITERS_KEY = "ruamkit.limiters"
 
@@ -176,5 +177,19 @@ def on_sync(identity: Identity, _data: dict[str, Any]) -> dict[str, Any]:
         body["ballots"] = {}
         shown = results.workshop_results(workshop.id, live=True)
         body["participants"] = shown["participants"]
+        body["screen"] = screens.screen_of(workshop)
+        body["ideas"] = [content.idea_dict(i) for i in content.approved_ideas(workshop.id)]
     body["results"] = {entry["key"]: entry for entry in shown["stages"]}
+    comments, more = content.published_comments(workshop.id)
+    body["comments"] = [content.comment_dict(c) for c in comments]
+    body["comments_more"] = more
     return ok(**body)
+
+
+@event("comments", participants_only=False)
+def on_comments(identity: Identity, data: dict[str, Any]) -> dict[str, Any]:
+    """Older published comments ("more"): ``{"before": ID}`` -> ``{"comments", "more"}``."""
+    if identity.kind == "participant":
+        _participant(identity)
+    comments, more = content.published_comments(identity.workshop_id, data.get("before"))
+    return ok(comments=[content.comment_dict(c) for c in comments], more=more)

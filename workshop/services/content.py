@@ -97,6 +97,31 @@ def list_ideas(workshop_id: int, status: object = None) -> list[Idea]:
     return list(db.session.scalars(query))
 
 
+#: published comments a page gets at once (sync), and per "more"
+COMMENTS_PAGE = 50
+
+
+def published_comments(workshop_id: int, before: object = None,
+                       limit: int = COMMENTS_PAGE) -> tuple[list[Comment], bool]:
+    """Published comments, newest first, older than comment id ``before`` if given;
+    and whether there are more after these."""
+    if before is not None and (isinstance(before, bool) or not isinstance(before, int) or before < 1):
+        raise Invalid("before: must be a comment id")
+    query = (select(Comment).where(Comment.workshop_id == workshop_id, Comment.status == "published")
+             .order_by(Comment.id.desc()).limit(limit + 1))
+    if before is not None:
+        query = query.where(Comment.id < before)
+    found = list(db.session.scalars(query))
+    return found[:limit], len(found) > limit
+
+
+def approved_ideas(workshop_id: int, limit: int = COMMENTS_PAGE) -> list[Idea]:
+    """Approved ideas (items now), newest first."""
+    return list(db.session.scalars(
+        select(Idea).where(Idea.workshop_id == workshop_id, Idea.status == "approved")
+        .order_by(Idea.id.desc()).limit(limit)))
+
+
 def pending_counts(workshop_id: int) -> dict[str, int]:
     counts = {}
     for name, model in (("comments", Comment), ("ideas", Idea)):

@@ -21,6 +21,7 @@ class Notifier(Protocol):
     def signed_out(self, token: str) -> None: ...
     def account_signed_out(self, user_id: int) -> None: ...
     def access_changed(self, workshop_id: int, user_id: int) -> None: ...
+    def screen_changed(self, workshop_id: int) -> None: ...
 
 
 class NullNotifier:
@@ -51,6 +52,9 @@ class NullNotifier:
         pass
 
     def access_changed(self, workshop_id: int, user_id: int) -> None:
+        pass
+
+    def screen_changed(self, workshop_id: int) -> None:
         pass
 
 

@@ -292,6 +292,21 @@ SCHEMAS: dict[str, Any] = {
             "ideas_deleted": {"type": "integer"},
         },
     },
+    "Screen": {
+        "type": "object",
+        "required": ["screen", "stage", "shows"],
+        "properties": {
+            "screen": {"type": "string", "enum": ["auto", "welcome", "stage", "comments", "ideas",
+                                                  "participation"]},
+            "stage": {"type": ["string", "null"]},
+            "shows": {
+                "type": "object",
+                "description": "what is on screen now: `auto` resolved to a stage or the welcome",
+                "required": ["screen", "stage"],
+                "properties": {"screen": {"type": "string"}, "stage": {"type": ["string", "null"]}},
+            },
+        },
+    },
     "Token": {
         "type": "object",
         "required": ["token", "token_type", "expires_at"],
@@ -415,6 +430,32 @@ def openapi_document() -> dict[str, Any]:
                 {"200": _json(_ref("Results"))},
                 params=[WID, LANG],
                 errors=(404,),
+            ),
+        },
+        "/api/v1/workshops/{workshop_id}/screen": {
+            "get": _op(
+                "What the projector shows",
+                {"200": _json(_ref("Screen"))},
+                params=[WID],
+                errors=(404,),
+                tag="projector",
+            ),
+            "post": _op(
+                "Choose what the projector shows (every projector follows at once)",
+                {"200": _json(_ref("Screen"))},
+                body={
+                    "type": "object",
+                    "required": ["screen"],
+                    "properties": {
+                        "screen": {"type": "string", "enum": ["auto", "welcome", "stage", "comments", "ideas",
+                                                              "participation", "next", "previous"]},
+                        "stage": {"type": "string",
+                                  "description": "the stage key, for the `stage` screen only"},
+                    },
+                },
+                params=[WID],
+                errors=(400, 404, 422),
+                tag="projector",
             ),
         },
         "/api/v1/workshops/{workshop_id}/stages/{key}/paper": {

@@ -9,7 +9,18 @@ from typing import Any, TypeVar
 from flask import Response, g, jsonify, request, session
 
 from ...schema import DefinitionError, load_json_text
-from ...services import accounts, ballots, content, editing, participants, privacy, results, stages, workshops
+from ...services import (
+    accounts,
+    ballots,
+    content,
+    editing,
+    participants,
+    privacy,
+    results,
+    screens,
+    stages,
+    workshops,
+)
 from ...services.errors import Invalid, ServiceError, TooLarge, Unauthorized
 from ...services.sessions import remember_participant
 from ...web import ratelimit
@@ -151,6 +162,19 @@ def stage_action(workshop_id: int, key: str, action: str) -> Response:
     return jsonify({"key": stage.key, "state": stage.state,
                     "results_shown": workshops.stage_visible(stage),
                     "revision": workshop.revision})
+
+
+@bp.get(f"{PREFIX}/workshops/<int:workshop_id>/screen")
+@facilitator_required
+def get_screen(workshop_id: int) -> Response:
+    return jsonify(screens.screen_of(workshops.get_workshop(workshop_id)))
+
+
+@bp.post(f"{PREFIX}/workshops/<int:workshop_id>/screen")
+@facilitator_required
+def choose_screen(workshop_id: int) -> Response:
+    data = json_body()
+    return jsonify(screens.choose_screen(workshop_id, data.get("screen"), data.get("stage")))
 
 
 @bp.post(f"{PREFIX}/workshops/<int:workshop_id>/stages/<key>/paper")

@@ -44,6 +44,7 @@ from .forms import DeleteForm, EraseForm, JoinCardsForm, LoginForm, NewWorkshopF
 from .messages import ballot_problem, definition_problem
 from .paper import MESSAGES as PAPER_MESSAGES
 from .paper import LineError, example_lines, parse_each
+from .screen import run_sheet_context
 
 SESSIONS_DIR = Path(__file__).resolve().parents[3] / "sessions"
 #: sign-in attempts per address: a burst of 10, then one every 6 seconds
@@ -331,7 +332,7 @@ def _run_sheet(workshop_id: int, *, erase_form: EraseForm | None = None,
         projector_url=workshops.projector_url(workshop),
         qr=qr.qr_svg(join_url, title=_("QR code to join the workshop: %(url)s", url=join_url)),
         erase_form=erase_form or EraseForm(), delete_form=delete_form or DeleteForm(),
-        **_join_cards(workshop, cards_form),
+        **_join_cards(workshop, cards_form), **run_sheet_context(workshop),
     ), status
 
 

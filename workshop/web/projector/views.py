@@ -15,7 +15,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from ...services import qr, results, workshops
+from ...services import content, qr, results, screens, workshops
 from ...services.payloads import public_workshop
 from ..i18n import SUPPORTED
 from ..participant.views import not_found_page, page_context, text_of
@@ -36,29 +36,43 @@ def show(key: str) -> Any:
             return not_found_page(_("This projector link is not valid. Copy it again from the "
                                     "facilitator console."))
     lang = wanted if wanted in SUPPORTED else workshop.definition["languages"][0]
+    by_card = workshop.definition.get("join", "open") == "tokens"
     with force_locale(lang):
         join_url = workshops.join_url(workshop)
         counts = results.workshop_results(workshop.id, lang, live=True)
+        comments, _more = content.published_comments(workshop.id)
         return render_template(
             "projector/show.html",
             workshop=workshop, title=text_of(workshop, workshop.definition["title"]),
             city=text_of(workshop, workshop.definition.get("city")),
-            join_url=join_url,
+            join_url=join_url, by_card=by_card,
             join_url_short=join_url.split("://", 1)[-1],
             qr=Markup(qr.qr_svg(join_url, title=_("QR code to join: %(url)s", url=join_url))),  # noqa: S704 - SVG made by the qrcode library, its title escaped by qr_svg
             boot={"key": key, "lang": lang, "workshop": public_workshop(workshop),
                   "participants": counts["participants"],
-                  "results": {entry["key"]: entry for entry in counts["stages"]}},
-            strings=projector_strings(),
+                  "results": {entry["key"]: entry for entry in counts["stages"]},
+                  # the chosen screen: a projector that reloads comes back to it
+                  "screen": screens.screen_of(workshop),
+                  "comments": [content.comment_dict(c) for c in comments],
+                  "ideas": [content.idea_dict(i) for i in content.approved_ideas(workshop.id)]},
+            strings=projector_strings(by_card),
         )
 
 
-def projector_strings() -> dict[str, str]:
+def projector_strings(by_card: bool = False) -> dict[str, str]:
     """Everything static/js/projector.js says, in the page's language."""
     return {
         "waiting": _("Welcome!"),
-        "waiting_hint": _("Scan the QR code with your phone's camera, choose your group, "
-                          "and vote when the first question opens."),
+        "waiting_hint": _("Scan the QR code on your printed card with your phone's camera, "
+                          "and vote when the first question opens.") if by_card else
+        _("Scan the QR code with your phone's camera, choose your group, "
+          "and vote when the first question opens."),
+        "comments": _("Comments"),
+        "ideas": _("Ideas from residents"),
+        "no_comments": _("No comments yet. Write yours on your phone, under any question."),
+        "no_ideas": _("No ideas approved yet."),
+        "page": _("{n} of {total}"),
+        "general": _("On the whole question"),
         "open": _("Voting open"),
         "closed": _("Voting closed"),
         "ballots": _("Votes: {n}"),

@@ -1,0 +1,69 @@
+"""The projector's screen: what the facilitator put up (rules in domain.screens).
+
+The choice is stored on the workshop, so a projector that reloads, or one
+connected to another server process, shows it too; every change is announced
+(`screen` to projectors and consoles) through the notifier.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..domain import screens
+from ..models import Workshop
+from ..storage import db
+from .errors import Invalid, NotFound
+from .notify import notifier
+from .workshops import get_workshop
+
+
+def _stage_views(workshop: Workshop) -> list[screens.StageView]:
+    return [screens.StageView(s.key, s.state, s.closed_at) for s in workshop.stages]
+
+
+def _walls(workshop: Workshop) -> dict[str, bool]:
+    """Whether the comments and ideas walls belong in next/previous for this workshop."""
+    configs = [s.config for s in workshop.stages]
+    return {"comments": any(c.get("allow_comments", True) for c in configs),
+            "ideas": any(c.get("allow_ideas", False) for c in configs)}
+
+
+def screen_of(workshop: Workshop) -> dict[str, Any]:
+    """``{"screen", "stage", "shows"}``: the choice, and what it puts on screen now
+    (``shows`` resolves ``auto`` to a stage or the welcome)."""
+    choice = (workshop.screen or screens.AUTO, workshop.screen_stage)
+    shows, stage = screens.shown(choice, _stage_views(workshop))
+    return {"screen": choice[0], "stage": choice[1], "shows": {"screen": shows, "stage": stage}}
+
+
+def _store(workshop: Workshop, choice: tuple[str, str | None]) -> dict[str, Any]:
+    workshop.screen, workshop.screen_stage = choice
+    db.session.commit()
+    notifier().screen_changed(workshop.id)
+    return screen_of(workshop)
+
+
+def choose_screen(workshop_id: int, screen: object, stage: object = None) -> dict[str, Any]:
+    """Put ``screen`` (and for the ``stage`` screen, ``stage``) on the projector;
+    ``next`` or ``previous`` step from the one on screen."""
+    if isinstance(screen, str) and screen in screens.STEPS and stage is None:
+        return step_screen(workshop_id, screens.STEPS[screen])
+    workshop = get_workshop(workshop_id)
+    try:
+        choice = screens.choose(screen, stage, [s.key for s in workshop.stages])
+    except screens.ScreenError as exc:
+        if exc.code == "unknown_stage":
+            raise NotFound(exc.message, code="unknown_stage") from exc
+        raise Invalid(exc.message) from exc
+    return _store(workshop, choice)
+
+
+def step_screen(workshop_id: int, direction: int) -> dict[str, Any]:
+    """The next (1) or previous (-1) screen, from what is on screen now."""
+    workshop = get_workshop(workshop_id)
+    try:
+        choice = screens.step((workshop.screen, workshop.screen_stage), _stage_views(workshop),
+                              direction, **_walls(workshop))
+    except screens.ScreenError as exc:
+        raise Invalid(exc.message) from exc
+    return _store(workshop, choice)
