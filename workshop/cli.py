@@ -34,7 +34,7 @@ def parser() -> argparse.ArgumentParser:
     load.add_argument("file", type=Path)
     export = sub.add_parser("export", help="write an export of a workshop")
     export.add_argument("id", type=int)
-    export.add_argument("--format", required=True, choices=["pdf", "csv", "json"])
+    export.add_argument("--format", required=True, choices=["pdf", "docx", "csv", "json"])
     export.add_argument("--out", required=True, type=Path)
     return p
 

@@ -429,7 +429,7 @@ def test_json_matches_the_results_api_and_keeps_participants_anonymous(api: Api)
 # -- the API around the exports ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("query", [{}, {"format": "docx"}, {"format": "pdf", "lang": "fr"}])
+@pytest.mark.parametrize("query", [{}, {"format": "odt"}, {"format": "pdf", "lang": "fr"}])
 def test_bad_format_or_language_is_a_422_json_error(api: Api, query: dict[str, str]) -> None:
     created = api.create_workshop()
     response = api.get(f"{W}/{created['id']}/export", query_string=query)
@@ -460,7 +460,7 @@ def test_console_session_can_download(api: Api) -> None:
     assert json.loads(response.data)["workshop"]["id"] == created["id"]
 
 
-def test_download_buttons_partial_links_the_three_exports(api: Api) -> None:
+def test_download_buttons_partial_links_the_four_exports(api: Api) -> None:
     from flask import render_template_string
 
     with api.app.test_request_context("/console"):
@@ -468,7 +468,7 @@ def test_download_buttons_partial_links_the_three_exports(api: Api) -> None:
             "{% with workshop_id=7, join_cards=true %}"
             '{% include "export/_download_buttons.html" %}{% endwith %}'
         )
-    for fmt in ("pdf", "csv", "json"):
+    for fmt in ("pdf", "docx", "csv", "json"):
         assert f"/api/v1/workshops/7/export?format={fmt}" in html
     assert "/api/v1/workshops/7/tokens.pdf" in html
 
@@ -478,6 +478,7 @@ def test_openapi_documents_the_exports(api: Api) -> None:
     export_doc = paths["/api/v1/workshops/{workshop_id}/export"]["get"]
     assert set(export_doc["responses"]["200"]["content"]) == {
         "application/pdf",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         "application/zip",
         "application/json",
     }

@@ -1,4 +1,4 @@
-"""Exports of a workshop: the plan draft (PDF), the raw data (CSV in a ZIP, JSON), join cards (PDF).
+"""Exports of a workshop: the plan draft (PDF, DOCX), the raw data (CSV in a ZIP, JSON), join cards (PDF).
 
 ``render_export(workshop_id, fmt)`` is what the API, the console and the CLI
 (`python run.py export`) call; it needs an app context, not a request.
@@ -16,8 +16,13 @@ from ..extensions import db
 from ..services.errors import Invalid
 from .data import ExportData, collect
 
-FORMATS = ("pdf", "csv", "json")
-MIMETYPES = {"pdf": "application/pdf", "csv": "application/zip", "json": "application/json"}
+FORMATS = ("pdf", "docx", "csv", "json")
+MIMETYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "csv": "application/zip",
+    "json": "application/json",
+}
 #: dates printed in exports (the workshop's own, and "generated on") are Thai local dates
 LOCAL_TIME = ZoneInfo("Asia/Bangkok")
 
@@ -37,12 +42,12 @@ def check_format(fmt: object) -> str:
 def render_export(workshop_id: int, fmt: str, lang: str | None = None) -> tuple[bytes, str, str]:
     """One export of a workshop: (content, mimetype, file name).
 
-    ``fmt`` is pdf, csv or json; ``lang`` (th or en) overrides the workshop's
+    ``fmt`` is pdf, docx, csv or json; ``lang`` (th or en) overrides the workshop's
     default language for the texts. Raises NotFound, or Invalid for a bad
     format or language.
     """
     fmt = check_format(fmt)
-    data = collect(workshop_id, lang, with_ballots=fmt != "pdf")
+    data = collect(workshop_id, lang, with_ballots=fmt not in ("pdf", "docx"))
     # Plain data from here on: end the read transaction, so that ballots (which need
     # SQLite's write lock) are stored while the file renders.
     db.session.rollback()
@@ -52,6 +57,13 @@ def render_export(workshop_id: int, fmt: str, lang: str | None = None) -> tuple[
 
         content = plan_pdf(data, generated=datetime.now(LOCAL_TIME).date())
         return content, MIMETYPES[fmt], f"{stem}-plan-draft-{data.lang}.pdf"
+    if fmt == "docx":
+        from .docx import plan_docx
+        from .pdf import offload
+
+        generated = datetime.now(LOCAL_TIME).date()
+        content = offload(lambda: plan_docx(data, generated=generated))
+        return content, MIMETYPES[fmt], f"{stem}-plan-draft-{data.lang}.docx"
     if fmt == "csv":
         from .csv_zip import build_zip
 

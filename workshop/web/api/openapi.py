@@ -546,12 +546,16 @@ def openapi_document() -> dict[str, Any]:
     binary = {"type": "string", "format": "binary"}
     paths["/api/v1/workshops/{workshop_id}/export"] = {
         "get": _op(
-            "The plan draft (PDF), or the raw data (CSV files in a ZIP, or JSON)",
+            "The plan draft (PDF, or DOCX to edit in Word or LibreOffice), or the raw data (CSV files in a "
+            "ZIP, or JSON)",
             {
                 "200": {
                     "description": "The file, as an attachment (Content-Disposition)",
                     "content": {
                         "application/pdf": {"schema": binary},
+                        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
+                            "schema": binary
+                        },
                         "application/zip": {"schema": binary},
                         "application/json": {"schema": {"type": "object"}},
                     },
@@ -564,7 +568,7 @@ def openapi_document() -> dict[str, Any]:
                     "name": "format",
                     "in": "query",
                     "required": True,
-                    "schema": {"type": "string", "enum": ["pdf", "csv", "json"]},
+                    "schema": {"type": "string", "enum": ["pdf", "docx", "csv", "json"]},
                 },
             ],
             tag="exports",
