@@ -15,7 +15,7 @@ import pytest
 from tests.factories import Api
 
 #: path parameters filled with ids that exist (a 404 must not hide a missing check)
-PARAMS = {"workshop_id": "{wid}", "key": "vision"}
+PARAMS = {"workshop_id": "{wid}", "key": "vision", "user_id": "1"}
 
 
 def facilitator_operations(api: Api) -> list[tuple[str, str]]:

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 
 from ..domain.access import ROLES, allows, is_role
-from ..models import User, Workshop, WorkshopMember
+from ..models import Comment, Idea, User, Workshop, WorkshopMember
 from ..storage import db
 from .errors import Conflict, Forbidden, Invalid, NotFound
 
@@ -85,6 +85,21 @@ def workshop_for(user: User | None, workshop_id: int, action: str = "read") -> W
     workshop = db.session.get(Workshop, workshop_id)
     assert workshop is not None
     return workshop
+
+
+#: what residents write, reached by its own id (moderation): checked through its workshop
+ENTRIES = {"comment": Comment, "idea": Idea}
+
+
+def require_entry(user: User | None, entry: str, entry_id: int, action: str) -> int:
+    """The workshop id of a comment or an idea, if this user may do ``action`` there
+    (NotFound for non-members, as for an entry that does not exist)."""
+    model = ENTRIES[entry]
+    workshop_id: int | None = db.session.scalar(select(model.workshop_id).where(model.id == entry_id))
+    if workshop_id is None:
+        raise NotFound(f"{entry} {entry_id} not found")
+    require(user, "workshop", workshop_id, action)
+    return workshop_id
 
 
 def ids_of(user: User | None, kind: str) -> dict[int, str]:

@@ -294,6 +294,13 @@ def set_disabled(actor: User | None, user_id: int, disabled: bool) -> User:
     return user
 
 
+def link_url(raw: str) -> str:
+    """The one-time link to give the account's owner (the console's /invite/ page)."""
+    from .workshops import public_url
+
+    return f"{public_url()}/invite/{raw}"
+
+
 def link_account(raw: object) -> User | None:
     """The account a one-time link is for, while the link is valid."""
     if not isinstance(raw, str) or not raw or len(raw) > 128:

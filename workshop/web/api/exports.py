@@ -17,11 +17,16 @@ from flask import Response, request
 
 from ...export import check_format, render_export, render_join_cards
 from . import bp
-from .routes import PREFIX, bearer_token, facilitator_required
+from .routes import PREFIX, allowed, bearer_token, facilitator_required
 
 
-def facilitator_or_console(view: Any) -> Any:
-    """``facilitator_required``, or a facilitator signed in to the console (downloads are GETs)."""
+def facilitator_or_console(action: str) -> Any:
+    """``facilitator_required``, or a facilitator signed in to the console (downloads are GETs);
+    either way a member whose role allows ``action`` (services.access)."""
+    return lambda view: _facilitator_or_console(allowed(action)(view))
+
+
+def _facilitator_or_console(view: Any) -> Any:
     api_view = facilitator_required(view)
 
     @functools.wraps(view)
@@ -45,14 +50,14 @@ def attachment(content: bytes, mimetype: str, filename: str) -> Response:
 
 
 @bp.get(f"{PREFIX}/workshops/<int:workshop_id>/export")
-@facilitator_or_console
+@facilitator_or_console("read")
 def export_workshop(workshop_id: int) -> Response:
     fmt = check_format(request.args.get("format"))
     return attachment(*render_export(workshop_id, fmt, request.args.get("lang") or None))
 
 
 @bp.get(f"{PREFIX}/workshops/<int:workshop_id>/tokens.pdf")
-@facilitator_or_console
+@facilitator_or_console("run")
 def join_cards(workshop_id: int) -> Response:
     return attachment(
         *render_join_cards(workshop_id, request.args.get("group") or None, request.args.get("lang") or None)

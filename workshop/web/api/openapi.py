@@ -318,6 +318,115 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
+SCHEMAS.update({
+    "Member": {
+        "type": "object",
+        "required": ["user_id", "username", "role", "disabled"],
+        "properties": {
+            "user_id": {"type": "integer"},
+            "username": {"type": "string"},
+            "role": {"type": "string", "enum": ["owner", "facilitator", "viewer"]},
+            "disabled": {"type": "boolean"},
+        },
+    },
+    "Account": {
+        "type": "object",
+        "required": ["id", "username", "is_admin", "disabled", "created_at", "last_sign_in_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "username": {"type": "string"},
+            "is_admin": {"type": "boolean"},
+            "disabled": {"type": "boolean"},
+            "created_at": {"type": "string"},
+            "last_sign_in_at": {"type": ["string", "null"]},
+            "has_password": {"type": "boolean"},
+        },
+    },
+    "AccountLink": {
+        "type": "object",
+        "required": ["account", "link"],
+        "properties": {
+            "account": {"$ref": "#/components/schemas/Account"},
+            "link": {"type": "string", "description": "one-time link (7 days) to set the password"},
+        },
+    },
+})
+
+
+def _people_paths() -> dict[str, Any]:
+    """Members of a workshop, one's own account, and admins' accounts (web/api/people.py)."""
+    uid = {"name": "user_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    role = {"type": "string", "enum": ["owner", "facilitator", "viewer"]}
+    paths: dict[str, Any] = {
+        "/api/v1/workshops/{workshop_id}/members": {
+            "get": _op("Members of the workshop and their roles (any member)",
+                       {"200": _json({"type": "array", "items": _ref("Member")})},
+                       params=[WID], tag="people", errors=(404,)),
+            "post": _op("Add a colleague by account name with a role (owners)",
+                        {"201": _json(_ref("Member"), "Added")},
+                        body={"type": "object", "required": ["username", "role"],
+                              "properties": {"username": {"type": "string"}, "role": role}},
+                        params=[WID], tag="people", errors=(400, 403, 404, 409, 413, 422)),
+        },
+        "/api/v1/workshops/{workshop_id}/members/{user_id}": {
+            "put": _op("Change a member's role (owners; the last owner stays: 409 last_owner)",
+                       {"200": _json(_ref("Member"))},
+                       body={"type": "object", "required": ["role"], "properties": {"role": role}},
+                       params=[WID, uid], tag="people", errors=(400, 403, 404, 409, 413, 422)),
+            "delete": _op("Remove a member (owners; never the last owner: 409 last_owner)",
+                          {"204": {"description": "Removed"}},
+                          params=[WID, uid], tag="people", errors=(403, 404, 409)),
+        },
+        "/api/v1/auth/me": {
+            "get": _op("The signed-in account", {"200": _json(_ref("Account"))}, tag="auth"),
+        },
+        "/api/v1/auth/password": {
+            "post": _op("Change one's own password; the account's other tokens are revoked",
+                        {"204": {"description": "Changed"}},
+                        body={"type": "object", "required": ["current_password", "new_password"],
+                              "properties": {"current_password": {"type": "string"},
+                                             "new_password": {"type": "string"}}},
+                        tag="auth", errors=(400, 413, 422)),
+        },
+        "/api/v1/auth/signout-all": {
+            "post": _op("Sign out everywhere: revoke every token of the account, cut its sockets",
+                        {"204": {"description": "Signed out"}}, tag="auth"),
+        },
+        "/api/v1/accounts": {
+            "get": _op("All accounts (admins)", {"200": _json({"type": "array", "items": _ref("Account")})},
+                       tag="accounts", errors=(403,)),
+            "post": _op("Invite: a new account and a one-time link to set its password (admins)",
+                        {"201": _json(_ref("AccountLink"), "Invited")},
+                        body={"type": "object", "required": ["username"],
+                              "properties": {"username": {"type": "string"},
+                                             "is_admin": {"type": "boolean"}}},
+                        tag="accounts", errors=(400, 403, 409, 413, 422)),
+        },
+        "/api/v1/accounts/{user_id}/reset": {
+            "post": _op("Reset: the password stops working, tokens revoked, a new one-time link (admins)",
+                        {"200": _json(_ref("AccountLink"))}, params=[uid], tag="accounts",
+                        errors=(403, 404)),
+        },
+    }
+    for action, summary in (("disable", "Disable: no sign-in, every token stops at once (admins)"),
+                            ("enable", "Enable a disabled account (admins)")):
+        paths[f"/api/v1/accounts/{{user_id}}/{action}"] = {
+            "post": _op(summary, {"200": _json(_ref("Account"))}, params=[uid], tag="accounts",
+                        errors=(403, 404, 409)),
+        }
+    return paths
+
+
+def _members_only(paths: dict[str, Any]) -> None:
+    """Every operation on one workshop (or its comments and ideas) is for its members:
+    404 for anyone else, 403 for a member whose role does not allow it (services.access)."""
+    for path, operations in paths.items():
+        if not path.startswith(("/api/v1/workshops/{workshop_id}", "/api/v1/comments/", "/api/v1/ideas/")):
+            continue
+        for op in operations.values():
+            op["responses"].update(_errors(403, 404))
+
+
 ERROR_TEXT = {
     400: "Malformed request",
     401: "Missing or bad token",
@@ -593,6 +702,8 @@ def openapi_document() -> dict[str, Any]:
             errors=(404, 409, 422),
         )
     }
+    paths.update(_people_paths())
+    _members_only(paths)
     return {
         "openapi": "3.1.0",
         "info": {

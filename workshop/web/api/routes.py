@@ -10,6 +10,7 @@ from flask import Response, g, jsonify, request, session
 
 from ...schema import DefinitionError, load_json_text
 from ...services import (
+    access,
     accounts,
     ballots,
     content,
@@ -51,6 +52,25 @@ def facilitator_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def allowed(action: str, *, via: str = "workshop") -> Callable[[F], F]:
+    """Under ``facilitator_required``: the signed-in account's role in the workshop of the
+    path (``workshop_id``, or the ``comment_id`` / ``idea_id`` it belongs to) must allow
+    ``action`` (services.access): non-members get 404, members without the right 403."""
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if via == "workshop":
+                access.require(g.user, "workshop", kwargs["workshop_id"], action)
+            else:
+                access.require_entry(g.user, via, kwargs[f"{via}_id"], action)
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 def json_body() -> dict[str, Any]:
@@ -125,17 +145,19 @@ def create_workshop() -> tuple[Response, int]:
 @bp.get(f"{PREFIX}/workshops")
 @facilitator_required
 def list_workshops() -> Response:
-    return jsonify([workshops.describe(w) for w in workshops.list_workshops()])
+    return jsonify([workshops.describe(w) for w in access.workshops_of(g.user)])
 
 
 @bp.get(f"{PREFIX}/workshops/<int:workshop_id>")
 @facilitator_required
+@allowed("read")
 def get_workshop(workshop_id: int) -> Response:
     return jsonify(workshops.describe(workshops.get_workshop(workshop_id)))
 
 
 @bp.put(f"{PREFIX}/workshops/<int:workshop_id>")
 @facilitator_required
+@allowed("run")
 def edit_workshop(workshop_id: int) -> Response:
     data = json_body()
     workshop = editing.edit_workshop(workshop_id, data, editing.base_revision(data))
@@ -144,6 +166,7 @@ def edit_workshop(workshop_id: int) -> Response:
 
 @bp.delete(f"{PREFIX}/workshops/<int:workshop_id>")
 @facilitator_required
+@allowed("manage")
 def delete_workshop(workshop_id: int) -> tuple[str, int]:
     privacy.delete_workshop(workshop_id)
     return "", 204
@@ -151,12 +174,14 @@ def delete_workshop(workshop_id: int) -> tuple[str, int]:
 
 @bp.post(f"{PREFIX}/workshops/<int:workshop_id>/erase")
 @facilitator_required
+@allowed("manage")
 def erase_personal_data(workshop_id: int) -> Response:
     return jsonify(privacy.erase_personal_data(workshop_id))
 
 
 @bp.post(f"{PREFIX}/workshops/<int:workshop_id>/stages/<key>/<any(open, close, reveal, hide):action>")
 @facilitator_required
+@allowed("run")
 def stage_action(workshop_id: int, key: str, action: str) -> Response:
     workshop, stage = stages.ACTIONS[action](workshop_id, key)
     return jsonify({"key": stage.key, "state": stage.state,
@@ -166,12 +191,14 @@ def stage_action(workshop_id: int, key: str, action: str) -> Response:
 
 @bp.get(f"{PREFIX}/workshops/<int:workshop_id>/screen")
 @facilitator_required
+@allowed("read")
 def get_screen(workshop_id: int) -> Response:
     return jsonify(screens.screen_of(workshops.get_workshop(workshop_id)))
 
 
 @bp.post(f"{PREFIX}/workshops/<int:workshop_id>/screen")
 @facilitator_required
+@allowed("run")
 def choose_screen(workshop_id: int) -> Response:
     data = json_body()
     return jsonify(screens.choose_screen(workshop_id, data.get("screen"), data.get("stage")))
@@ -179,6 +206,7 @@ def choose_screen(workshop_id: int) -> Response:
 
 @bp.post(f"{PREFIX}/workshops/<int:workshop_id>/stages/<key>/paper")
 @facilitator_required
+@allowed("run")
 def paper_ballots(workshop_id: int, key: str) -> tuple[Response, int]:
     data = json_body()
     stored = ballots.cast_paper_ballots(workshop_id, key, data.get("group"), data.get("ballots"))
@@ -193,6 +221,7 @@ def _workshop_stage(workshop_id: int, key: str) -> tuple[Any, Any]:
 
 @bp.get(f"{PREFIX}/workshops/<int:workshop_id>/comments")
 @facilitator_required
+@allowed("read")
 def list_comments(workshop_id: int) -> Response:
     found = content.list_comments(workshop_id, request.args.get("status"))
     return jsonify([content.comment_dict(c) for c in found])
@@ -200,12 +229,14 @@ def list_comments(workshop_id: int) -> Response:
 
 @bp.post(f"{PREFIX}/comments/<int:comment_id>/<any(approve, reject):action>")
 @facilitator_required
+@allowed("run", via="comment")
 def moderate_comment(comment_id: int, action: str) -> Response:
     return jsonify(content.comment_dict(content.moderate_comment(comment_id, action == "approve")))
 
 
 @bp.get(f"{PREFIX}/workshops/<int:workshop_id>/ideas")
 @facilitator_required
+@allowed("read")
 def list_ideas(workshop_id: int) -> Response:
     found = content.list_ideas(workshop_id, request.args.get("status"))
     return jsonify([content.idea_dict(i) for i in found])
@@ -213,12 +244,14 @@ def list_ideas(workshop_id: int) -> Response:
 
 @bp.post(f"{PREFIX}/ideas/<int:idea_id>/<any(approve, reject):action>")
 @facilitator_required
+@allowed("run", via="idea")
 def moderate_idea(idea_id: int, action: str) -> Response:
     return jsonify(content.idea_dict(content.moderate_idea(idea_id, action == "approve")))
 
 
 @bp.post(f"{PREFIX}/workshops/<int:workshop_id>/tokens")
 @facilitator_required
+@allowed("run")
 def create_tokens(workshop_id: int) -> tuple[Response, int]:
     data = json_body()
     cards = participants.create_join_tokens(workshop_id, data.get("group"), data.get("count"))
@@ -230,6 +263,7 @@ def create_tokens(workshop_id: int) -> tuple[Response, int]:
 
 @bp.get(f"{PREFIX}/workshops/<int:workshop_id>/results")
 @facilitator_required
+@allowed("read")
 def get_results(workshop_id: int) -> Response:
     return jsonify(results.workshop_results(workshop_id, lang_arg()))
 
