@@ -28,7 +28,8 @@ def test_an_owner_adds_changes_and_removes_members(app: Any) -> None:
 
     listed = colleague.get(f"/api/v1/workshops/{wid}/members")
     validate_response(listed.get_json(), MEMBERS, "get", 200)
-    assert [(m["username"], m["role"]) for m in listed.get_json()] == [("owner", "owner"), ("colleague", "viewer")]
+    assert [(m["username"], m["role"]) for m in listed.get_json()] == [
+        ("owner", "owner"), ("colleague", "viewer")]
 
     changed = owner.client.put(f"/api/v1/workshops/{wid}/members/{uid}", json={"role": "facilitator"},
                                headers=owner._headers())
@@ -64,7 +65,8 @@ def test_a_removed_member_loses_the_socket_at_once(app: Any) -> None:
     mine = owner.socket(auth={"facilitator": owner.token, "workshop": wid})
     assert sock.is_connected() and mine.is_connected()
     # a new role: cut, and connecting again gives the new role
-    owner.client.put(f"/api/v1/workshops/{wid}/members/{uid}", json={"role": "viewer"}, headers=owner._headers())
+    owner.client.put(f"/api/v1/workshops/{wid}/members/{uid}", json={"role": "viewer"},
+                     headers=owner._headers())
     assert not sock.is_connected() and mine.is_connected()
     sock = colleague.socket(auth={"facilitator": colleague.token, "workshop": wid})
     assert sock.is_connected()
@@ -77,7 +79,8 @@ def test_change_password_over_the_api(app: Any) -> None:
     api = Api.signed_in(app, "somchai")
     other_session = Api(app, api.post("/api/v1/auth/token",
                                       {"username": "somchai", "password": PASSWORD}).get_json()["token"])
-    wrong = api.post("/api/v1/auth/password", {"current_password": "nope", "new_password": "long enough words"})
+    wrong = api.post("/api/v1/auth/password",
+                     {"current_password": "nope", "new_password": "long enough words"})
     assert (wrong.status_code, wrong.get_json()["error"]["code"]) == (401, "wrong_password")
     weak = api.post("/api/v1/auth/password", {"current_password": PASSWORD, "new_password": "password"})
     assert weak.status_code == 422
@@ -137,7 +140,8 @@ def test_admins_invite_disable_enable_and_reset(app: Any) -> None:
     validate_response(listed.get_json(), "/api/v1/accounts", "get", 200)
     by_name = {a["username"]: a for a in listed.get_json()}
     assert set(by_name) == {"admin", "somchai", "newcomer"}
-    assert by_name["somchai"]["last_sign_in_at"] is not None and by_name["newcomer"]["last_sign_in_at"] is None
+    assert by_name["somchai"]["last_sign_in_at"] is not None
+    assert by_name["newcomer"]["last_sign_in_at"] is None
 
     wid = user.create_workshop()["id"]
     sock = user.socket(auth={"facilitator": user.token, "workshop": wid})
