@@ -114,7 +114,30 @@
     conn.textContent = T[state];
   }
 
-  var socket = window.io({ auth: { workshop: boot.workshop_id } });
+  var socket = boot.preview ? previewSocket() : window.io({ auth: { workshop: boot.workshop_id } });
+
+  /**
+   * The console's preview (boot.preview): the same page with no server behind it.
+   * `sync` answers with the workshop the page was drawn with; a ballot is
+   * acknowledged and never stored anywhere.
+   */
+  function previewSocket() {
+    var handlers = {};
+    var fake = {
+      connected: true,
+      on: function (name, fn) { handlers[name] = fn; },
+      timeout: function () { return fake; },
+      emit: function (name, data, callback) {
+        window.setTimeout(function () {
+          if (name === "sync") callback(null, { ok: true, workshop: boot.snapshot.workshop, ballots: {}, results: {} });
+          else if (name === "ballot") { callback(null, { ok: true, version: 1 }); note(data.stage, T.preview_saved, "ok"); }
+          else callback(null, { ok: true, id: 0, status: "pending" });
+        }, 0);
+      }
+    };
+    window.setTimeout(function () { conn.setAttribute("data-state", "online"); }, 0);
+    return fake;
+  }
 
   socket.on("connect", function () {
     setConn("online");

@@ -38,7 +38,7 @@ from ...services import accounts, ballots, content, participants, privacy, qr, r
 from ...services.errors import Conflict, Invalid, NotFound, ServiceError, TooLarge, Unauthorized
 from ..api.errors import api_http_error
 from ..i18n import current_language
-from . import bp, present
+from . import bp, builder, present
 from .auth import current_user, login_required, sign_in, sign_out
 from .forms import DeleteForm, EraseForm, JoinCardsForm, LoginForm, NewWorkshopForm, PaperForm, SetupForm
 from .messages import ballot_problem, definition_problem
@@ -332,6 +332,7 @@ def _run_sheet(workshop_id: int, *, erase_form: EraseForm | None = None,
         projector_url=workshops.projector_url(workshop),
         qr=qr.qr_svg(join_url, title=_("QR code to join the workshop: %(url)s", url=join_url)),
         erase_form=erase_form or EraseForm(), delete_form=delete_form or DeleteForm(),
+        checklist=builder.checklist_rows(workshop),
         **_join_cards(workshop, cards_form), **run_sheet_context(workshop),
     ), status
 

@@ -1,0 +1,77 @@
+"""The checklist before the event (pure): what to fix before residents arrive.
+
+Each finding is a :class:`Finding` with a code, the place to fix it (a stage,
+an item, a group or the workshop's settings) and parameters; the run sheet
+renders it in its language with a link to the builder page that fixes it.
+
+=====================  ===============================================================
+code                   when
+=====================  ===============================================================
+``no_items``           a stage other than words has no items (``ideas``: it takes ideas,
+                       so items may still come, but there is nothing to vote on at first)
+``never_shown``        a stage's results are never shown to residents (``show_results:
+                       never``): fine for a private question, a surprise otherwise
+``missing_text``       a workshop of two languages has a text in one of them only
+``loopback_url``       the join address printed and put in the QR code is a loopback
+                       address (127.0.0.1, localhost, ::1): phones cannot reach it
+=====================  ===============================================================
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from .builder import text_places
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    #: what to open to fix it: {"stage": key, "item": key} / {"group": key} / {} (settings)
+    where: dict[str, str] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def check(definition: Mapping[str, Any], join_url: str) -> list[Finding]:
+    """Every finding about ``definition`` and the address phones will be sent to."""
+    findings: list[Finding] = []
+    if is_loopback(join_url):
+        findings.append(Finding("loopback_url", {}, {"url": join_url}))
+    for stage in definition.get("stages") or ():
+        where = {"stage": stage["key"]}
+        if stage.get("method") != "words" and not stage.get("items"):
+            findings.append(Finding("no_items", where, {"ideas": bool(stage.get("allow_ideas"))}))
+        if stage.get("show_results") == "never":
+            findings.append(Finding("never_shown", where))
+    languages = list(definition.get("languages") or ())
+    if len(languages) > 1:
+        for loc, value, where in text_places(definition):
+            missing = missing_languages(value, languages)
+            if missing:
+                findings.append(Finding("missing_text", where, {"loc": loc, "languages": missing}))
+    return findings
+
+
+def missing_languages(value: Any, languages: list[str]) -> list[str]:
+    """The languages a text lacks (a plain string counts as the first language only).
+    An absent optional text (None) lacks nothing."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return languages[1:]
+    return [code for code in languages if not value.get(code)]
+
+
+def is_loopback(url: str) -> bool:
+    """Whether ``url`` points at this machine only (phones on the Wi-Fi cannot open it)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
