@@ -11,7 +11,7 @@ import yaml
 from tests.factories import SESSIONS, workshop_object
 from tests.integration.test_console import create, csrf_from, make_user, sign_in, text
 from workshop.schema import load_workshop_text, parse_workshop
-from workshop.services import workshops
+from workshop.services import stages, workshops
 
 REVISION = re.compile(r'name="revision" value="(\d+)"')
 
@@ -40,6 +40,11 @@ def page(client: Any, path: str) -> tuple[str, str, str]:
 def post(client: Any, path: str, page_path: str, data: dict[str, Any], **kw: Any) -> Any:
     _html, token, revision = page(client, page_path)
     return client.post(path, data={"csrf_token": token, "revision": revision, **data}, **kw)
+
+
+def open_stage(app: Any, workshop_id: int, key: str) -> None:
+    with app.app_context():
+        stages.open_stage(workshop_id, key)
 
 
 def newest_id(app: Any) -> int:
@@ -361,7 +366,7 @@ def test_a_stale_revision_is_refused_and_what_was_typed_is_kept(app: Any, consol
     workshop_id, _code = create(app)
     path = f"/console/w/{workshop_id}/build/s/vision"
     html, token, revision = page(console, path + "?lang=en")
-    api.stage(workshop_id, "goals", "open")  # another facilitator changes the workshop meanwhile
+    open_stage(app, workshop_id, "goals")  # another facilitator changes the workshop meanwhile
     data = {
         **_form_values(html, "stage"),
         "title-en": "Our vision, fixed",
@@ -384,7 +389,7 @@ def test_a_stale_revision_is_refused_and_what_was_typed_is_kept(app: Any, consol
 
 def test_a_locked_stage_shows_why_and_keeps_its_rules(app: Any, console: Any, api: Any) -> None:
     workshop_id, code = create(app)
-    api.stage(workshop_id, "vision", "open")
+    open_stage(app, workshop_id, "vision")
     browser, _token = api.join(code, "resident")
     assert api.socket(browser).emit(
         "ballot", {"stage": "vision", "choices": {"items": ["v1"]}}, callback=True

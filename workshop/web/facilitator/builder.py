@@ -28,8 +28,9 @@ from ...domain import checklist, sdgs
 from ...domain.entry import EntryError, parse_date, parse_number, thai_date
 from ...domain.text import localize
 from ...models import Workshop
-from ...services import editing, workshops
+from ...services import access, editing, workshops
 from ...services.errors import Invalid, NotFound
+from ...services.payloads import public_workshop
 from ..i18n import current_language
 from . import bp, present
 from .auth import current_user, login_required
@@ -116,6 +117,11 @@ def action_of(form: MultiDict[str, str]) -> tuple[str, str]:
 
 # ---------------------------------------------------------------------------
 # Saving
+
+
+def _workshop(workshop_id: int, action: str = "run") -> Workshop:
+    """The workshop if the signed-in facilitator may ``action`` in it (editing is ``run``)."""
+    return access.workshop_for(current_user(), workshop_id, action)
 
 
 def _definition(workshop: Workshop) -> dict[str, Any]:
@@ -283,7 +289,9 @@ def _new_page(*, typed: MultiDict[str, str] | None = None, errors: dict[str, str
               status: int = 200) -> tuple[str, int]:
     from .views import sample_choices
 
-    existing = [(w.id, present.text(w, w.definition["title"]), w.code) for w in workshops.list_workshops()]
+    readable = access.ids_of(current_user(), "workshop")
+    existing = [(w.id, present.text(w, w.definition["title"]), w.code) for w in workshops.list_workshops()
+                if w.id in readable]
     return render_template("facilitator/builder/new.html", samples=sample_choices(), existing=existing,
                            typed=typed, errors=errors or {}, language_names=LANGUAGE_NAMES), status
 
@@ -304,7 +312,7 @@ def create_workshop() -> Any:
         definition = workshops.parse_definition_text((SESSIONS_DIR / str(form.get("sample"))).read_bytes())
     elif source == "copy":
         try:
-            original = workshops.get_workshop(int(form.get("copy") or 0))
+            original = _workshop(int(form.get("copy") or 0), "read")
         except (ValueError, NotFound):
             errors["copy"] = _("Choose one of your workshops to copy.")
             return _new_page(typed=form, errors=errors, status=422)
@@ -347,7 +355,7 @@ def copy_of(definition: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/console/w/<int:workshop_id>/build")
 @login_required
 def build(workshop_id: int) -> tuple[str, int]:
-    return _overview(workshops.get_workshop(workshop_id))
+    return _overview(_workshop(workshop_id))
 
 
 def _overview(workshop: Workshop, **kwargs: Any) -> tuple[str, int]:
@@ -360,7 +368,7 @@ def _overview(workshop: Workshop, **kwargs: Any) -> tuple[str, int]:
 @bp.post("/console/w/<int:workshop_id>/build/settings")
 @login_required
 def save_settings(workshop_id: int) -> Any:
-    workshop = workshops.get_workshop(workshop_id)
+    workshop = _workshop(workshop_id)
     form = request.form
     definition = _definition(workshop)
     errors: dict[str, str] = {}
@@ -404,7 +412,7 @@ def _stale(problems: list[str]) -> bool:
 @bp.post("/console/w/<int:workshop_id>/build/groups")
 @login_required
 def save_groups(workshop_id: int) -> Any:
-    workshop = workshops.get_workshop(workshop_id)
+    workshop = _workshop(workshop_id)
     form = request.form
     definition = _definition(workshop)
     langs = definition["languages"]
@@ -449,7 +457,7 @@ def save_groups(workshop_id: int) -> Any:
 @bp.post("/console/w/<int:workshop_id>/build/stages")
 @login_required
 def save_stages(workshop_id: int) -> Any:
-    workshop = workshops.get_workshop(workshop_id)
+    workshop = _workshop(workshop_id)
     form = request.form
     definition = _definition(workshop)
     langs = definition["languages"]
@@ -519,7 +527,7 @@ def _stage_page(workshop: Workshop, key: str, **kwargs: Any) -> tuple[str, int]:
 @bp.get("/console/w/<int:workshop_id>/build/s/<key>")
 @login_required
 def stage_page(workshop_id: int, key: str) -> tuple[str, int]:
-    return _stage_page(workshops.get_workshop(workshop_id), key)
+    return _stage_page(_workshop(workshop_id), key)
 
 
 def read_stage(form: MultiDict[str, str], stage: dict[str, Any], langs: list[str],
@@ -571,7 +579,7 @@ def read_stage(form: MultiDict[str, str], stage: dict[str, Any], langs: list[str
 @bp.post("/console/w/<int:workshop_id>/build/s/<key>")
 @login_required
 def save_stage(workshop_id: int, key: str) -> Any:
-    workshop = workshops.get_workshop(workshop_id)
+    workshop = _workshop(workshop_id)
     form = request.form
     definition = _definition(workshop)
     langs = definition["languages"]
@@ -655,13 +663,13 @@ def _item_page(workshop: Workshop, key: str, item_key: str, **kwargs: Any) -> tu
 @bp.get("/console/w/<int:workshop_id>/build/s/<key>/i/<item_key>")
 @login_required
 def item_page(workshop_id: int, key: str, item_key: str) -> tuple[str, int]:
-    return _item_page(workshops.get_workshop(workshop_id), key, item_key)
+    return _item_page(_workshop(workshop_id), key, item_key)
 
 
 @bp.post("/console/w/<int:workshop_id>/build/s/<key>/i/<item_key>")
 @login_required
 def save_item(workshop_id: int, key: str, item_key: str) -> Any:
-    workshop = workshops.get_workshop(workshop_id)
+    workshop = _workshop(workshop_id)
     form = request.form
     definition = _definition(workshop)
     langs = definition["languages"]
@@ -713,7 +721,7 @@ def workshop_yaml(definition: dict[str, Any]) -> str:
 @bp.get("/console/w/<int:workshop_id>/workshop.yaml")
 @login_required
 def download_yaml(workshop_id: int) -> Response:
-    workshop = workshops.get_workshop(workshop_id)
+    workshop = _workshop(workshop_id, "read")
     body = workshop_yaml(workshops.definition_of(workshop))
     return Response(body, mimetype="application/yaml", headers={
         "Content-Disposition": f'attachment; filename="workshop-{workshop.code.lower()}.yaml"',
@@ -722,8 +730,6 @@ def download_yaml(workshop_id: int) -> Response:
 
 def preview_workshop(workshop: Workshop, key: str) -> dict[str, Any]:
     """The workshop as a phone would get it with only stage ``key`` open and no result shown."""
-    from ...realtime.views import public_workshop
-
     body = public_workshop(workshop)
     for stage in body["stages"]:
         stage["state"] = "open" if stage["key"] == key else "draft"
@@ -734,7 +740,7 @@ def preview_workshop(workshop: Workshop, key: str) -> dict[str, Any]:
 @bp.get("/console/w/<int:workshop_id>/build/s/<key>/preview")
 @login_required
 def preview(workshop_id: int, key: str) -> tuple[str, int]:
-    workshop = workshops.get_workshop(workshop_id)
+    workshop = _workshop(workshop_id, "read")
     return _page("facilitator/builder/preview.html", workshop, stage=_stage_of(_definition(workshop), key))
 
 
@@ -744,7 +750,7 @@ def preview_phone(workshop_id: int, key: str) -> Response:
     """The resident page itself, for the preview's frame: no socket, nothing stored."""
     from ..participant.views import asset_url, resident_strings
 
-    workshop = workshops.get_workshop(workshop_id)
+    workshop = _workshop(workshop_id, "read")
     _stage_of(_definition(workshop), key)
     lang = request.args.get("as") if request.args.get("as") in steps.LANGUAGES else current_language()
     groups = workshop.definition["groups"]
