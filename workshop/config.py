@@ -101,6 +101,13 @@ class Config:
         self.COMPRESS_MIN_SIZE = 500
         #: per-participant and per-address limits (on unless WORKSHOP_RATE_LIMITS=0; tests only)
         self.RATE_LIMITS = os.environ.get("WORKSHOP_RATE_LIMITS", "1") != "0"
+        #: exports rendered at once (the rest get 429 with Retry-After); 0 = 1 on SQLite, else 2
+        self.EXPORTS_AT_ONCE = int(os.environ.get("WORKSHOP_EXPORTS_AT_ONCE", "0"))
+        #: PDF rendering: "process" (a child process with the ceilings below) or "thread"
+        self.EXPORT_RENDERER = os.environ.get("WORKSHOP_EXPORT_RENDERER", "process")
+        #: ceilings of one PDF render: address space in MB, and seconds
+        self.EXPORT_MEMORY_MB = int(os.environ.get("WORKSHOP_EXPORT_MEMORY_MB", "1024"))
+        self.EXPORT_TIMEOUT = float(os.environ.get("WORKSHOP_EXPORT_TIMEOUT", "120"))
         #: behind a reverse proxy: how many proxies' X-Forwarded-* headers to trust (0 = none)
         self.TRUSTED_PROXIES = int(os.environ.get("WORKSHOP_TRUSTED_PROXIES", "0"))
 
@@ -123,5 +130,8 @@ class TestConfig(Config):
         self.PUBLIC_URL = "http://ruamkit.test"
         self.WTF_CSRF_ENABLED = True
         self.SIGNOUT_SWEEP = 0.0  # tests call realtime.signout.sweep() themselves
+        #: WeasyPrint in the test process, where its fetches can be watched (live-server tests
+        #: and tests/security/test_trust.py use the child process)
+        self.EXPORT_RENDERER = "thread"
         for key, value in overrides.items():
             setattr(self, key, value)

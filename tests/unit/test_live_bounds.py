@@ -40,3 +40,29 @@ def test_long_titles_and_many_groups_are_cut_to_the_byte_budget() -> None:
     # one item more would not have fitted
     more = dict(bounded, items=_entry("words", 100, title="ทดสอบ")["items"][: len(bounded["items"]) + 1])
     assert len(json.dumps(more, separators=(",", ":"))) >= LIVE_BYTES
+
+
+def test_the_plan_draft_of_a_workshop_at_the_file_limits_prints_a_bounded_number_of_items() -> None:
+    """50 stages of 200 items printed 381 pages: each stage now prints its best ranked share
+    of ITEM_BUDGET items and says how many more the CSV export holds."""
+    from workshop.export import context as ctx
+
+    stages = [{"key": f"s{s}", "kind": "other", "method": "approval", "title": f"S{s}",
+               "items": [{"key": f"i{n}", "title": f"Item {n}"} for n in range(200)]} for s in range(50)]
+    results = {"participants": {"total": 0, "by_group": {}},
+               "stages": [{"key": f"s{s}", "method": "approval", "state": "closed", "ballots": 0,
+                           "paper_ballots": 0,
+                           "items": [{"key": f"i{n}", "title": f"Item {n}", "rank": 1, "value": None,
+                                      "score": None, "by_group": {}, "spread": None} for n in range(200)]}
+                          for s in range(50)]}
+    report = ctx.build_report(definition={"languages": ["en"], "groups": [], "stages": stages},
+                              results=results, comments=[], ideas=[], counts={}, lang="en")
+    printed = sum(len(s["items"]) for s in report["stages"])
+    assert printed == ctx.ITEM_BUDGET
+    assert all(s["more_items"] == 200 - ctx.ITEM_BUDGET // 50 and s["all_items"] == 200
+               for s in report["stages"])
+    # a small workshop prints everything
+    small = ctx.build_report(definition={"languages": ["en"], "groups": [], "stages": stages[:2]},
+                             results={**results, "stages": results["stages"][:2]},
+                             comments=[], ideas=[], counts={}, lang="en")
+    assert [len(s["items"]) for s in small["stages"]] == [200, 200]

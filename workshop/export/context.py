@@ -25,6 +25,12 @@ SPREAD_FLAG = 20.0
 MIN_GROUP_BALLOTS = 3
 #: a words stage lists its most given words only
 TOP_WORDS = 20
+#: items printed in the plan draft in all (issue 14: a workshop at the file limits, 50 stages
+#: of 200 items, printed 381 pages): each stage lists its best ranked items, at most this
+#: budget shared among its stages with items but never fewer than TOP_ITEMS_MIN; the rest
+#: is counted and named in the CSV export
+ITEM_BUDGET = 600
+TOP_ITEMS_MIN = 10
 #: published comments printed in the plan draft at most; above it, every item and stage
 #: shows its first k comments (the same k everywhere) and how many more the data exports hold
 COMMENT_BUDGET = 100
@@ -121,6 +127,8 @@ def build_report(
     entries = {entry["key"]: entry for entry in results.get("stages") or ()}
     ballot_counts: Mapping[str, Any] = counts.get("ballots") or {}
 
+    with_items = sum(1 for stage in definition.get("stages") or () if stage.get("method") != "words")
+    top_items = max(TOP_ITEMS_MIN, ITEM_BUDGET // max(with_items, 1))
     stages = []
     for number, stage_def in enumerate(definition.get("stages") or (), start=1):
         entry = entries.get(stage_def["key"])
@@ -140,6 +148,7 @@ def build_report(
                 ideas=[i for i in approved if i.get("stage") == stage_def["key"]],
                 ballots=ballot_counts.get(stage_def["key"]) or {},
                 cap=cap,
+                top_items=top_items,
             )
         )
 
@@ -200,6 +209,7 @@ def _stage(
     ideas: Sequence[Mapping[str, Any]],
     ballots: Mapping[str, Mapping[str, int]],
     cap: int | None = None,
+    top_items: int | None = None,
 ) -> Dict:
     method = stage_def["method"]
     criteria = [
@@ -215,7 +225,9 @@ def _stage(
         stage_groups.append({**group, "ballots": n, "few": n < MIN_GROUP_BALLOTS})
 
     items = []
-    for index, result in enumerate(entry.get("items") or ()):
+    ranked = list(entry.get("items") or ())
+    printed = TOP_WORDS if method == "words" else (top_items or len(ranked))
+    for index, result in enumerate(ranked[:printed]):
         items.append(
             _item(
                 result,
@@ -233,7 +245,7 @@ def _stage(
                 cap=cap,
             )
         )
-    shown, hidden = (items[:TOP_WORDS], len(items) - TOP_WORDS) if method == "words" else (items, 0)
+    shown, hidden = items, len(ranked) - len(items)
 
     stage: Dict = {
         "key": stage_def["key"],
@@ -251,7 +263,7 @@ def _stage(
         "scale": stage_def.get("scale") or {"min": 1, "max": 5},
         "options": _options(stage_def, lang),
         "items": shown,
-        "all_items": len(items),
+        "all_items": len(ranked),
         "more_items": max(hidden, 0),
         "groups": stage_groups,
         "comments": [_comment(c, group_label) for c in comments if not c.get("item")][:cap],
@@ -268,7 +280,7 @@ def _stage(
     stage["breakdown"] = [
         item for index, item in enumerate(shown) if index < top or (item["flagged"] and method != "words")
     ]
-    stage["breakdown_more"] = len(items) - len(stage["breakdown"])
+    stage["breakdown_more"] = len(ranked) - len(stage["breakdown"])
     return stage
 
 

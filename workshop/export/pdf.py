@@ -100,16 +100,64 @@ def offload(work: Callable[[], T]) -> T:
     return result
 
 
+def render_here(html: str, fetcher: StaticFilesFetcher | None = None) -> bytes:
+    """WeasyPrint in this process (the child of :func:`render_in_child`, tests, the CLI)."""
+    document = HTML(string=html, base_url=str(STATIC) + "/", url_fetcher=fetcher or StaticFilesFetcher())
+    data = document.write_pdf()
+    assert data is not None
+    return bytes(data)
+
+
 def html_to_pdf(html: str, *, fetcher: StaticFilesFetcher | None = None) -> bytes:
-    """Render ``html`` (relative URLs resolve inside static/) to PDF bytes."""
+    """Render ``html`` (relative URLs resolve inside static/) to PDF bytes.
 
-    def work() -> bytes:
-        document = HTML(string=html, base_url=str(STATIC) + "/", url_fetcher=fetcher or StaticFilesFetcher())
-        data = document.write_pdf()
-        assert data is not None
-        return bytes(data)
+    With ``EXPORT_RENDERER = "process"`` (the default setting) WeasyPrint runs in a
+    child process with a memory and time ceiling (:func:`render_in_child`), so that
+    a render neither holds the server's event loop (nor the GIL) nor keeps its
+    memory afterwards. Otherwise (tests, a fetcher passed in) on a thread here.
+    """
+    if fetcher is None and _renderer() == "process":
+        return render_in_child(html)
+    return offload(lambda: render_here(html, fetcher))
 
-    return offload(work)
+
+def _renderer() -> str:
+    from flask import current_app, has_app_context
+
+    return str(current_app.config.get("EXPORT_RENDERER", "process")) if has_app_context() else "thread"
+
+
+class RenderFailed(Exception):
+    """The child renderer ran out of time or memory, or failed."""
+
+
+def render_in_child(html: str, *, memory_mb: int | None = None, timeout: float | None = None) -> bytes:
+    """``python -m workshop.export.pdf_process``: HTML on its stdin, the PDF on its stdout.
+
+    The child limits its own address space to ``memory_mb`` (EXPORT_MEMORY_MB) and
+    its CPU time, runs at a lower priority than the server, and is killed after
+    ``timeout`` seconds (EXPORT_TIMEOUT). Under gevent the pipes are cooperative:
+    the event loop goes on serving phones while the child works.
+    """
+    import subprocess
+    import sys
+
+    from flask import current_app
+
+    config = current_app.config
+    memory_mb = int(config.get("EXPORT_MEMORY_MB", 1024)) if memory_mb is None else memory_mb
+    timeout = float(config.get("EXPORT_TIMEOUT", 120)) if timeout is None else timeout
+    command = [sys.executable, "-m", "workshop.export.pdf_process", str(memory_mb), str(int(timeout) + 1)]
+    try:
+        done = subprocess.run(command, input=html.encode("utf-8"), capture_output=True, timeout=timeout,  # noqa: S603 - this interpreter, our module, numbers
+                              cwd=str(STATIC.parent), check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise RenderFailed(f"the PDF took longer than {timeout:g} s") from exc
+    if done.returncode != 0 or not done.stdout.startswith(b"%PDF"):
+        tail = done.stderr.decode("utf-8", "replace")[-500:]
+        log.warning("PDF export: the renderer failed (exit %s): %s", done.returncode, tail)
+        raise RenderFailed(f"the PDF renderer stopped (exit status {done.returncode})")
+    return done.stdout
 
 
 def render_template_in(lang: str, template: str, **context: Any) -> str:

@@ -6,17 +6,26 @@
 Both answer with the file as an attachment. A facilitator's bearer token is
 the API's way in; the console's signed-in session works too, so that its
 download links (templates/export/_download_buttons.html) are plain links.
+
+At most EXPORTS_AT_ONCE renders run at once in a process (default 1 on SQLite,
+2 otherwise); another request meanwhile gets 429 ``export_busy`` with
+Retry-After. A PDF that breaks the render's memory or time ceiling gets 413
+``export_too_large`` (the CSV and JSON exports hold everything).
 """
 
 from __future__ import annotations
 
 import functools
+import threading
+from collections.abc import Callable
 from typing import Any
 
-from flask import Response, request
+from flask import Flask, Response, current_app, request
 
 from ...export import check_format, render_export, render_join_cards
+from ...export.pdf import RenderFailed
 from . import bp
+from .errors import error_response
 from .routes import PREFIX, allowed, bearer_token, facilitator_required
 
 
@@ -49,16 +58,54 @@ def attachment(content: bytes, mimetype: str, filename: str) -> Response:
     return response
 
 
+SLOTS_KEY = "ruamkit.export_slots"
+#: seconds a refused export is told to wait (a render of a large workshop takes about that)
+RETRY_AFTER = 15
+
+
+def exports_at_once(app: Flask) -> int:
+    wanted = int(app.config.get("EXPORTS_AT_ONCE") or 0)
+    if wanted > 0:
+        return wanted
+    return 1 if str(app.config.get("DATABASE_URL", "")).startswith("sqlite") else 2
+
+
+def _slots() -> threading.BoundedSemaphore:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    slots = app.extensions.get(SLOTS_KEY)
+    if slots is None:  # no yield between the check and the set: one semaphore per app
+        slots = app.extensions[SLOTS_KEY] = threading.BoundedSemaphore(exports_at_once(app))
+    return slots  # type: ignore[no-any-return]
+
+
+def rendered(render: Callable[[], tuple[bytes, str, str]]) -> Response:
+    """``render()`` in one of the export slots, as an attachment; 429 when all are taken."""
+    slots = _slots()
+    if not slots.acquire(blocking=False):
+        response = error_response(429, "export_busy",
+                                  "another export is being prepared: try again in a few seconds")
+        response.headers["Retry-After"] = str(RETRY_AFTER)
+        return response
+    try:
+        return attachment(*render())
+    except RenderFailed as exc:
+        return error_response(413, "export_too_large",
+                              f"the PDF could not be made within the server's limits ({exc}); "
+                              "the CSV and JSON exports hold everything")
+    finally:
+        slots.release()
+
+
 @bp.get(f"{PREFIX}/workshops/<int:workshop_id>/export")
 @facilitator_or_console("read")
 def export_workshop(workshop_id: int) -> Response:
     fmt = check_format(request.args.get("format"))
-    return attachment(*render_export(workshop_id, fmt, request.args.get("lang") or None))
+    lang = request.args.get("lang") or None
+    return rendered(lambda: render_export(workshop_id, fmt, lang))
 
 
 @bp.get(f"{PREFIX}/workshops/<int:workshop_id>/tokens.pdf")
 @facilitator_or_console("run")
 def join_cards(workshop_id: int) -> Response:
-    return attachment(
-        *render_join_cards(workshop_id, request.args.get("group") or None, request.args.get("lang") or None)
-    )
+    group, lang = request.args.get("group") or None, request.args.get("lang") or None
+    return rendered(lambda: render_join_cards(workshop_id, group, lang))
