@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from . import errors, exports, people, routes  # noqa: F401  (registers handlers on bp)
+from . import errors, exports, people, plans, routes  # noqa: F401  (registers handlers on bp)

@@ -702,6 +702,10 @@ def openapi_document() -> dict[str, Any]:
             errors=(404, 409, 422),
         )
     }
+    from .openapi_plans import SCHEMAS as PLAN_SCHEMAS
+    from .openapi_plans import plan_paths
+
+    paths.update(plan_paths(_op, _json, _ref))
     paths.update(_people_paths())
     _members_only(paths)
     return {
@@ -716,7 +720,7 @@ def openapi_document() -> dict[str, Any]:
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **PLAN_SCHEMAS},
             "responses": {f"E{s}": _json(_ref("Error"), text) for s, text in ERROR_TEXT.items()},
         },
     }

@@ -1,0 +1,281 @@
+"""Console pages for plans: a city's workshops over time.
+
+    /console/plans                     the plans you are in, and a form for a new one
+    /console/plans/ID                  one plan: its workshops in order (move, remove, add), edit it
+
+Every change is a POST form with a CSRF token; nothing needs JavaScript. Problems with
+a plan come from ``domain.plans`` as codes and are said here in the page's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ...domain.plans import DESCRIPTION_CHARS, TITLE_CHARS, period_text
+from ...domain.text import localize
+from ...services import plans
+from ...services.errors import Conflict, Invalid, ServiceError
+from ..i18n import current_language
+from . import bp
+from .auth import current_user, login_required
+
+
+class PlanForm(FlaskForm):
+    title = StringField(
+        _l("Title"),
+        validators=[DataRequired(_l("Give the plan a title.")), Length(max=TITLE_CHARS)],
+        description=_l("For example: Ranong municipality development plan"),
+    )
+    title_en = StringField(
+        _l("Title in English (optional)"), validators=[Optional(), Length(max=TITLE_CHARS)]
+    )
+    city = StringField(_l("City or municipality"), validators=[Optional(), Length(max=TITLE_CHARS)])
+    period = StringField(
+        _l("Period (Buddhist era)"),
+        validators=[DataRequired(_l("Give the plan's first and last year."))],
+        description=_l("First and last year, for example 2570-2574 (at most 10 years)."),
+    )
+    description = TextAreaField(
+        _l("Description (optional)"), validators=[Optional(), Length(max=DESCRIPTION_CHARS)]
+    )
+    submit = SubmitField(_l("Save the plan"))
+
+    def plan_object(self) -> dict[str, Any]:
+        english = (self.title_en.data or "").strip()
+        title: Any = {"th": self.title.data, "en": english} if english else self.title.data
+        body: dict[str, Any] = {
+            "title": title,
+            "period": self.period.data,
+            "languages": ["th", "en"] if english else ["th"],
+        }
+        if (self.city.data or "").strip():
+            body["city"] = self.city.data
+        if (self.description.data or "").strip():
+            body["description"] = self.description.data
+        return body
+
+    def fill(self, definition: dict[str, Any]) -> None:
+        title = definition.get("title")
+        self.title.data = localize(title, "th", definition.get("languages") or ["th"])
+        self.title_en.data = title.get("en", "") if isinstance(title, dict) else ""
+        self.city.data = localize(definition.get("city"), "th", definition.get("languages") or ["th"])
+        period = definition["period"]
+        self.period.data = f"{period['start']}-{period['end']}"
+        self.description.data = localize(
+            definition.get("description"), "th", definition.get("languages") or ["th"]
+        )
+
+
+class AttachForm(FlaskForm):
+    workshop = SelectField(_l("Workshop"), choices=[], coerce=int, validate_choice=True)
+    submit = SubmitField(_l("Add to the plan"))
+
+
+class PlanActionForm(FlaskForm):
+    """A POST button: the CSRF token and nothing else."""
+
+
+def problem_text(code: str, params: dict[str, Any]) -> str:
+    """A plan problem (domain.plans codes) in the page's language."""
+    texts = {
+        "required": _("is required"),
+        "unknown_field": _("is not a field of a plan"),
+        "text_type": _("must be a text"),
+        "text_empty": _("must not be empty"),
+        "text_length": _("must be at most %(max)s characters", max=params.get("max")),
+        "text_language": _("language '%(lang)s' is not one of the plan's languages", lang=params.get("lang")),
+        "languages": _("must be a list of language codes from th, en"),
+        "period_format": _("write two Buddhist-era years, for example 2570-2574"),
+        "period_range": _(
+            "years must be between %(min)s and %(max)s (Buddhist era)",
+            min=params.get("min"),
+            max=params.get("max"),
+        ),
+        "period_order": _(
+            "the last year (%(end)s) comes before the first (%(start)s)",
+            end=params.get("end"),
+            start=params.get("start"),
+        ),
+        "period_length": _("a plan spans at most %(max)s years", max=params.get("max")),
+        "workshops": _("must be a list of workshops, each once"),
+    }
+    return texts.get(code, code)
+
+
+def _form_errors(form: PlanForm, exc: Invalid) -> None:
+    fields = {"title": form.title, "city": form.city, "period": form.period, "description": form.description}
+    for detail in exc.details or []:
+        loc = str(detail.get("loc", ""))
+        field = fields.get(loc.split(".")[0]) or form.title
+        if loc == "title.en":
+            field = form.title_en
+        field.errors = [*field.errors, problem_text(detail.get("code", ""), detail.get("params") or {})]
+
+
+def _lang() -> str:
+    return current_language()
+
+
+def plan_title(plan: Any) -> str:
+    definition = plan.definition
+    return localize(definition.get("title"), _lang(), definition.get("languages") or ["th"])
+
+
+def _rows() -> list[dict[str, Any]]:
+    found = plans.list_plans(current_user())
+    counts = plans.workshop_counts(found)
+    return [
+        {
+            "plan": p,
+            "title": plan_title(p),
+            "city": localize(p.definition.get("city"), _lang(), p.definition.get("languages") or ["th"]),
+            "period": period_text(p.definition["period"], _lang()),
+            "workshops": counts.get(p.id, 0),
+        }
+        for p in found
+    ]
+
+
+def _render_index(form: PlanForm, status: int = 200) -> tuple[str, int]:
+    return render_template("facilitator/plans/index.html", rows=_rows(), form=form), status
+
+
+@bp.get("/console/plans")
+@login_required
+def plans_index() -> tuple[str, int]:
+    return _render_index(PlanForm())
+
+
+@bp.post("/console/plans")
+@login_required
+def plans_create() -> Any:
+    form = PlanForm()
+    if not form.validate_on_submit():
+        return _render_index(form, 422)
+    try:
+        plan = plans.create_plan(current_user(), form.plan_object())
+    except Invalid as exc:
+        _form_errors(form, exc)
+        return _render_index(form, 422)
+    flash(_("The plan was created. Add its workshops below."), "success")
+    return redirect(url_for("facilitator.plan_show", plan_id=plan.id))
+
+
+def _render_plan(
+    plan_id: int, edit: PlanForm | None = None, attach: AttachForm | None = None, status: int = 200
+) -> tuple[str, int]:
+    user = current_user()
+    plan = plans.get_plan(user, plan_id)
+    role = plans.role_in(user, plan.id)
+    lang = _lang()
+    workshops = [
+        {
+            "workshop": w,
+            "title": localize(w.definition.get("title"), lang, w.definition.get("languages") or ["th"]),
+            "date": w.definition.get("date"),
+            "stages": [
+                {
+                    "key": s.key,
+                    "title": localize(s.config.get("title"), lang, w.definition.get("languages") or ["th"]),
+                    "kind": s.config.get("kind"),
+                    "state": s.state,
+                }
+                for s in w.stages
+            ],
+        }
+        for w in plans.workshops_of(plan)
+    ]
+    if edit is None:
+        edit = PlanForm(formdata=None)
+        edit.fill(plan.definition)
+    if attach is None:
+        attach = AttachForm(formdata=None)
+    attach.workshop.choices = [
+        (w.id, localize(w.definition.get("title"), lang, w.definition.get("languages") or ["th"]))
+        for w in plans.free_workshops(user)
+    ]
+    definition = plan.definition
+    return render_template(
+        "facilitator/plans/show.html",
+        plan=plan,
+        role=role,
+        can_edit=role in ("facilitator", "owner"),
+        title=plan_title(plan),
+        city=localize(definition.get("city"), lang, definition.get("languages") or ["th"]),
+        description=localize(definition.get("description"), lang, definition.get("languages") or ["th"]),
+        period=period_text(definition["period"], lang),
+        workshops=workshops,
+        edit=edit,
+        attach=attach,
+        action=PlanActionForm(),
+    ), status
+
+
+@bp.get("/console/plans/<int:plan_id>")
+@login_required
+def plan_show(plan_id: int) -> tuple[str, int]:
+    return _render_plan(plan_id)
+
+
+@bp.post("/console/plans/<int:plan_id>/edit")
+@login_required
+def plan_edit(plan_id: int) -> Any:
+    form = PlanForm()
+    if not form.validate_on_submit():
+        return _render_plan(plan_id, edit=form, status=422)
+    try:
+        plans.update_plan(current_user(), plan_id, form.plan_object())
+    except Invalid as exc:
+        _form_errors(form, exc)
+        return _render_plan(plan_id, edit=form, status=422)
+    flash(_("The plan was saved."), "success")
+    return redirect(url_for("facilitator.plan_show", plan_id=plan_id))
+
+
+@bp.post("/console/plans/<int:plan_id>/workshops")
+@login_required
+def plan_attach(plan_id: int) -> Any:
+    form = AttachForm()
+    form.workshop.choices = [(w.id, "") for w in plans.free_workshops(current_user())]
+    if not form.validate_on_submit():
+        if not form.workshop.errors:
+            form.workshop.errors = [_("Choose a workshop.")]
+        return _render_plan(plan_id, attach=form, status=422)
+    try:
+        plans.attach_workshop(current_user(), plan_id, form.workshop.data)
+    except Conflict:
+        form.workshop.errors = [_("This workshop is already in another plan.")]
+        return _render_plan(plan_id, attach=form, status=409)
+    flash(_("The workshop was added to the plan."), "success")
+    return redirect(url_for("facilitator.plan_show", plan_id=plan_id, _anchor="workshops"))
+
+
+@bp.post("/console/plans/<int:plan_id>/workshops/<int:workshop_id>/<any(up, down, remove):action>")
+@login_required
+def plan_workshop_action(plan_id: int, workshop_id: int, action: str) -> Response:
+    if not PlanActionForm().validate_on_submit():
+        raise ServiceError(_("The form expired. Please try again."), code="csrf")
+    if action == "remove":
+        plans.detach_workshop(current_user(), plan_id, workshop_id)
+        flash(_("The workshop was taken out of the plan. It still exists on its own."), "success")
+    else:
+        plans.move_workshop(current_user(), plan_id, workshop_id, -1 if action == "up" else 1)
+    return redirect(url_for("facilitator.plan_show", plan_id=plan_id, _anchor="workshops"))
+
+
+@bp.post("/console/plans/<int:plan_id>/delete")
+@login_required
+def plan_delete(plan_id: int) -> Response:
+    if not PlanActionForm().validate_on_submit():
+        raise ServiceError(_("The form expired. Please try again."), code="csrf")
+    plans.delete_plan(current_user(), plan_id)
+    flash(_("The plan was deleted. Its workshops are still there."), "success")
+    return redirect(url_for("facilitator.plans_index"))
