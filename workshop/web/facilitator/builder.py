@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
@@ -753,15 +754,16 @@ def preview_phone(workshop_id: int, key: str) -> Response:
     workshop = _workshop(workshop_id, "read")
     _stage_of(_definition(workshop), key)
     lang = request.args.get("as") if request.args.get("as") in steps.LANGUAGES else current_language()
-    groups = workshop.definition["groups"]
-    page = render_template(
-        "facilitator/builder/phone.html", workshop=workshop, asset_url=asset_url,
-        title=localize(workshop.definition["title"], lang, workshop.definition["languages"]),
-        group=localize(groups[0]["label"], lang, workshop.definition["languages"]),
-        boot={"workshop_id": workshop.id, "lang": lang, "preview": True,
-              "snapshot": {"workshop": preview_workshop(workshop, key), "ballots": {}, "results": {}}},
-        strings={**resident_strings(), "preview_saved": _("Preview: this vote was not stored.")},
-    )
+    langs = workshop.definition["languages"]
+    with force_locale(lang):  # the phone speaks the language it previews
+        page = render_template(
+            "facilitator/builder/phone.html", workshop=workshop, asset_url=asset_url, lang=lang,
+            title=localize(workshop.definition["title"], lang, langs),
+            group=localize(workshop.definition["groups"][0]["label"], lang, langs),
+            boot={"workshop_id": workshop.id, "lang": lang, "preview": True,
+                  "snapshot": {"workshop": preview_workshop(workshop, key), "ballots": {}, "results": {}}},
+            strings={**resident_strings(), "preview_saved": _("Preview: this vote was not stored.")},
+        )
     response = Response(page, mimetype="text/html")
     # framed by the console's preview page only: the app's policy with frame-ancestors 'self'
     nonce = g.get("csp_nonce", "")

@@ -1,0 +1,190 @@
+"""The workshop builder in a real browser: a facilitator builds a bilingual five-stage
+workshop from blank without typing YAML, previews it, opens a stage, fixes a typo while
+three phones are connected, and the phones show the fix without reloading.
+
+Set SCREENSHOTS=DIR to keep pictures of every builder page (Thai and English, 1366 px
+and 390 px) for a visual review.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.test_live_room import assert_clean, describe, join, run_axe, sign_in_console
+
+SHOTS = os.environ.get("SCREENSHOTS")
+
+
+def sign_in(page: Any, live: Any) -> None:
+    sign_in_console(page, live)
+
+
+def add_stage(page: Any, th: str, en: str, method: str) -> str:
+    """Add a stage on the builder's overview; returns its key (from the page it lands on)."""
+    page.fill("#new-stage-th", th)
+    page.fill("#new-stage-en", en)
+    page.locator(f"input[name=method][value={method}]").check()
+    page.get_by_role("button", name="Add the stage").click()
+    page.wait_for_url(re.compile(r"/build/s/[a-z0-9_-]+$"))
+    return str(page.url.rsplit("/", 1)[1])
+
+
+def add_item(page: Any, th: str, en: str) -> None:
+    page.fill("#new-item-th", th)
+    page.fill("#new-item-en", en)
+    page.get_by_role("button", name="Add the item").click()
+    page.wait_for_selector(".flash--success")
+
+
+def test_build_preview_open_and_fix_a_typo_live(live_server: Any, http_api: Any, new_page: Any,
+                                               watch: Any) -> None:
+    page = new_page(1366, 900, bypass_csp=True)  # bypass: axe is injected as a script
+    sign_in(page, live_server)
+
+    # -- from blank, bilingual ---------------------------------------------------------
+    page.goto(live_server.url("/console/new?lang=en"))
+    assert not run_axe(page), describe(run_axe(page))
+    page.check("#lang-en")
+    page.fill("#title-th", "เวทีเมืองน่าอยู่ทดสอบ")
+    page.fill("#title-en", "Livable town test")
+    page.get_by_role("button", name="Create a blank workshop").click()
+    page.wait_for_url(re.compile(r"/console/w/\d+/build$"))
+    workshop_id = int(page.url.split("/")[-2])
+    build = page.url
+    found = run_axe(page)
+    assert not found, describe(found)
+
+    # the blank's warm-up words stage is stage 1: retitle it
+    page.goto(live_server.url(f"/console/w/{workshop_id}/build/s/warmup"))
+    page.fill("#title-th", "เมืองในฝันในคำเดียว")
+    page.fill("#title-en", "Your dream town in one word")
+    page.get_by_role("button", name="Save the stage").last.click()
+    page.wait_for_selector(".flash--success")
+
+    page.goto(build)
+    vision = add_stage(page, "วิสัยทัศน์", "Vision", "approval")
+    add_item(page, "ขุดลอกคลอ", "Clean canls")  # typos, fixed later during voting
+    page.fill("#max_choices", "๒")  # Thai digits
+    page.get_by_role("button", name="Save the stage").last.click()
+    page.wait_for_selector(".flash--success")
+    found = run_axe(page)
+    assert not found, describe(found)
+
+    page.goto(build)
+    goals = add_stage(page, "เป้าหมาย", "Goals", "dots")
+    add_item(page, "เมืองสะอาด", "A clean town")
+
+    page.goto(build)
+    projects = add_stage(page, "ให้คะแนนโครงการ", "Score the projects", "score")
+    add_item(page, "ทางเดินริมน้ำ", "Riverside walk")
+    item_path = f"/console/w/{workshop_id}/build/s/{projects}/i/p2"
+    page.goto(live_server.url(item_path))
+    page.select_option("#goal", "g1")
+    page.select_option("#horizon", "short")
+    page.fill("#budget", "๒,๕๐๐,๐๐๐")
+    page.check("#sdg-11")
+    page.locator("details.sdg-targets").nth(10).locator("summary").click()
+    page.check("#sdg-11-2")
+    found = run_axe(page)
+    assert not found, describe(found)
+    page.get_by_role("button", name="Save the item").click()
+    page.wait_for_selector(".flash--success")
+
+    page.goto(build)
+    budget = add_stage(page, "งบประมาณแบบมีส่วนร่วม", "Participatory budget", "budget")
+    add_item(page, "ไฟถนน", "Street lights")
+    page.fill("#budget", "500,000")
+    page.get_by_role("button", name="Save the stage").last.click()
+    page.wait_for_selector(".flash--success")
+
+    made = http_api.ok("GET", f"/api/v1/workshops/{workshop_id}")
+    assert made["languages"] == ["th", "en"]
+    assert [(s["key"], s["method"]) for s in made["stages"]] == [
+        ("warmup", "words"), (vision, "approval"), (goals, "dots"), (projects, "score"), (budget, "budget")]
+    by_key = {s["key"]: s for s in made["stages"]}
+    assert by_key[vision]["max_choices"] == 2
+    assert len(by_key[projects]["criteria"]) == 2
+    assert by_key[budget]["budget"] == 500_000
+    assert by_key[projects]["items"][1]["budget"] == 2_500_000
+    assert by_key[projects]["items"][1]["sdgs"] == ["11", "11.2"]
+
+    # -- preview: the resident component, nothing stored --------------------------------
+    page.goto(live_server.url(f"/console/w/{workshop_id}/build/s/{vision}/preview"))
+    found = run_axe(page)
+    assert not found, describe(found)
+    phone = page.frame_locator("iframe").last  # the English phone
+    phone.locator(f"#st-{vision} .item-title", has_text="Clean canls").wait_for()
+    phone.locator(f"#st-{vision} input[type=checkbox]").last.check()
+    phone.locator(f"#send-{vision}").click()
+    phone.locator(f"#ack-{vision}[data-kind=ok]").wait_for()
+    assert "not stored" in phone.locator(f"#ack-{vision}").inner_text()
+    results = http_api.ok("GET", f"/api/v1/workshops/{workshop_id}/results")
+    assert next(s for s in results["stages"] if s["key"] == vision)["ballots"] == 0
+
+    # -- open the stage from the run sheet; three phones join ----------------------------
+    page.goto(live_server.url(f"/console/w/{workshop_id}"))
+    assert page.locator("#checklist").count() == 1  # the test server's address is a loopback one
+    page.locator(f"#stage-{vision} button[data-action=open]").click()
+    page.wait_for_selector(".flash--success")
+    code = made["code"]
+    phones = []
+    for group, language in (("Residents", "en"), ("Government", "en"), ("ภาคเอกชน", "th")):
+        resident = new_page()
+        join(resident, live_server, code, group, language)
+        typo = "Clean canls" if language == "en" else "ขุดลอกคลอ"
+        resident.locator(f"#st-{vision} .item-title", has_text=typo).first.wait_for()
+        phones.append((resident, language))
+    first = phones[0][0]
+    first.locator(f"#st-{vision} input[type=checkbox]").first.check()
+    first.locator(f"#send-{vision}").click()
+    first.wait_for_selector(f"#ack-{vision}[data-kind=ok]")
+
+    # -- fix the typo while the phones are connected ---------------------------------------
+    page.goto(live_server.url(f"/console/w/{workshop_id}/build/s/{vision}"))
+    assert "This stage has 1 ballot" in page.inner_text("main")
+    page.locator(f"#item-{'v2'} a").first.click()
+    page.fill("#title-th", "ขุดลอกคลอง")
+    page.fill("#title-en", "Clean canals")
+    page.get_by_role("button", name="Save the item").click()
+    page.wait_for_selector(".flash--success")
+    for resident, language in phones:
+        fixed = "Clean canals" if language == "en" else "ขุดลอกคลอง"
+        resident.locator(f"#st-{vision} .item-title", has_text=fixed).wait_for(timeout=10_000)
+        assert resident.locator("#conn").get_attribute("data-state") == "online"  # no reload
+    # the ballot stayed
+    results = http_api.ok("GET", f"/api/v1/workshops/{workshop_id}/results")
+    assert next(s for s in results["stages"] if s["key"] == vision)["ballots"] == 1
+    assert_clean(watch)
+
+
+def test_builder_pages_in_both_languages_at_two_widths(live_server: Any, http_api: Any, new_page: Any,
+                                                      all_methods: Any) -> None:
+    """Every builder page: no serious or critical axe finding, and (SCREENSHOTS=DIR) pictures."""
+    created = http_api.create_workshop(all_methods())
+    wid = created["id"]
+    pages = {
+        "new": "/console/new",
+        "overview": f"/console/w/{wid}/build",
+        "stage-score": f"/console/w/{wid}/build/s/projects",
+        "stage-dots": f"/console/w/{wid}/build/s/goals",
+        "item": f"/console/w/{wid}/build/s/projects/i/p1",
+        "preview": f"/console/w/{wid}/build/s/vision/preview",
+        "runsheet": f"/console/w/{wid}",
+    }
+    for width in (1366, 390):
+        page = new_page(width, 900, bypass_csp=True)
+        sign_in(page, live_server)
+        for lang in ("th", "en"):
+            for name, path in pages.items():
+                page.goto(live_server.url(f"{path}?lang={lang}"))
+                if name == "preview":
+                    page.frame_locator("iframe").first.locator("#st-vision").wait_for()
+                if width == 1366:
+                    found = run_axe(page)
+                    assert not found, (name, lang, describe(found))
+                if SHOTS:
+                    Path(SHOTS).mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(Path(SHOTS) / f"{name}-{lang}-{width}.png"), full_page=True)
