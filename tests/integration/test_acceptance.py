@@ -94,7 +94,7 @@ def test_ranong_thai_plan(api: Api) -> None:
         [{"budget": {"b1": 6_000_000, "b2": 4_000_000}}, {"budget": {"b1": 10_000_000}}],
     )
     paper(api, wid, "budget", "resident", [{"budget": {"b3": 2_500_000}}])
-    # dream: words, Thai segmented ("เมืองสะอาด" = เมือง + สะอาด), one count per ballot
+    # dream: words, each answer one entry as typed (contract 1.1), one count per ballot
     paper(
         api,
         wid,
@@ -179,12 +179,13 @@ def test_ranong_thai_plan(api: Api) -> None:
     assert [i["value"] for i in budget["items"][3:]] == [0, 0, 0]
 
     dream = stage_entry(results, "dream")
-    # 4 ballots: สะอาด in 3, the rest in 1 each ("green"/"Green" count once in their ballot)
+    # 4 ballots: สะอาด in 2, the rest in 1 each ("green"/"Green" count once in their ballot;
+    # "เมืองสะอาด" is one entry, not เมือง + สะอาด)
     assert summary(dream) == [
-        ("สะอาด", 1, 3, approx(75.0)),
+        ("สะอาด", 1, 2, approx(50.0)),
         ("green", 2, 1, approx(25.0)),
         ("ปลอดภัย", 2, 1, approx(25.0)),
-        ("เมือง", 2, 1, approx(25.0)),
+        ("เมืองสะอาด", 2, 1, approx(25.0)),
     ]
     assert items_by_key(dream)["สะอาด"]["title"] == "สะอาด"
 
@@ -267,12 +268,14 @@ def test_community_park_english(api: Api) -> None:
     )
 
     results = api.results(wid)
-    # 3 ballots: dark in 2, flooded in 2, park in 1
-    assert summary(stage_entry(results, "today")) == [
-        ("dark", 1, 2, approx(200 / 3)),
+    # 3 ballots: flooded in 2 (case ignored), dark in 1, "Dark park" one entry in 1
+    today = stage_entry(results, "today")
+    assert summary(today) == [
         ("flooded", 1, 2, approx(200 / 3)),
-        ("park", 3, 1, approx(100 / 3)),
+        ("dark", 2, 1, approx(100 / 3)),
+        ("dark park", 2, 1, approx(100 / 3)),
     ]
+    assert items_by_key(today)["flooded"]["title"] == "Flooded"  # as first typed on a tie
     assert summary(stage_entry(results, "purpose")) == [
         ("nature", 1, 2, approx(50.0)),
         ("play", 2, 1, approx(25.0)),

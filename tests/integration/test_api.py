@@ -217,7 +217,9 @@ def test_paper_ballots_count_with_phone_ballots(api: Api) -> None:
     )
     assert response.status_code == 201
     validate_response(response.get_json(), "/api/v1/workshops/{workshop_id}/stages/{key}/paper", "post", 201)
-    assert response.get_json() == {"stored": 2, "ballots": 2, "paper_ballots": 2}
+    body = response.get_json()
+    assert (body["stored"], body["ballots"], body["paper_ballots"]) == (2, 2, 2)
+    assert body["batch"] == {**body["batch"], "id": body["batch_id"], "count": 2, "group": "government"}
     entry = stage_entry(api.results(wid), "vision")
     assert entry["ballots"] == 2 and entry["paper_ballots"] == 2
     assert entry["items"][0]["key"] == "v1" and entry["items"][0]["value"] == 2

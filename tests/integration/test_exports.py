@@ -346,8 +346,10 @@ def test_csv_zip(api: Api) -> None:
         "ballots.csv",
         "comments.csv",
         "ideas.csv",
+        "paper_batches.csv",
         "participants_by_group.csv",
         "results.csv",
+        "word_merges.csv",
     ]
     dump = json.loads(export(api, wid, "json").data)
     rows = read_csv(archive, "ballots.csv")

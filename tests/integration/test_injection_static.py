@@ -378,10 +378,12 @@ def assert_title_tag(tree: Tree, payload: Payload) -> None:
     assert_shown(tree, "title", payload.fit("title"), "title in <title>")
 
 
-def expected_words(payload: Payload) -> list[str]:
+def expected_words(payload: Payload, *, shown: bool = False) -> list[str]:
+    """The entries of the payload's words: their keys, or (``shown``) as typed."""
     from workshop.adapters.textseg import segment
+    from workshop.domain.words import entries_of
 
-    return [w for given in words_of(payload) for w in segment(given)]
+    return [pair[1 if shown else 0] for given in words_of(payload) for pair in entries_of(given, segment)]
 
 
 ids = [p.id for p in PAYLOADS]
@@ -435,7 +437,7 @@ def test_console_results(built: dict[str, Any], payload: Payload) -> None:
     assert_shown(tree, "table.results-table thead th", payload.fit("criterion_label"), "criterion")
     assert_shown(tree, "section.results-overview dt", payload.fit("group_label"), "group label")
     assert_shown(tree, "table.groups-table th.group-col", payload.fit("group_label"), "group column")
-    for word in expected_words(payload):
+    for word in expected_words(payload, shown=True):
         assert_shown(tree, "table.results-table th.item-title", word, "word")
 
 

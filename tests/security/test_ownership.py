@@ -32,6 +32,16 @@ ACTIONS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/workshops/{workshop_id}/stages/{key}/hide"): "run",
     ("POST", "/api/v1/workshops/{workshop_id}/stages/{key}/paper"): "run",
     ("POST", "/api/v1/workshops/{workshop_id}/stages/{key}/close"): "run",
+    ("GET", "/api/v1/workshops/{workshop_id}/stages/{key}/paper"): "read",
+    ("GET", "/api/v1/workshops/{workshop_id}/paper-batches"): "read",
+    ("POST", "/api/v1/workshops/{workshop_id}/stages/{key}/paper/{batch_id}/void"): "run",
+    ("DELETE", "/api/v1/workshops/{workshop_id}/stages/{key}/paper/{batch_id}"): "run",
+    ("POST", "/api/v1/workshops/{workshop_id}/paper-batches/{batch_id}/void"): "run",
+    ("DELETE", "/api/v1/workshops/{workshop_id}/paper-batches/{batch_id}"): "run",
+    ("GET", "/api/v1/workshops/{workshop_id}/stages/{key}/merges"): "read",
+    ("POST", "/api/v1/workshops/{workshop_id}/stages/{key}/merges"): "run",
+    ("DELETE", "/api/v1/workshops/{workshop_id}/stages/{key}/merges/{merge_id}"): "run",
+    ("POST", "/api/v1/workshops/{workshop_id}/stages/{key}/merges/{merge_id}/undo"): "run",
     ("POST", "/api/v1/workshops/{workshop_id}/tokens"): "run",
     ("GET", "/api/v1/workshops/{workshop_id}/tokens.pdf"): "run",
     ("POST", "/api/v1/comments/{item_id}/approve"): "run",
@@ -82,6 +92,11 @@ def world(app: Any) -> dict[str, Any]:
         ids[name] = sock.emit("comment", {"stage": "goals", "text": f"ความเห็น {name}"}, callback=True)["id"]
     for name in ("i1", "i2"):
         ids[name] = sock.emit("idea", {"stage": "goals", "title": f"ไอเดีย {name}"}, callback=True)["id"]
+    batch = owner.post(f"/api/v1/workshops/{wid}/stages/goals/paper",
+                       {"group": "resident", "ballots": [{"dots": {"g1": 1}}]}).get_json()
+    ids["batch"] = batch["batch_id"]
+    ids["merge"] = owner.post(f"/api/v1/workshops/{wid}/stages/words/merges",
+                              {"from": ["green city"], "into": "green"}).get_json()["id"]
     return {"wid": wid, "people": people, "ids": ids, "bystander": bystander}
 
 
@@ -109,6 +124,23 @@ def requests(world: dict[str, Any], api: Api) -> list[tuple[tuple[str, str], str
         (("POST", s + "hide"), f"/api/v1/workshops/{w}/stages/vision/hide", None, 200),
         (("POST", s + "paper"), f"/api/v1/workshops/{w}/stages/vision/paper", paper, 201),
         (("POST", s + "close"), f"/api/v1/workshops/{w}/stages/vision/close", None, 200),
+        (("GET", s + "paper"), f"/api/v1/workshops/{w}/stages/goals/paper", None, 200),
+        (("GET", p + "/paper-batches"), f"/api/v1/workshops/{w}/paper-batches", None, 200),
+        (("POST", s + "paper/{batch_id}/void"),
+         f"/api/v1/workshops/{w}/stages/goals/paper/{ids['batch']}/void", None, 200),
+        (("DELETE", s + "paper/{batch_id}"),
+         f"/api/v1/workshops/{w}/stages/goals/paper/{ids['batch']}", None, 200),
+        (("POST", p + "/paper-batches/{batch_id}/void"),
+         f"/api/v1/workshops/{w}/paper-batches/{ids['batch']}/void", None, 200),
+        (("DELETE", p + "/paper-batches/{batch_id}"),
+         f"/api/v1/workshops/{w}/paper-batches/{ids['batch']}", None, 200),
+        (("GET", s + "merges"), f"/api/v1/workshops/{w}/stages/words/merges", None, 200),
+        (("POST", s + "merges"), f"/api/v1/workshops/{w}/stages/words/merges",
+         {"from": ["park"], "into": "parks"}, 201),
+        (("DELETE", s + "merges/{merge_id}"),
+         f"/api/v1/workshops/{w}/stages/words/merges/{ids['merge']}", None, 200),
+        (("POST", s + "merges/{merge_id}/undo"),
+         f"/api/v1/workshops/{w}/stages/words/merges/{ids['merge']}/undo", None, 200),
         (("POST", p + "/tokens"), f"/api/v1/workshops/{w}/tokens", {"group": "civil", "count": 2}, 201),
         (("GET", p + "/tokens.pdf"), f"/api/v1/workshops/{w}/tokens.pdf", None, 200),
         (("POST", "/api/v1/comments/{item_id}/approve"), f"/api/v1/comments/{ids['c1']}/approve", None, 200),

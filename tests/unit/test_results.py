@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from workshop.domain.methods import simple_segment
 from workshop.domain.results import rank_positions, stage_results
 from workshop.domain.text import localize
 
@@ -290,28 +289,25 @@ def test_budget() -> None:
 
 
 def fake_thai_segment(text: str) -> list[str]:
-    """Stands in for a Thai word segmenter: knows one compound."""
-    if text == "เมืองสะอาด":
-        return ["เมือง", "สะอาด"]
-    return simple_segment(text)
+    """Stands in for a Thai word segmenter: knows a few words."""
+    known = {"อยากให้เมืองมีต้นไม้": ["อยาก", "ให้", "เมือง", "มี", "ต้นไม้"], "เมืองสะอาด": ["เมือง", "สะอาด"]}
+    return known.get(text, text.split())
 
 
-def test_words_are_segmented_and_counted_once_per_ballot() -> None:
+def test_words_an_answer_is_one_entry_counted_once_per_ballot() -> None:
     stage = make_stage("words", keys="")
     ballots = [
-        ("resident", {"words": ["เมืองสะอาด", "สะอาด"]}),  # สะอาด twice in one ballot: counts once
-        ("resident", {"words": ["green", "Green city"]}),  # green twice (casefolded): counts once
-        ("government", {"words": ["สะอาด"]}),
+        ("resident", {"words": ["เมืองสะอาด", " เมืองสะอาด "]}),  # the same entry twice: counts once
+        ("resident", {"words": ["Green city", "green  CITY"]}),  # case and spaces ignored: once
+        ("government", {"words": ["เมืองสะอาด"]}),
     ]
     results = stage_results(stage, ballots, segment=fake_thai_segment)
-    # 3 ballots: สะอาด 2/3 = 66.6667; city, green, เมือง 1/3 = 33.3333 each, then by word
+    # 3 ballots: เมืองสะอาด 2/3 = 66.6667 (not split: 2 words); green city 1/3, shown as first typed
     assert item_rows(results, "title", "rank", "value", "score") == [
-        ("สะอาด", "สะอาด", 1, 2, 66.6667),
-        ("city", "city", 2, 1, 33.3333),
-        ("green", "green", 2, 1, 33.3333),
-        ("เมือง", "เมือง", 2, 1, 33.3333),
+        ("เมืองสะอาด", "เมืองสะอาด", 1, 2, 66.6667),
+        ("green city", "Green city", 2, 1, 33.3333),
     ]
-    # resident (2): สะอาด 1/2 = 50; government (1): สะอาด 1/1 = 100, city never given there: 0
+    # resident (2): 1/2 = 50; government (1): 1/1 = 100; green city never given there: 0
     assert rounded(results["items"][0]["by_group"]) == {
         "government": {"ballots": 1, "value": 1, "score": 100.0},
         "resident": {"ballots": 2, "value": 1, "score": 50.0},
@@ -319,20 +315,53 @@ def test_words_are_segmented_and_counted_once_per_ballot() -> None:
     assert results["items"][1]["by_group"]["government"] == {"ballots": 1, "value": 0, "score": 0.0}
 
 
-def test_words_default_segmenter_keeps_thai_compound_whole() -> None:
+def test_words_a_long_answer_is_split_into_words() -> None:
     stage = make_stage("words", keys="")
-    results = stage_results(stage, [("resident", {"words": ["เมืองสะอาด"]})])
-    assert item_rows(results, "value", "score") == [("เมืองสะอาด", 1, 100.0)]
+    ballots = [
+        ("resident", {"words": ["อยากให้เมืองมีต้นไม้"]}),  # 5 words: split
+        ("resident", {"words": ["เมือง", "more trees in the park please"]}),  # 5 words: split
+    ]
+    results = stage_results(stage, ballots, segment=fake_thai_segment)
+    values = {key: value for key, value in item_rows(results, "value")}
+    assert values["เมือง"] == 2  # once per ballot
+    assert values["ต้นไม้"] == 1
+    assert values["park"] == 1
+    assert "อยากให้เมืองมีต้นไม้" not in values
 
 
-def test_blank_tokens_from_a_segmenter_are_not_words() -> None:
+def test_words_shown_as_most_residents_typed_them() -> None:
     stage = make_stage("words", keys="")
+    ballots = [("r", {"words": [w]}) for w in ("green", "Green", "Green", "GREEN")]
+    results = stage_results(stage, ballots)
+    assert item_rows(results, "title", "value", "score") == [("green", "Green", 4, 100.0)]
 
-    def spaces_kept(text: str) -> list[str]:  # like a Thai segmenter that keeps the spaces
-        return ["น้ำ", " ", "ไฟ "]
 
-    results = stage_results(stage, [("resident", {"words": ["น้ำ ไฟ"]})], segment=spaces_kept)
-    assert item_rows(results, "value") == [("น้ำ", 1), ("ไฟ", 1)]
+def test_words_not_thai_never_split_inside_a_word() -> None:
+    stage = make_stage("words", keys="")
+    ballots = [("r", {"words": ["café", "PM2.5", "don't"]}),
+               ("r", {"words": ["café, PM2.5, don't, or else"]})]  # 5 words: split on spaces
+    results = stage_results(stage, ballots)
+    values = {key: value for key, value in item_rows(results, "value")}
+    assert values["café"] == 2
+    assert values["pm2.5"] == 2
+    assert values["don't"] == 2
+    assert values["or"] == 1
+
+
+def test_words_merges_apply_and_count_once_per_ballot() -> None:
+    stage = make_stage("words", keys="")
+    ballots = [
+        ("r", {"words": ["เมือง สีเขียว", "สีเขียว"]}),  # both become สีเขียว: once
+        ("r", {"words": ["เมือง สีเขียว"]}),
+        ("g", {"words": ["Green"]}),
+    ]
+    merges = [(["เมือง สีเขียว"], "สีเขียว", "สีเขียว"), (["green"], "เขียว", "เขียว")]
+    results = stage_results(stage, ballots, merges=merges)
+    assert item_rows(results, "title", "value", "score") == [
+        ("สีเขียว", "สีเขียว", 2, 66.6667),
+        ("เขียว", "เขียว", 1, 33.3333),  # nobody typed the target: the facilitator's form
+    ]
+    assert results["ballots"] == 3
 
 
 # ---------------------------------------------------------------------------

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import unicodedata
 from abc import ABC, abstractmethod
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+
+from .words import count_entries, space_words
 
 #: A stage of a workshop file, validated and normalized elsewhere.
 Stage = Mapping[str, Any]
@@ -83,6 +84,8 @@ class ItemTally:
     default: Value = 0
     #: Score method only: item -> criterion -> mean of the scores given.
     criteria: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    #: Words method only: entry -> how it is shown (as most residents typed it).
+    labels: Mapping[str, str] = field(default_factory=dict)
 
     def value(self, key: str) -> Value:
         """The value of ``key``, ``default`` if these ballots never named it."""
@@ -391,14 +394,14 @@ class Words(Method):
         return words
 
     def tally(self, stage: Stage, ballots: Sequence[Choices], segment: Segmenter) -> ItemTally:
-        counts: Counter[str] = Counter()
-        for ballot in ballots:
-            # A word counts once per ballot, so a score never passes 100. Blank
-            # tokens (some segmenters return the spaces) are not words.
-            words = {word.strip() for given in ballot[self.field] for word in segment(given)}
-            counts.update(words - {""})
-        ordered = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
-        return ItemTally(dict(ordered), denominator=len(ballots))
+        # One entry per answer (split only when long), once per ballot, merges applied:
+        # the rules live in domain.words. ``merges`` is put on the stage by stage_results.
+        merges = stage.get("merges") or {}
+        found = count_entries(
+            [ballot[self.field] for ballot in ballots], segment,
+            merges.get("map"), merges.get("labels"),
+        )
+        return ItemTally(found.counts, denominator=len(ballots), labels=found.labels)
 
 
 def _sum_amounts(stage: Stage, ballots: Sequence[Choices], field_name: str) -> ItemTally:
@@ -435,6 +438,6 @@ def validate_ballot(stage: Stage, choices: object) -> dict[str, Any]:
     return get_method(stage).validate(stage, choices)
 
 
-def item_values(stage: Stage, ballots: Sequence[Choices], segment: Segmenter = simple_segment) -> ItemTally:
+def item_values(stage: Stage, ballots: Sequence[Choices], segment: Segmenter = space_words) -> ItemTally:
     """Tally validated, normalized ``ballots`` of ``stage`` with its method."""
     return get_method(stage).tally(stage, ballots, segment)

@@ -11,7 +11,8 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .methods import Choices, ItemTally, Segmenter, Stage, get_method, simple_segment
+from .methods import Choices, ItemTally, Segmenter, Stage, get_method
+from .words import resolve_merges, space_words
 
 #: Scores this close count as equal when ranking (float noise, not a real difference).
 TIE_DECIMALS = 9
@@ -46,8 +47,9 @@ def stage_results(
     stage: Stage,
     ballots: Sequence[tuple[str | None, Choices]],
     *,
-    segment: Segmenter = simple_segment,
+    segment: Segmenter = space_words,
     min_group_ballots: int = 3,
+    merges: Sequence[tuple[Sequence[str], str, str]] = (),
 ) -> dict[str, Any]:
     """Rank the items of ``stage`` over ``ballots`` (group key, normalized choices).
 
@@ -57,9 +59,15 @@ def stage_results(
     stage: value descending, then the word). ``by_group`` holds the groups that
     have a ballot in this stage, sorted by group key; ``spread`` is the largest
     minus the smallest score among groups with at least ``min_group_ballots``
-    ballots and a score, None with fewer than two such groups.
+    ballots and a score, None with fewer than two such groups. ``merges`` are
+    a words stage's merges in the order made: (entries, into, into as typed).
     """
     method = get_method(stage)
+    if merges:
+        stage = {**stage, "merges": {
+            "map": resolve_merges((sources, target) for sources, target, _ in merges),
+            "labels": {target: label for _, target, label in merges},
+        }}
     whole = method.tally(stage, [choices for _, choices in ballots], segment)
     per_group: dict[str, list[Choices]] = {}
     for group, choices in ballots:
@@ -85,7 +93,7 @@ def stage_results(
         }
         entry: dict[str, Any] = {
             "key": key,
-            "title": _copy_title(titles[key]) if key in titles else key,
+            "title": _copy_title(titles[key]) if key in titles else whole.labels.get(key, key),
             "rank": ranks[index],
             "value": whole.value(key),
             "score": scores[index],

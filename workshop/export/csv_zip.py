@@ -190,6 +190,24 @@ def build_zip(data: ExportData) -> bytes:
         ),
     )
 
+    batches = csv_bytes(
+        ["batch_id", "stage", "group", "ballots", "time", "by", "confirmed_duplicate", "voided",
+         "voided_time", "voided_by"],
+        (
+            [b["id"], b["stage"], b["group"], b["count"], b["created_at"], b["created_by"],
+             int(b["confirmed_duplicate"]), int(b["voided"]), b["voided_at"], b["voided_by"]]
+            for b in data.paper_batches
+        ),
+    )
+    word_merges = csv_bytes(
+        ["merge_id", "stage", "from", "into", "time", "by", "undone", "undone_time", "undone_by"],
+        (
+            [m["id"], m["stage"], " | ".join(m["from"]), m["into_label"], m["created_at"], m["created_by"],
+             int(m["undone"]), m["undone_at"], m["undone_by"]]
+            for m in data.word_merges
+        ),
+    )
+
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, content in (
@@ -198,6 +216,8 @@ def build_zip(data: ExportData) -> bytes:
             ("ideas.csv", ideas),
             ("participants_by_group.csv", participation),
             ("results.csv", results),
+            ("paper_batches.csv", batches),
+            ("word_merges.csv", word_merges),
         ):
             entry = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
             entry.compress_type = zipfile.ZIP_DEFLATED

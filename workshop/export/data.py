@@ -7,7 +7,7 @@ language, so every export agrees with the API.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from ..domain.formats import SUPPORTED
 from ..extensions import db
 from ..models import Ballot
-from ..services import content, results, workshops
+from ..services import content, merges, paper, results, workshops
 from ..services.errors import Invalid
 
 
@@ -39,6 +39,10 @@ class ExportData:
     counts: dict[str, Any]
     #: current ballots: id, stage, method, group, source, choices, version, created_at, updated_at
     ballots: list[dict[str, Any]]
+    #: every paper batch, voided ones included (services.paper.batch_dict), newest first
+    paper_batches: list[dict[str, Any]] = field(default_factory=list)
+    #: every merge of words entries, undone ones included (services.merges.merge_dict)
+    word_merges: list[dict[str, Any]] = field(default_factory=list)
 
 
 def report_language(definition: dict[str, Any], lang: object = None) -> str:
@@ -124,4 +128,6 @@ def collect(workshop_id: int, lang: object = None, *, with_ballots: bool = True)
         ideas=[content.idea_dict(i) for i in content.list_ideas(workshop.id)],
         counts={"participants": workshops.participant_counts(workshop), "ballots": ballot_counts},
         ballots=ballots,
+        paper_batches=paper.list_batches(workshop.id),
+        word_merges=merges.workshop_merges(workshop.id),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ._types import JSONType, UTCDateTime, utcnow
@@ -71,6 +71,40 @@ class Ballot(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the paper batch this ballot came in (paper ballots only); voiding it deletes the ballot
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("paper_batches.id", ondelete="CASCADE"), default=None, index=True
+    )
+
+
+class PaperBatch(Base):
+    """One batch of paper ballots as a facilitator sent it: kept even once voided.
+
+    Its ballots are rows of ``ballots`` while the batch counts; voiding deletes
+    them and records when and by whom, so a void is a record, not a loss (the
+    batch keeps a copy of its ballots' choices for the record and the exports).
+    """
+
+    __tablename__ = "paper_batches"
+    __table_args__ = (Index("ix_paper_batches_stage_created", "stage_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="CASCADE"))
+    #: stakeholder group of every ballot of the batch
+    group_key: Mapped[str] = mapped_column(String(32))
+    #: how many ballots the batch holds
+    count: Mapped[int] = mapped_column(Integer)
+    #: the batch's normalized choices, in the order sent
+    ballots: Mapped[list[Any]] = mapped_column(JSONType)
+    #: sha256 of the stage, group and sorted normalized ballots: what "identical" means
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the facilitator who sent it (None once that account is deleted)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    #: sent again on purpose although identical to a recent batch
+    confirmed_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    voided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
 
 
 class BallotReceipt(Base):

@@ -478,8 +478,16 @@ def check_paper_ballots(workshop_id: int, stage_key: str, ballots: list[Any]) ->
     return _check(stage_spec(stage), ballots)[1]
 
 
-def cast_paper_ballots(workshop_id: int, stage_key: str, group: object, ballots: object) -> dict[str, int]:
-    """Count a batch of paper ballots for one group: all of them, or none."""
+def cast_paper_ballots(workshop_id: int, stage_key: str, group: object, ballots: object, *,
+                       confirm: object = False, user_id: int | None = None) -> dict[str, Any]:
+    """Count a batch of paper ballots for one group: all of them, or none.
+
+    The batch is kept (services.paper). A batch identical to one of the last
+    ``paper.DUPLICATE_WINDOW`` (same stage, group and ballots, not voided) is
+    refused with ``DuplicateBatch`` unless ``confirm`` is true.
+    """
+    from . import paper  # paper builds on this module
+
     workshop = get_workshop(workshop_id)
     stage = get_stage(workshop, stage_key)
     groups = [g["key"] for g in workshop.definition["groups"]]
@@ -489,20 +497,24 @@ def cast_paper_ballots(workshop_id: int, stage_key: str, group: object, ballots:
         raise Invalid("ballots: must be a non-empty list of choices")
     if len(ballots) > MAX_PAPER_BATCH:
         raise TooLarge(f"ballots: at most {MAX_PAPER_BATCH} in one request")
+    if confirm is not None and not isinstance(confirm, bool):
+        raise Invalid("confirm: must be true or false")
     if stage.state == "draft":
         raise Conflict(f"stage '{stage.key}' has not been opened yet")
     normalized, errors = _check(stage_spec(stage), ballots)
     if errors:
         first = errors[0]
         raise Invalid(f"{first['loc']}: {first['message']}", details=errors)
+    batch = paper.record_batch(stage, group, normalized, user_id=user_id, confirm=bool(confirm))
     session = db.session()
     session.add_all(
-        Ballot(stage_id=stage.id, participant_id=None, group_key=group, choices=c, source="paper")
+        Ballot(stage_id=stage.id, participant_id=None, group_key=group, choices=c, source="paper",
+               batch_id=batch.id)
         for c in normalized
     )
     session.commit()
     notifier().results_changed(workshop.id, stage.key)
-    return {"stored": len(normalized)}
+    return {"stored": len(normalized), "batch_id": batch.id, "batch": paper.batch_dict(batch, stage.key)}
 
 
 def ballots_of(participant: Participant) -> dict[str, dict[str, Any]]:

@@ -14,6 +14,7 @@ from ..domain.results import stage_results as compute_stage_results
 from ..domain.text import localize
 from ..models import Ballot, Stage, Workshop
 from ..storage import db
+from .merges import active_merges
 from .workshops import get_workshop, participant_counts, stage_spec_at, stage_visible
 
 
@@ -50,7 +51,8 @@ def stage_entry(workshop: Workshop, stage: Stage, lang: str | None = None) -> di
     """One stage's entry of the results object."""
     rows = _ballot_rows(stage.id)
     spec = stage_spec_at(stage.id, workshop.revision, stage)
-    computed = compute_stage_results(spec, [(g, c) for g, c, _ in rows], segment=segment)
+    merges = active_merges(stage.id) if spec.get("method") == "words" else []
+    computed = compute_stage_results(spec, [(g, c) for g, c, _ in rows], segment=segment, merges=merges)
     languages = workshop.definition["languages"]
     wanted = lang if lang in languages else languages[0]
     for item in computed["items"]:

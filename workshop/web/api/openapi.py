@@ -270,6 +270,41 @@ SCHEMAS: dict[str, Any] = {
             "stored": {"type": "integer"},
             "ballots": {"type": "integer"},
             "paper_ballots": {"type": "integer"},
+            "batch_id": {"type": "integer"},
+            "batch": _ref("PaperBatch"),
+        },
+    },
+    "PaperBatch": {
+        "type": "object",
+        "required": ["id", "stage", "group", "count", "created_at", "created_by", "voided",
+                     "voided_at", "voided_by"],
+        "properties": {
+            "id": {"type": "integer"},
+            "stage": {"type": "string"},
+            "group": {"type": "string"},
+            "count": {"type": "integer"},
+            "created_at": {"type": "string"},
+            "created_by": {"type": ["string", "null"]},
+            "confirmed_duplicate": {"type": "boolean"},
+            "voided": {"type": "boolean"},
+            "voided_at": {"type": ["string", "null"]},
+            "voided_by": {"type": ["string", "null"]},
+        },
+    },
+    "WordMerge": {
+        "type": "object",
+        "required": ["id", "stage", "from", "into", "into_label", "created_at", "undone"],
+        "properties": {
+            "id": {"type": "integer"},
+            "stage": {"type": "string"},
+            "from": {"type": "array", "items": {"type": "string"}},
+            "into": {"type": "string"},
+            "into_label": {"type": "string"},
+            "created_at": {"type": "string"},
+            "created_by": {"type": ["string", "null"]},
+            "undone": {"type": "boolean"},
+            "undone_at": {"type": ["string", "null"]},
+            "undone_by": {"type": ["string", "null"]},
         },
     },
     "Joined": {
@@ -447,6 +482,8 @@ def openapi_document() -> dict[str, Any]:
         "properties": {
             "group": {"type": "string"},
             "ballots": {"type": "array", "items": {"type": "object"}},
+            "confirm": {"type": "boolean", "description": "count it although identical to a batch "
+                        "of the last 30 minutes (otherwise 409 duplicate_batch)"},
         },
     }
     paths: dict[str, Any] = {
@@ -575,6 +612,40 @@ def openapi_document() -> dict[str, Any]:
                 params=[WID, KEY],
                 errors=(400, 404, 409, 413, 422),
             ),
+            "get": _op(
+                "The stage's paper batches, newest first, voided ones included",
+                {"200": _json({"type": "array", "items": _ref("PaperBatch")})},
+                params=[WID, KEY],
+                errors=(404,),
+            ),
+        },
+        "/api/v1/workshops/{workshop_id}/paper-batches": {
+            "get": _op(
+                "Every paper batch of the workshop, newest first, voided ones included",
+                {"200": _json({"type": "array", "items": _ref("PaperBatch")})},
+                params=[WID],
+                errors=(404,),
+            ),
+        },
+        "/api/v1/workshops/{workshop_id}/stages/{key}/merges": {
+            "get": _op(
+                "Merges of a words stage's entries, in the order made (undone ones marked)",
+                {"200": _json({"type": "array", "items": _ref("WordMerge")})},
+                params=[WID, KEY],
+                errors=(404, 409),
+            ),
+            "post": _op(
+                "Merge entries of a words stage into another (applies to results and exports at once)",
+                {"201": _json(_ref("WordMerge"), "Merged")},
+                body={
+                    "type": "object",
+                    "required": ["from", "into"],
+                    "properties": {"from": {"type": "array", "items": {"type": "string"}},
+                                   "into": {"type": "string"}},
+                },
+                params=[WID, KEY],
+                errors=(400, 404, 409, 422),
+            ),
         },
         "/api/v1/workshops/{workshop_id}/comments": {
             "get": _op(
@@ -639,6 +710,19 @@ def openapi_document() -> dict[str, Any]:
                 errors=(404, 409),
             )
         }
+    batch_id = {"name": "batch_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    void = _op("Void a paper batch: its ballots leave every result; the void is recorded",
+               {"200": _json(_ref("PaperBatch"))}, params=[WID, KEY, batch_id], errors=(404,))
+    paths["/api/v1/workshops/{workshop_id}/stages/{key}/paper/{batch_id}/void"] = {"post": void}
+    paths["/api/v1/workshops/{workshop_id}/stages/{key}/paper/{batch_id}"] = {"delete": void}
+    void_any = {**void, "parameters": [WID, batch_id]}
+    paths["/api/v1/workshops/{workshop_id}/paper-batches/{batch_id}/void"] = {"post": void_any}
+    paths["/api/v1/workshops/{workshop_id}/paper-batches/{batch_id}"] = {"delete": void_any}
+    merge_id = {"name": "merge_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    undo = _op("Undo a merge: its entries count as themselves again (the record stays)",
+               {"200": _json(_ref("WordMerge"))}, params=[WID, KEY, merge_id], errors=(404, 409))
+    paths["/api/v1/workshops/{workshop_id}/stages/{key}/merges/{merge_id}"] = {"delete": undo}
+    paths["/api/v1/workshops/{workshop_id}/stages/{key}/merges/{merge_id}/undo"] = {"post": undo}
     for kind, schema in (("comments", "Comment"), ("ideas", "Idea")):
         ident = {"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}
         for action in ("approve", "reject"):

@@ -15,6 +15,8 @@ from ...services import (
     ballots,
     content,
     editing,
+    merges,
+    paper,
     participants,
     privacy,
     results,
@@ -209,9 +211,64 @@ def choose_screen(workshop_id: int) -> Response:
 @allowed("run")
 def paper_ballots(workshop_id: int, key: str) -> tuple[Response, int]:
     data = json_body()
-    stored = ballots.cast_paper_ballots(workshop_id, key, data.get("group"), data.get("ballots"))
+    stored = ballots.cast_paper_ballots(workshop_id, key, data.get("group"), data.get("ballots"),
+                                        confirm=data.get("confirm", False), user_id=g.user.id)
     entry = results.stage_entry(*_workshop_stage(workshop_id, key))
     return created({**stored, "ballots": entry["ballots"], "paper_ballots": entry["paper_ballots"]})
+
+
+@bp.get(f"{PREFIX}/workshops/<int:workshop_id>/stages/<key>/paper")
+@facilitator_required
+@allowed("read")
+def stage_paper_batches(workshop_id: int, key: str) -> Response:
+    return jsonify(paper.list_batches(workshop_id, key))
+
+
+@bp.get(f"{PREFIX}/workshops/<int:workshop_id>/paper-batches")
+@facilitator_required
+@allowed("read")
+def paper_batches(workshop_id: int) -> Response:
+    return jsonify(paper.list_batches(workshop_id))
+
+
+@bp.post(f"{PREFIX}/workshops/<int:workshop_id>/stages/<key>/paper/<int:batch_id>/void")
+@bp.delete(f"{PREFIX}/workshops/<int:workshop_id>/stages/<key>/paper/<int:batch_id>")
+@facilitator_required
+@allowed("run")
+def void_paper_batch(workshop_id: int, key: str, batch_id: int) -> Response:
+    return jsonify(paper.void_batch(workshop_id, batch_id, stage_key=key, user_id=g.user.id))
+
+
+@bp.post(f"{PREFIX}/workshops/<int:workshop_id>/paper-batches/<int:batch_id>/void")
+@bp.delete(f"{PREFIX}/workshops/<int:workshop_id>/paper-batches/<int:batch_id>")
+@facilitator_required
+@allowed("run")
+def void_workshop_paper_batch(workshop_id: int, batch_id: int) -> Response:
+    return jsonify(paper.void_batch(workshop_id, batch_id, user_id=g.user.id))
+
+
+@bp.get(f"{PREFIX}/workshops/<int:workshop_id>/stages/<key>/merges")
+@facilitator_required
+@allowed("read")
+def list_merges(workshop_id: int, key: str) -> Response:
+    return jsonify(merges.list_merges(workshop_id, key))
+
+
+@bp.post(f"{PREFIX}/workshops/<int:workshop_id>/stages/<key>/merges")
+@facilitator_required
+@allowed("run")
+def merge_entries(workshop_id: int, key: str) -> tuple[Response, int]:
+    data = json_body()
+    return created(merges.merge_entries(workshop_id, key, data.get("from"), data.get("into"),
+                                        user_id=g.user.id))
+
+
+@bp.delete(f"{PREFIX}/workshops/<int:workshop_id>/stages/<key>/merges/<int:merge_id>")
+@bp.post(f"{PREFIX}/workshops/<int:workshop_id>/stages/<key>/merges/<int:merge_id>/undo")
+@facilitator_required
+@allowed("run")
+def undo_merge(workshop_id: int, key: str, merge_id: int) -> Response:
+    return jsonify(merges.undo_merge(workshop_id, key, merge_id, user_id=g.user.id))
 
 
 def _workshop_stage(workshop_id: int, key: str) -> tuple[Any, Any]:

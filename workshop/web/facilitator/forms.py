@@ -133,6 +133,8 @@ class PaperForm(FlaskForm):
         render_kw={"rows": 12, "spellcheck": "false", "autocapitalize": "none",
                    "autocomplete": "off"},
     )
+    #: "1" once the facilitator was told the batch repeats a recent one and sends it again
+    confirm = HiddenField()
     submit = SubmitField(_l("Count these ballots"))
 
 

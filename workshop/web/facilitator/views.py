@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from contextlib import suppress
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,10 +32,23 @@ from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.exceptions import NotFound as NoSuchPage
 from werkzeug.wrappers import Response
 
+from ...domain.methods import MAX_WORD_LENGTH
 from ...domain.ratelimit import Rate, RateLimiter
 from ...domain.text import localize
 from ...models import Stage, Workshop
-from ...services import accounts, ballots, content, participants, privacy, qr, results, stages, workshops
+from ...services import (
+    accounts,
+    ballots,
+    content,
+    merges,
+    participants,
+    privacy,
+    qr,
+    results,
+    stages,
+    workshops,
+)
+from ...services import paper as paper_batches
 from ...services.errors import Conflict, Invalid, NotFound, ServiceError, TooLarge, Unauthorized
 from ..api.errors import api_http_error
 from ..i18n import current_language
@@ -492,8 +506,10 @@ def _rule_problem(line: int, message: str) -> dict[str, Any]:
     return {"line": line, "message": said.text, "lang": said.lang}
 
 
-def _count_paper(workshop: Workshop, stage: Stage, group: str, text: str) -> dict[str, Any]:
-    """Count one batch; returns {"stored": n} or {"problems": [...]} or {"general": msg}."""
+def _count_paper(workshop: Workshop, stage: Stage, group: str, text: str,
+                 confirm: bool = False) -> dict[str, Any]:
+    """Count one batch; returns {"stored": n}, {"problems": [...]}, {"general": msg}
+    or {"duplicate": the recent identical batch}."""
     parsed, format_errors = parse_each(stage.config["method"], text)
     if format_errors:
         problems = _format_problems(format_errors) + _rule_problems(workshop, stage, parsed)
@@ -502,7 +518,10 @@ def _count_paper(workshop: Workshop, stage: Stage, group: str, text: str) -> dic
         return {"empty": True}
     try:
         return ballots.cast_paper_ballots(workshop.id, stage.key, group,
-                                          [choices for _line, choices in parsed])
+                                          [choices for _line, choices in parsed], confirm=confirm,
+                                          user_id=_user_id())
+    except paper_batches.DuplicateBatch as exc:
+        return {"duplicate": _batch_row(exc.details["batch"])}
     except Conflict:
         return {"general": _("This stage has not been opened yet. Open it on the run sheet "
                              "first: paper ballots count like phone ballots.")}
@@ -522,7 +541,8 @@ def paper(workshop_id: int, key: str) -> Any:
     outcome: dict[str, Any] = {}
     if form.validate_on_submit():
         group = form.group.data or ""
-        outcome = _count_paper(workshop, stage, group, form.lines.data or "")
+        outcome = _count_paper(workshop, stage, group, form.lines.data or "",
+                               confirm=form.confirm.data == "1")
         if "stored" in outcome:
             flash(_("Counted %(n)d paper ballots from “%(group)s” in “%(stage)s”.",
                     n=outcome["stored"], group=dict(form.group.choices)[group],
@@ -532,8 +552,15 @@ def paper(workshop_id: int, key: str) -> Any:
             form.lines.errors = [*form.lines.errors, _("Type at least one ballot.")]
     elif request.method == "GET" and request.args.get("group") in dict(form.group.choices):
         form.group.data = request.args["group"]
+    if outcome.get("duplicate"):
+        form.confirm.data = "1"  # sending the same form again now counts it
+        form.submit.label.text = _("Count this batch again")
+    else:
+        form.confirm.data = ""
     entry = results.stage_entry(workshop, stage)
     status = 422 if form.is_submitted() and (outcome or form.errors) else 200
+    if outcome.get("duplicate"):
+        status = 409
     return render_template(
         "facilitator/paper.html", **_common(workshop), stage=stage,
         summary=present.stage_summary(workshop, stage, entry), form=form,
@@ -542,8 +569,32 @@ def paper(workshop_id: int, key: str) -> Any:
         items=[(i.key, present.text(workshop, i.data.get("title"))) for i in stage.items],
         criteria=[(c["key"], present.text(workshop, c.get("label")))
                   for c in stage.config.get("criteria") or ()],
-        all_stages=workshop.stages,
+        all_stages=workshop.stages, duplicate=outcome.get("duplicate"),
+        batches=[_batch_row(b) for b in paper_batches.list_batches(workshop.id, stage.key)],
+        group_labels=dict(form.group.choices),
     ), status
+
+
+def _user_id() -> int | None:
+    user = current_user()
+    return user.id if user is not None else None
+
+
+def _batch_row(batch: dict[str, Any]) -> dict[str, Any]:
+    """A batch for the page: its times as datetimes (present.clock shows them)."""
+    return {**batch, "created_at": datetime.fromisoformat(batch["created_at"]),
+            "voided_at": datetime.fromisoformat(batch["voided_at"]) if batch["voided_at"] else None}
+
+
+@bp.post("/console/w/<int:workshop_id>/paper/<key>/batches/<int:batch_id>/void")
+@login_required
+def void_paper_batch(workshop_id: int, key: str, batch_id: int) -> Response:
+    workshop = workshops.get_workshop(workshop_id)
+    stage = workshops.get_stage(workshop, key)
+    voided = paper_batches.void_batch(workshop.id, batch_id, stage_key=stage.key, user_id=_user_id())
+    flash(_("Batch %(id)d is void: its %(n)d ballots no longer count.", id=voided["id"], n=voided["count"]),
+          "success")
+    return redirect(url_for(".paper", workshop_id=workshop.id, key=stage.key, _anchor="batches"))
 
 
 # ---------------------------------------------------------------------------
@@ -610,9 +661,44 @@ def moderate_idea(workshop_id: int, idea_id: int, action: str) -> Response:
 def results_page(workshop_id: int) -> str:
     workshop = workshops.get_workshop(workshop_id)
     data = results.workshop_results(workshop.id, current_language())
+    word_merges = {s.key: merges.list_merges(workshop.id, s.key, include_undone=False)
+                   for s in workshop.stages if s.config.get("method") == "words"}
     return render_template(
         "facilitator/results.html", **_common(workshop),
         sections=present.result_sections(workshop, data["stages"]),
         participants=data["participants"], groups=present.groups(workshop),
-        spread_flag=present.SPREAD_FLAG,
+        spread_flag=present.SPREAD_FLAG, word_merges=word_merges,
+        max_word_length=MAX_WORD_LENGTH,
     )
+
+
+@bp.post("/console/w/<int:workshop_id>/results/<key>/merges")
+@login_required
+def merge_words(workshop_id: int, key: str) -> Response:
+    """Merge the ticked entries of a words stage into the one typed (CSRFProtect checked the token)."""
+    back = url_for(".results_page", workshop_id=workshop_id, _anchor=f"merge-{key}")
+    sources = request.form.getlist("from")
+    into = request.form.get("into", "")
+    if not sources:
+        flash(_("Tick at least one entry to merge."), "error")
+        return redirect(back)
+    if not into.strip():
+        flash(_("Type the entry to merge them into."), "error")
+        return redirect(back)
+    try:
+        made = merges.merge_entries(workshop_id, key, sources, into, user_id=_user_id())
+    except Invalid:
+        flash(_("Choose at least one entry other than the one you merge into."), "error")
+        return redirect(back)
+    flash(_("Merged %(n)d entries into “%(into)s”. Results, the projector and exports count them "
+            "together now.", n=len(made["from"]), into=made["into_label"]), "success")
+    return redirect(back)
+
+
+@bp.post("/console/w/<int:workshop_id>/results/<key>/merges/<int:merge_id>/undo")
+@login_required
+def undo_word_merge(workshop_id: int, key: str, merge_id: int) -> Response:
+    undone = merges.undo_merge(workshop_id, key, merge_id, user_id=_user_id())
+    flash(_("The merge into “%(into)s” is undone: its entries count on their own again.",
+            into=undone["into_label"]), "success")
+    return redirect(url_for(".results_page", workshop_id=workshop_id, _anchor=f"merge-{key}"))
