@@ -15,8 +15,8 @@ BE_OFFSET = 543
 BE_FROM = 2400
 
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
-_GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-_PLAIN = re.compile(r"[+-]?\d+(?:\.\d+)?")
+_GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
+_PLAIN = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 
 
 class EntryError(ValueError):
@@ -59,8 +59,8 @@ def parse_date(text: str | None) -> str | None:
     typed = ascii_digits(text or "")
     if not typed:
         return None
-    iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", typed)
-    day_first = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})", typed)
+    iso = re.fullmatch(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})", typed)
+    day_first = re.fullmatch(r"([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4})", typed)
     if iso:
         year, month, day = (int(part) for part in iso.groups())
     elif day_first:
