@@ -293,6 +293,30 @@ class Scale(_Model):
     max: ScaleBound
 
 
+def _year_key(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _check_year(value: str) -> str:
+    if not re.fullmatch(r"2[5-6]\d\d", value):
+        raise PydanticCustomError("budget_year", "must be a Buddhist-era year like 2570")
+    return value
+
+
+#: a Buddhist-era year as a key of ``budget_years`` (YAML reads 2570: as a number)
+BudgetYear = Annotated[str, BeforeValidator(_year_key), AfterValidator(_check_year)]
+
+
+class Source(_Model):
+    """Where a carried item came from (plans, carry forward): a stage's results elsewhere."""
+
+    workshop: Annotated[int, Field(ge=1)]
+    stage: Key
+    item: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    rank: Annotated[int, Field(ge=1)] | None = None
+    score: Annotated[float, Field(ge=0, le=100)] | None = None
+
+
 class Item(_Model):
     key: Key
     title: TitleText
@@ -302,6 +326,15 @@ class Item(_Model):
     budget: Baht | None = None
     sdgs: Annotated[list[Sdg], Field(max_length=LIMITS["sdgs_per_item"])] = []
     indicator: IndicatorText | None = None
+    # Additions for a Thai development plan (issue 13.5), all optional:
+    #: the office responsible (กองช่าง, กองสาธารณสุขฯ ...)
+    office: TitleText | None = None
+    #: the strategy and approach of the plan it serves (ยุทธศาสตร์/แนวทางการพัฒนา)
+    strategy: TitleText | None = None
+    #: baht per Buddhist-era year, e.g. {"2570": 500000, "2571": 1500000}
+    budget_years: Annotated[dict[BudgetYear, Baht], Field(max_length=10)] | None = None
+    #: set by carry forward: the results this item was carried from
+    source: Source | None = None
 
 
 class _Stage(_Model):
@@ -613,8 +646,20 @@ def _normalize_stage(stage: _Stage) -> dict[str, Any]:
         "show_results": raw["show_results"],
         "allow_comments": raw["allow_comments"],
         "allow_ideas": raw["allow_ideas"],
-        "items": raw["items"],
+        "items": [_normalize_item(item) for item in raw["items"]],
     }
+
+
+#: optional additions to an item that are left out of the normalized object when absent,
+#: so workshops that do not use them look exactly as before
+ITEM_EXTENSIONS = ("office", "strategy", "budget_years", "source")
+
+
+def _normalize_item(item: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in item.items() if not (k in ITEM_EXTENSIONS and v is None)}
+    if out.get("source") is not None:
+        out["source"] = {k: v for k, v in out["source"].items() if v is not None}
+    return out
 
 
 # ---------------------------------------------------------------------------

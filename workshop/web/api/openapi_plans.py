@@ -27,7 +27,78 @@ PERIOD = {
     "description": "Buddhist-era years, at most 10",
 }
 
+STAGE_REF = {
+    "type": "object",
+    "required": ["workshop", "stage"],
+    "additionalProperties": False,
+    "properties": {"workshop": {"type": "integer"}, "stage": {"type": "string"}},
+}
+CARRIED_ITEM = {
+    "type": "object",
+    "required": ["key", "title", "source"],
+    "properties": {
+        "key": {"type": "string"},
+        "title": TEXT,
+        "source": {
+            "type": "object",
+            "required": ["workshop", "stage", "item"],
+            "properties": {
+                "workshop": {"type": "integer"},
+                "stage": {"type": "string"},
+                "item": {"type": "string"},
+                "rank": {"type": "integer"},
+                "score": {"type": "number"},
+            },
+        },
+    },
+}
+
 SCHEMAS: dict[str, Any] = {
+    "CarryInput": {
+        "type": "object",
+        "required": ["from", "to", "rule"],
+        "additionalProperties": False,
+        "properties": {
+            "from": STAGE_REF,
+            "to": STAGE_REF,
+            "rule": {
+                "oneOf": [
+                    {"type": "object", "required": ["top"], "properties": {"top": {"type": "integer"}}},
+                    {
+                        "type": "object",
+                        "required": ["min_score"],
+                        "properties": {"min_score": {"type": "number"}},
+                    },
+                    {
+                        "type": "object",
+                        "required": ["approved_ideas"],
+                        "properties": {"approved_ideas": {"const": True}},
+                    },
+                    {
+                        "type": "object",
+                        "required": ["items"],
+                        "properties": {"items": {"type": "array", "items": {"type": "string"}}},
+                    },
+                ]
+            },
+            "mode": {"type": "string", "enum": ["append", "replace"], "default": "append"},
+            "preview": {"type": "boolean", "default": False},
+        },
+    },
+    "CarryResult": {
+        "type": "object",
+        "required": ["items", "stage", "saved", "revision"],
+        "properties": {
+            "items": {"type": "array", "items": CARRIED_ITEM, "description": "the carried items"},
+            "stage": {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "the target stage's items after",
+            },
+            "saved": {"type": "boolean"},
+            "revision": {"type": "integer", "description": "the target workshop's revision"},
+        },
+    },
     "PlanInput": {
         "type": "object",
         "required": ["title", "period"],
@@ -142,6 +213,17 @@ def plan_paths(op: Any, json: Any, ref: Any) -> dict[str, Any]:
                 "Attach a workshop you run (or move it within the plan); 409 workshop_in_other_plan",
                 {"200": plan},
                 body=attach,
+                params=[pid],
+                tag="plans",
+                errors=(400, 403, 404, 409, 422),
+            )
+        },
+        "/api/v1/plans/{plan_id}/carry": {
+            "post": op(
+                "Carry forward: a stage's items from an earlier stage's results (top N, min score, "
+                "approved ideas or picked by hand); each keeps its source",
+                {"200": json(ref("CarryResult"))},
+                body=ref("CarryInput"),
                 params=[pid],
                 tag="plans",
                 errors=(400, 403, 404, 409, 422),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from flask import Response, g, jsonify
 
-from ...services import plans
+from ...services import carry, plans
 from . import bp
 from .routes import PREFIX, created, facilitator_required, json_body
 
@@ -62,3 +62,9 @@ def attach_workshop(plan_id: int) -> Response:
 @facilitator_required
 def detach_workshop(plan_id: int, workshop_id: int) -> Response:
     return jsonify(plans.describe(plans.detach_workshop(g.user, plan_id, workshop_id)))
+
+
+@bp.post(f"{PREFIX}/plans/<int:plan_id>/carry")
+@facilitator_required
+def carry_forward(plan_id: int) -> Response:
+    return jsonify(carry.carry_forward(g.user, plan_id, json_body()))

@@ -1,0 +1,206 @@
+"""Carry forward in a plan: a stage's items from an earlier stage's results (domain.carry).
+
+One use case, :func:`carry_forward`: check that both workshops are in the plan and the
+source comes first, read the source stage's results, pick the items by the rule, and
+save them into the target stage through the same live-safe edit as the builder's
+(``services.editing``), so a stage that has ballots keeps its items (409) and every open
+phone sees the new items at once. ``preview`` shows what would be carried, saving nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..domain import carry
+from ..models import Stage, User, Workshop
+from . import access, editing, plans, results, workshops
+from .errors import Invalid
+
+STAGE_REF = ("workshop", "stage")
+
+
+def _invalid(code: str, params: dict[str, Any] | None = None, loc: str = "") -> Invalid:
+    error = carry.CarryError(code, params or {})
+    return Invalid(
+        f"{loc}: {error}" if loc else str(error),
+        details=[{"loc": loc, "code": code, "params": error.params, "message": str(error)}],
+    )
+
+
+def _ref(data: dict[str, Any], name: str) -> tuple[int, str]:
+    ref = data.get(name)
+    if (
+        not isinstance(ref, dict)
+        or set(ref) != set(STAGE_REF)
+        or isinstance(ref.get("workshop"), bool)
+        or not isinstance(ref.get("workshop"), int)
+        or not isinstance(ref.get("stage"), str)
+    ):
+        raise Invalid(
+            f'{name}: must be {{"workshop": ID, "stage": KEY}}',
+            details=[
+                {
+                    "loc": name,
+                    "code": "stage_ref",
+                    "params": {},
+                    "message": 'must be {"workshop": ID, "stage": KEY}',
+                }
+            ],
+        )
+    return int(ref["workshop"]), str(ref["stage"])
+
+
+def _stage(workshop: Workshop, key: str, loc: str) -> Stage:
+    for stage in workshop.stages:
+        if stage.key == key:
+            return stage
+    raise Invalid(
+        f"{loc}.stage: workshop {workshop.id} has no stage '{key}'",
+        details=[
+            {
+                "loc": f"{loc}.stage",
+                "code": "unknown_stage",
+                "params": {"stage": key[:40]},
+                "message": f"workshop {workshop.id} has no stage '{key}'",
+            }
+        ],
+    )
+
+
+def carry_forward(user: User | None, plan_id: int, data: dict[str, Any]) -> dict[str, Any]:
+    """Carry items as ``data`` says: {"from": {"workshop", "stage"}, "to": {"workshop", "stage"},
+    "rule": {...}, "mode"?: "append" | "replace", "preview"?: bool}.
+
+    Answers {"items": the carried items, "stage": the target stage's items afterwards,
+    "saved": bool, "revision": the target workshop's revision}.
+    """
+    plan = plans.get_plan(user, plan_id, "run")
+    source_id, source_key = _ref(data, "from")
+    target_id, target_key = _ref(data, "to")
+    mode = data.get("mode", "append")
+    preview = data.get("preview", False)
+    if not isinstance(preview, bool):
+        raise Invalid("preview: must be true or false")
+    try:
+        rule = carry.parse_rule(data.get("rule"))
+        if mode not in carry.MODES:
+            raise carry.CarryError("mode")
+    except carry.CarryError as exc:
+        raise _invalid(exc.code, exc.params, "rule" if exc.code != "mode" else "mode") from exc
+
+    order = [w.id for w in plans.workshops_of(plan)]
+    for loc, wid in (("from", source_id), ("to", target_id)):
+        if wid not in order:
+            raise Invalid(
+                f"{loc}.workshop: workshop {wid} is not in plan {plan_id}",
+                details=[
+                    {
+                        "loc": f"{loc}.workshop",
+                        "code": "not_in_plan",
+                        "params": {"workshop": wid},
+                        "message": f"workshop {wid} is not in this plan",
+                    }
+                ],
+            )
+    access.require(user, "workshop", source_id, "read")
+    access.require(user, "workshop", target_id, "run")
+    source = workshops.get_workshop(source_id)
+    target = workshops.get_workshop(target_id)
+    source_stage = _stage(source, source_key, "from")
+    target_stage = _stage(target, target_key, "to")
+    earlier = order.index(source_id) < order.index(target_id) or (
+        source_id == target_id and source_stage.position < target_stage.position
+    )
+    if not earlier:
+        raise Invalid(
+            "from: the source stage must come before the target stage in the plan",
+            details=[
+                {
+                    "loc": "from",
+                    "code": "not_earlier",
+                    "params": {},
+                    "message": "the source stage must come before the target stage in the plan",
+                }
+            ],
+        )
+    if target_stage.config.get("method") == "words":
+        raise Invalid(
+            "to.stage: a words stage lists no items",
+            details=[
+                {
+                    "loc": "to.stage",
+                    "code": "words_target",
+                    "params": {},
+                    "message": "a words stage lists no items",
+                }
+            ],
+        )
+
+    ranked = results.stage_entry(source, source_stage)["items"]
+    definitions = {item.key: item.data for item in source_stage.items}
+    ideas = {item.key for item in source_stage.items if item.origin == "idea"}
+    definition = editing.workshop_object(workshops.definition_of(target))
+    target_def = next(s for s in definition["stages"] if s["key"] == target_key)
+    existing = list(target_def.get("items") or [])
+    goal_keys = {
+        item["key"]
+        for stage in definition["stages"]
+        if stage.get("kind") == "goals"
+        for item in (stage.get("items") or [])
+    }
+    try:
+        picked = carry.select(ranked, rule, ideas)
+        carried = carry.carried_items(
+            picked,
+            definitions,
+            workshop_id=source_id,
+            stage_key=source_key,
+            taken={i["key"] for i in existing} if mode == "append" else set(),
+            goal_keys=goal_keys
+            | ({c["key"] for c in picked} if target_def.get("kind") == "goals" else set()),
+        )
+        items = carry.merge(existing, carried, mode)
+    except carry.CarryError as exc:
+        raise _invalid(exc.code, exc.params, "rule") from exc
+    if preview:
+        return {"items": carried, "stage": items, "saved": False, "revision": target.revision}
+    target_def["items"] = items
+    saved = editing.edit_workshop(target.id, {**definition, "revision": target.revision}, target.revision)
+    return {"items": carried, "stage": items, "saved": True, "revision": saved.revision}
+
+
+def sources_of(user: User | None, plan_id: int, lang: str) -> list[dict[str, Any]]:
+    """Every stage of the plan's workshops, in plan order, with its ranked results
+    (for the console's carry-forward form): workshop, stage, titles, items."""
+    from ..domain.text import localize
+
+    plan = plans.get_plan(user, plan_id, "run")
+    out = []
+    for position, workshop in enumerate(plans.workshops_of(plan)):
+        if access.role_of(user, "workshop", workshop.id) is None:
+            continue
+        languages = workshop.definition.get("languages") or ["th"]
+        for stage in workshop.stages:
+            out.append(
+                {
+                    "workshop": workshop.id,
+                    "position": position,
+                    "workshop_title": localize(workshop.definition.get("title"), lang, languages),
+                    "stage": stage.key,
+                    "stage_position": stage.position,
+                    "title": localize(stage.config.get("title"), lang, languages),
+                    "kind": stage.config.get("kind"),
+                    "method": stage.config.get("method"),
+                    "state": stage.state,
+                    "ideas": {item.key for item in stage.items if item.origin == "idea"},
+                }
+            )
+    return out
+
+
+def ranked_items(user: User | None, workshop_id: int, stage_key: str, lang: str) -> list[dict[str, Any]]:
+    """A stage's results items (key, title, rank, score), for picking by hand."""
+    access.require(user, "workshop", workshop_id, "read")
+    workshop = workshops.get_workshop(workshop_id)
+    stage = _stage(workshop, stage_key, "from")
+    return list(results.stage_entry(workshop, stage, lang)["items"])
