@@ -43,6 +43,112 @@ MAX_WORKSHOP_BYTES = 1024 * 1024
 MAX_PAPER_CHARS = MAX_PAPER_BATCH * 400
 
 
+#: what the password rule (domain.passwords) says, in the page's language
+PASSWORD_PROBLEMS = {
+    "too_short": _l("The password must be at least %(min_length)d characters long."),
+    "too_long": _l("The password must be at most %(max_length)d characters long."),
+    "too_common": _l("This password is one of the 10,000 most common ones. Choose another."),
+    "same_as_username": _l("The password must not be the username."),
+}
+
+
+def password_messages(details: list[dict[str, object]]) -> list[str]:
+    """The service's ``weak_password`` details (code + parameters) as sentences."""
+    said = []
+    for detail in details:
+        code = str(detail.get("code"))
+        params = {k: v for k, v in detail.items() if k != "code"}
+        said.append(str(PASSWORD_PROBLEMS[code]) % params if code in PASSWORD_PROBLEMS else code)
+    return said
+
+
+def _new_password(label: object = None) -> PasswordField:
+    return PasswordField(
+        label or _l("New password"),
+        description=_l("At least %(count)d characters; not a common password, not your username.",
+                       count=MIN_PASSWORD),
+        validators=[
+            DataRequired(_l("Choose a password.")),
+            Length(min=MIN_PASSWORD, max=MAX_PASSWORD,
+                   message=_l("The password must be %(low)d to %(high)d characters long.",
+                              low=MIN_PASSWORD, high=MAX_PASSWORD)),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def _confirm() -> PasswordField:
+    return PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(_l("Type the password again.")),
+                    EqualTo("password", message=_l("The two passwords are not the same."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+ROLE_LABELS = {
+    "owner": _l("Owner"),
+    "facilitator": _l("Facilitator"),
+    "viewer": _l("Viewer"),
+}
+ROLE_HINTS = {
+    "owner": _l("everything, and manages people, erases and deletes"),
+    "facilitator": _l("runs the room: stages, paper ballots, moderation, cards"),
+    "viewer": _l("reads the run sheet, results, exports and moderation"),
+}
+
+
+def role_choices() -> list[tuple[str, object]]:
+    return [(key, ROLE_LABELS[key]) for key in ("viewer", "facilitator", "owner")]
+
+
+class MemberForm(FlaskForm):
+    """An owner adds a colleague's account to the workshop."""
+
+    username = StringField(
+        _l("Account name"), validators=[DataRequired(_l("Type the colleague's account name.")),
+                                        Length(max=64)],
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    role = SelectField(_l("Role"), choices=role_choices, default="facilitator")
+    submit = SubmitField(_l("Add"))
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=role_choices)
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField(
+        _l("Current password"), validators=[DataRequired(_l("Type your current password.")),
+                                            Length(max=MAX_PASSWORD)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password = _new_password()
+    confirm = _confirm()
+    submit = SubmitField(_l("Change password"))
+
+
+class LinkPasswordForm(FlaskForm):
+    """The page of an invitation or reset link: the account's owner chooses a password."""
+
+    password = _new_password(_l("Password"))
+    confirm = _confirm()
+    submit = SubmitField(_l("Save password and sign in"))
+
+
+class InviteForm(FlaskForm):
+    username = StringField(
+        _l("Account name"),
+        description=_l("2 to 64 letters, digits or . _ @ - (no spaces)."),
+        validators=[DataRequired(_l("Choose an account name.")),
+                    Regexp(USERNAME.pattern, message=_l("Use 2 to 64 letters, digits or . _ @ - only."))],
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    is_admin = BooleanField(_l("Admin: also manages accounts"))
+    submit = SubmitField(_l("Invite"))
+
+
 class ActionForm(FlaskForm):
     """A POST button: the CSRF token and nothing else."""
 
@@ -70,23 +176,8 @@ class SetupForm(FlaskForm):
         ],
         render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
     )
-    password = PasswordField(
-        _l("Password"),
-        description=_l("At least %(count)d characters.", count=MIN_PASSWORD),
-        validators=[
-            DataRequired(_l("Choose a password.")),
-            Length(min=MIN_PASSWORD, max=MAX_PASSWORD,
-                   message=_l("The password must be %(low)d to %(high)d characters long.",
-                              low=MIN_PASSWORD, high=MAX_PASSWORD)),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=[DataRequired(_l("Type the password again.")),
-                    EqualTo("password", message=_l("The two passwords are not the same."))],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = _new_password(_l("Password"))
+    confirm = _confirm()
     submit = SubmitField(_l("Create account and sign in"))
 
 

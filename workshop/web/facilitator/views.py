@@ -8,7 +8,6 @@ first language unless the facilitator chose one.
 from __future__ import annotations
 
 import time
-from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,11 +31,13 @@ from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.exceptions import NotFound as NoSuchPage
 from werkzeug.wrappers import Response
 
+from ...domain.access import allows
 from ...domain.methods import MAX_WORD_LENGTH
 from ...domain.ratelimit import Rate, RateLimiter
 from ...domain.text import localize
 from ...models import Stage, Workshop
 from ...services import (
+    access,
     accounts,
     ballots,
     content,
@@ -49,15 +50,26 @@ from ...services import (
     workshops,
 )
 from ...services import paper as paper_batches
-from ...services.errors import Conflict, Invalid, NotFound, ServiceError, TooLarge, Unauthorized
+from ...services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, TooLarge, Unauthorized
 from ..api.errors import api_http_error
 from ..i18n import current_language
 from . import bp, builder, present
 from .auth import current_user, login_required, sign_in, sign_out
-from .forms import DeleteForm, EraseForm, JoinCardsForm, LoginForm, NewWorkshopForm, PaperForm, SetupForm
+from .forms import (
+    ROLE_LABELS,
+    DeleteForm,
+    EraseForm,
+    JoinCardsForm,
+    LoginForm,
+    NewWorkshopForm,
+    PaperForm,
+    SetupForm,
+    password_messages,
+)
 from .messages import ballot_problem, definition_problem
 from .paper import MESSAGES as PAPER_MESSAGES
 from .paper import LineError, example_lines, parse_each
+from .people import people_context
 from .screen import run_sheet_context
 
 SESSIONS_DIR = Path(__file__).resolve().parents[3] / "sessions"
@@ -71,14 +83,45 @@ CARDS_MADE_KEY = "cards_made"
 # Request plumbing
 
 
+#: console endpoints that need more than their method implies (GET reads, POST runs)
+ENDPOINT_ACTIONS = {
+    "facilitator.paper_start": "run",
+    "facilitator.paper": "run",
+    "facilitator.erase": "manage",
+    "facilitator.delete": "manage",
+    "facilitator.add_member": "manage",
+    "facilitator.change_member": "manage",
+    "facilitator.remove_member": "manage",
+}
+
+
+def page_action(endpoint: str | None, method: str) -> str:
+    """What a console request on a workshop needs (services.access): reading pages need
+    ``read``, forms ``run``, and the endpoints above what they say."""
+    return ENDPOINT_ACTIONS.get(endpoint or "", "read" if method in ("GET", "HEAD") else "run")
+
+
 @bp.url_value_preprocessor
-def _workshop_language(_endpoint: str | None, values: dict[str, Any] | None) -> None:
-    """A workshop's pages default to its first language (i18n.select_locale reads this)."""
+def _workshop_access(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """Every console page of a workshop (``/console/w/<workshop_id>/...``, whoever wrote the
+    view) is for its members: services.access answers 404 to anyone else, as for a workshop
+    that does not exist, and 403 to a member whose role does not allow the request.
+    Signed-out browsers are sent to sign in by the view's login_required. A member's pages
+    default to the workshop's first language (i18n.select_locale reads this)."""
     workshop_id = (values or {}).get("workshop_id")
     if workshop_id is None:
         return
-    with suppress(NotFound):  # an unknown workshop: the view answers 404
-        g.workshop_language = workshops.get_workshop(workshop_id).definition["languages"][0]
+    user = current_user()
+    if user is None:
+        return
+    g.workshop_role = access.require(user, "workshop", workshop_id, page_action(endpoint, request.method))
+    g.workshop_language = workshops.get_workshop(workshop_id).definition["languages"][0]
+
+
+def can(action: str) -> bool:
+    """Whether the signed-in member may do ``action`` in this page's workshop (templates hide
+    the buttons they may not press; the server refuses them anyway)."""
+    return allows(g.get("workshop_role"), action)
 
 
 @bp.app_context_processor
@@ -89,7 +132,7 @@ def _skeleton_helpers() -> dict[str, Any]:
 
 @bp.context_processor
 def _console_helpers() -> dict[str, Any]:
-    return {"present": present}
+    return {"present": present, "can": can, "role_labels": ROLE_LABELS}
 
 
 def lang_url(code: str) -> str:
@@ -110,11 +153,16 @@ def _service_error(exc: ServiceError) -> tuple[str, int]:
     if isinstance(exc, NotFound):
         return _error_page(404, _("Not found"),
                            _("This page does not exist, or the workshop has been removed."))
+    if isinstance(exc, Forbidden):
+        return _error_page(403, _("Your role does not allow this"),
+                           _("Viewers read the run sheet, results, exports and moderation lists; "
+                             "facilitators also run the room; owners also manage people, erase "
+                             "and delete. Ask an owner of the workshop for another role."))
     return _error_page(exc.status, _("Something went wrong"), exc.message)
 
 
 #: the console's own addresses: an unknown or wrongly used one gets a console page
-CONSOLE_PATHS = ("/console", "/login", "/logout", "/setup/")
+CONSOLE_PATHS = ("/console", "/login", "/logout", "/setup/", "/invite/")
 
 
 @bp.app_errorhandler(NoSuchPage)
@@ -216,7 +264,12 @@ def setup(token: str) -> Any:
             accounts.complete_setup(token, username, password)
         except Unauthorized:
             return redirect(url_for(".setup", token=token))
-        except (Invalid, Conflict) as exc:
+        except Invalid as exc:
+            if exc.code == "weak_password":
+                form.password.errors = [*form.password.errors, *password_messages(exc.details or [])]
+            else:
+                form.username.errors = [*form.username.errors, exc.message]
+        except Conflict as exc:
             form.username.errors = [*form.username.errors, exc.message]
         else:
             sign_in(username, password)
@@ -247,10 +300,12 @@ def sample_choices() -> list[tuple[str, str]]:
 
 
 def _workshop_rows() -> list[dict[str, Any]]:
+    user = current_user()
+    roles = access.ids_of(user, "workshop")
     return [
-        {"workshop": w, "states": present.state_counts(w),
+        {"workshop": w, "states": present.state_counts(w), "role": roles.get(w.id),
          "participants": workshops.participant_counts(w)["total"]}
-        for w in workshops.list_workshops()
+        for w in access.workshops_of(user)
     ]
 
 
@@ -347,7 +402,7 @@ def _run_sheet(workshop_id: int, *, erase_form: EraseForm | None = None,
         qr=qr.qr_svg(join_url, title=_("QR code to join the workshop: %(url)s", url=join_url)),
         erase_form=erase_form or EraseForm(), delete_form=delete_form or DeleteForm(),
         checklist=builder.checklist_rows(workshop),
-        **_join_cards(workshop, cards_form), **run_sheet_context(workshop),
+        **_join_cards(workshop, cards_form), **run_sheet_context(workshop), **people_context(workshop),
     ), status
 
 
