@@ -259,3 +259,45 @@ def test_a_stage_with_ballots_keeps_its_items(api: Api, planned: dict[str, Any])
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "edit_invalidates_ballots"
     workshop = api.get(f"/api/v1/workshops/{planned['goals']}").get_json()
     assert [i["key"] for i in workshop["stages"][1]["items"]] == ["p0"]
+
+
+def console_of(api: Api) -> Any:
+    from workshop.services.sessions import SESSION_TOKEN
+
+    browser = api.app.test_client()
+    with browser.session_transaction() as session:
+        session[SESSION_TOKEN] = api.token
+    return browser
+
+
+def test_console_carry_form_previews_and_carries(api: Api, planned: dict[str, Any]) -> None:
+    import re
+
+    browser = console_of(api)
+    path = f"/console/plans/{planned['plan']}/carry"
+    page = browser.get(path + f"?lang=th&from={planned['forum']}:needs&to={planned['goals']}:goals")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "น้ำท่วมขัง" in html and "100.0" in html and "ข้อเสนอของประชาชนที่อนุมัติแล้ว" in html
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    form = {
+        "csrf_token": token,
+        "from": f"{planned['forum']}:needs",
+        "to": f"{planned['goals']}:goals",
+        "rule": "top",
+        "top": "๒",
+        "mode": "append",
+    }
+    preview = browser.post(path + "?lang=en", data={**form, "preview": "1"})
+    assert preview.status_code == 200
+    assert "3 items would be carried" in preview.get_data(as_text=True)
+    assert [i["key"] for i in goals_items(api, planned["goals"])] == ["g0"]
+    done = browser.post(path, data=form)
+    assert done.status_code == 302
+    assert [i["key"] for i in goals_items(api, planned["goals"])] == ["g0", "flood", "waste", "light"]
+    bad = browser.post(path + "?lang=th", data={**form, "rule": "items"})
+    assert bad.status_code == 422 and "เลือกอย่างน้อยหนึ่งรายการ" in bad.get_data(as_text=True)
+    assert browser.post(path, data={k: v for k, v in form.items() if k != "csrf_token"}).status_code in (
+        400,
+        403,
+    )

@@ -14,6 +14,7 @@ from typing import Any
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
@@ -279,3 +280,137 @@ def plan_delete(plan_id: int) -> Response:
     plans.delete_plan(current_user(), plan_id)
     flash(_("The plan was deleted. Its workshops are still there."), "success")
     return redirect(url_for("facilitator.plans_index"))
+
+
+# ---------------------------------------------------------------------------
+# Carry forward: /console/plans/ID/carry
+
+
+def carry_problem(detail: dict[str, Any]) -> str:
+    """A carry refusal (services.carry / domain.carry codes) in the page's language."""
+    params = detail.get("params") or {}
+    texts = {
+        "not_in_plan": _("That workshop is not in this plan."),
+        "unknown_stage": _("That stage does not exist."),
+        "not_earlier": _("Items can only come from a stage that comes earlier in the plan."),
+        "words_target": _("A word cloud stage lists no items: choose another target stage."),
+        "rule": _("Choose how the items are picked."),
+        "top": _("Give how many of the best ranked items to take (1 to 200)."),
+        "min_score": _("Give a score from 0 to 100."),
+        "items": _("Tick at least one item."),
+        "unknown_item": _("The source stage has no item '%(item)s'.", item=params.get("item", "")),
+        "mode": _("Choose whether to add the items or replace the stage's items."),
+        "nothing": _("The rule picks no item: nothing was carried."),
+        "too_many": _(
+            "The stage would hold %(count)s items, more than %(max)s.",
+            count=params.get("count"),
+            max=params.get("max"),
+        ),
+        "key_taken": _(
+            "The stage already has another item with the key '%(key)s'.", key=params.get("key", "")
+        ),
+    }
+    return texts.get(str(detail.get("code")), str(detail.get("message") or ""))
+
+
+def _stage_ref(value: str | None) -> tuple[int, str] | None:
+    if not value or ":" not in value:
+        return None
+    wid, _sep, key = value.partition(":")
+    return (int(wid), key) if wid.isdigit() else None
+
+
+def _number(value: str | None) -> float | int | None:
+    text = (value or "").strip().translate(str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789"))
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else number
+
+
+def _carry_request(form: Any) -> dict[str, Any]:
+    """The API's carry object from the console form (bad values are left for the service to name)."""
+    rule_name = form.get("rule", "top")
+    rule: dict[str, Any]
+    if rule_name == "top":
+        rule = {"top": _number(form.get("top"))}
+    elif rule_name == "min_score":
+        rule = {"min_score": _number(form.get("min_score"))}
+    elif rule_name == "approved_ideas":
+        rule = {"approved_ideas": True}
+    else:
+        rule = {"items": form.getlist("items")}
+    source, target = _stage_ref(form.get("from")), _stage_ref(form.get("to"))
+    return {
+        "from": {"workshop": source[0], "stage": source[1]} if source else None,
+        "to": {"workshop": target[0], "stage": target[1]} if target else None,
+        "rule": rule,
+        "mode": form.get("mode", "append"),
+        "preview": "preview" in form,
+    }
+
+
+@bp.route("/console/plans/<int:plan_id>/carry", methods=["GET", "POST"])
+@login_required
+def plan_carry(plan_id: int) -> Any:
+    from flask import request
+
+    from ...services import carry
+
+    user = current_user()
+    plan = plans.get_plan(user, plan_id, "run")
+    lang = _lang()
+    stages = carry.sources_of(user, plan_id, lang)
+    values = request.form if request.method == "POST" else request.args
+    chosen_from = values.get("from") or (f"{stages[0]['workshop']}:{stages[0]['stage']}" if stages else "")
+    chosen_to = values.get("to") or (f"{stages[-1]['workshop']}:{stages[-1]['stage']}" if stages else "")
+    source = _stage_ref(chosen_from)
+    ranked: list[dict[str, Any]] = []
+    if source:
+        try:
+            ranked = carry.ranked_items(user, source[0], source[1], lang)
+        except ServiceError:
+            ranked = []
+    problems: list[str] = []
+    outcome = None
+    status = 200
+    if request.method == "POST":
+        if not PlanActionForm().validate_on_submit():
+            raise ServiceError(_("The form expired. Please try again."), code="csrf")
+        try:
+            outcome = carry.carry_forward(user, plan_id, _carry_request(request.form))
+        except ServiceError as exc:
+            details = exc.details if isinstance(exc.details, list) else []
+            problems = [carry_problem(d) for d in details] or [exc.message]
+            status = exc.status
+        else:
+            if outcome["saved"]:
+                flash(
+                    ngettext(
+                        "%(num)d item was carried forward.",
+                        "%(num)d items were carried forward.",
+                        len(outcome["items"]),
+                    ),
+                    "success",
+                )
+                return redirect(
+                    url_for(
+                        "facilitator.plan_carry", plan_id=plan_id, **{"from": chosen_from, "to": chosen_to}
+                    )
+                )
+    titles = {(s["workshop"], s["stage"]): s for s in stages}
+    return render_template(
+        "facilitator/plans/carry.html",
+        plan=plan,
+        title=plan_title(plan),
+        stages=stages,
+        chosen_from=chosen_from,
+        chosen_to=chosen_to,
+        ranked=ranked,
+        values=values,
+        problems=problems,
+        outcome=outcome,
+        titles=titles,
+        action=PlanActionForm(),
+    ), status
