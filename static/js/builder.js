@@ -1,13 +1,15 @@
 /* RuamKit builder pages: small conveniences over forms that work without JavaScript.
  *
  * - A Remove button asks first (its data-confirm text, in the page's language).
- * - A move up/down keeps the row in view: the page comes back at the same place
- *   (the position is kept in sessionStorage for the next load of this address).
+ * - After a builder form (form[data-builder]) is sent, the page that comes back opens
+ *   where the facilitator was (not at the section's top): moving a row up or down, adding
+ *   an item or fixing a text keeps it in view. The position is kept in sessionStorage
+ *   for the next load of the same address only.
  */
 (function () {
   "use strict";
 
-  var KEY = "ruamkit.builder.scroll:" + location.pathname;
+  var KEY = "ruamkit.builder.scroll";
 
   document.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest("button[data-confirm]") : null;
@@ -15,16 +17,20 @@
   });
 
   document.addEventListener("submit", function (event) {
-    var submitter = event.submitter;
-    var action = submitter && submitter.value ? submitter.value : "";
-    if (/^(item-)?(up|down):/.test(action)) {
-      try { sessionStorage.setItem(KEY, String(window.scrollY)); } catch (e) { /* private mode */ }
-    }
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-builder]") || event.defaultPrevented) return;
+    try {
+      sessionStorage.setItem(KEY, JSON.stringify({ path: location.pathname, y: window.scrollY }));
+    } catch (e) { /* storage off: the page opens at its anchor */ }
   });
 
   var kept = null;
-  try { kept = sessionStorage.getItem(KEY); sessionStorage.removeItem(KEY); } catch (e) { kept = null; }
-  if (kept !== null && !document.querySelector("[data-autofocus]")) {
-    window.addEventListener("load", function () { window.scrollTo(0, parseInt(kept, 10) || 0); });
+  try {
+    kept = JSON.parse(sessionStorage.getItem(KEY) || "null");
+    sessionStorage.removeItem(KEY);
+  } catch (e) { kept = null; }
+  // A page with an error summary focuses it instead (console.js); another page opens at its top.
+  if (kept && kept.path === location.pathname && !document.querySelector("[data-autofocus]")) {
+    window.addEventListener("load", function () { window.scrollTo(0, kept.y || 0); });
   }
 }());

@@ -32,11 +32,16 @@ def add_stage(page: Any, th: str, en: str, method: str) -> str:
     return str(page.url.rsplit("/", 1)[1])
 
 
+def flashed(page: Any, message: str) -> None:
+    """Wait for the page (swapped in place by builder.js, or loaded) to say ``message``."""
+    page.locator(".flash--success", has_text=message).wait_for()
+
+
 def add_item(page: Any, th: str, en: str) -> None:
     page.fill("#new-item-th", th)
     page.fill("#new-item-en", en)
     page.get_by_role("button", name="Add the item").click()
-    page.wait_for_selector(".flash--success")
+    flashed(page, "The item is added.")
 
 
 def test_build_preview_open_and_fix_a_typo_live(live_server: Any, http_api: Any, new_page: Any,
@@ -62,14 +67,14 @@ def test_build_preview_open_and_fix_a_typo_live(live_server: Any, http_api: Any,
     page.fill("#title-th", "เมืองในฝันในคำเดียว")
     page.fill("#title-en", "Your dream town in one word")
     page.get_by_role("button", name="Save the stage").last.click()
-    page.wait_for_selector(".flash--success")
+    flashed(page, "The stage is saved.")
 
     page.goto(build)
     vision = add_stage(page, "วิสัยทัศน์", "Vision", "approval")
     add_item(page, "ขุดลอกคลอ", "Clean canls")  # typos, fixed later during voting
     page.fill("#max_choices", "๒")  # Thai digits
     page.get_by_role("button", name="Save the stage").last.click()
-    page.wait_for_selector(".flash--success")
+    flashed(page, "The stage is saved.")
     found = run_axe(page)
     assert not found, describe(found)
 
@@ -91,14 +96,14 @@ def test_build_preview_open_and_fix_a_typo_live(live_server: Any, http_api: Any,
     found = run_axe(page)
     assert not found, describe(found)
     page.get_by_role("button", name="Save the item").click()
-    page.wait_for_selector(".flash--success")
+    flashed(page, "The item is saved.")
 
     page.goto(build)
     budget = add_stage(page, "งบประมาณแบบมีส่วนร่วม", "Participatory budget", "budget")
     add_item(page, "ไฟถนน", "Street lights")
     page.fill("#budget", "500,000")
     page.get_by_role("button", name="Save the stage").last.click()
-    page.wait_for_selector(".flash--success")
+    flashed(page, "The stage is saved.")
 
     made = http_api.ok("GET", f"/api/v1/workshops/{workshop_id}")
     assert made["languages"] == ["th", "en"]
@@ -149,7 +154,7 @@ def test_build_preview_open_and_fix_a_typo_live(live_server: Any, http_api: Any,
     page.fill("#title-th", "ขุดลอกคลอง")
     page.fill("#title-en", "Clean canals")
     page.get_by_role("button", name="Save the item").click()
-    page.wait_for_selector(".flash--success")
+    flashed(page, "The item is saved.")
     for resident, language in phones:
         fixed = "Clean canals" if language == "en" else "ขุดลอกคลอง"
         resident.locator(f"#st-{vision} .item-title", has_text=fixed).wait_for(timeout=10_000)

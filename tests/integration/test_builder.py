@@ -449,6 +449,7 @@ def test_checklist_warns_of_a_loopback_join_address(app: Any, console: Any) -> N
     workshop_id, _code = create(app)
     app.config["PUBLIC_URL"] = "http://127.0.0.1:5000"
     assert "Phones cannot open the join address" in text(console.get(f"/console/w/{workshop_id}?lang=en"))
+    assert 'id="join-address"' in text(console.get(f"/console/w/{workshop_id}/build?lang=en"))
     app.config["PUBLIC_URL"] = "http://192.168.1.20:5000"
     assert "Phones cannot open the join address" not in text(console.get(f"/console/w/{workshop_id}?lang=en"))
 

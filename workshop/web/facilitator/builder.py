@@ -362,6 +362,7 @@ def build(workshop_id: int) -> tuple[str, int]:
 def _overview(workshop: Workshop, **kwargs: Any) -> tuple[str, int]:
     use = editing.usage(workshop)
     return _page("facilitator/builder/overview.html", workshop, use=use,
+                 loopback=checklist.is_loopback(workshops.join_url(workshop)),
                  states={s.key: s.state for s in workshop.stages}, methods=steps.METHODS,
                  kinds=steps.KINDS, **kwargs)
 
