@@ -9,6 +9,7 @@ import pytest
 from workshop.domain.methods import (
     METHODS,
     BallotRejected,
+    check_item_costs,
     get_method,
     item_values,
     simple_segment,
@@ -295,3 +296,15 @@ def test_score_with_all_weights_zero_falls_back_to_plain_mean() -> None:
 )
 def test_simple_segment(text: str, words: list[str]) -> None:
     assert simple_segment(text) == words
+
+
+COSTED = make_stage("budget", budget=500000)
+COSTED["items"] = [{"key": "a", "title": "A", "budget": 200000}, {"key": "b", "title": "B"}]
+
+
+def test_an_item_never_takes_more_than_its_own_cost() -> None:
+    check_item_costs(COSTED, {"budget": {"a": 200000, "b": 300000}})  # its cost exactly; b: no cost
+    with pytest.raises(BallotRejected) as refused:
+        check_item_costs(COSTED, validate_ballot(COSTED, {"budget": {"a": 200001}}))
+    assert refused.value.message == "amount 200001 for 'a' exceeds its cost 200000"
+    check_item_costs(DOTS, {"dots": {"a": 9}})  # other methods: nothing to check

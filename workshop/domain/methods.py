@@ -422,6 +422,22 @@ METHODS: dict[str, Method] = {
 }
 
 
+def check_item_costs(stage: Stage, choices: Choices) -> None:
+    """A phone ballot of a budget stage never gives an item more than its own cost.
+
+    Raises ``BallotRejected`` naming the first such item. Applied to phone ballots
+    (the resident page enforces it as the amounts are typed); paper ballots are
+    counted as residents wrote them, as contract 1.1's ballot rules say.
+    """
+    if stage.get("method") != "budget":
+        return
+    costs = {item["key"]: item.get("budget") for item in stage.get("items") or ()}
+    for key, amount in (choices.get("budget") or {}).items():
+        cost = costs.get(key)
+        if _is_int(cost) and amount > cost:
+            raise BallotRejected(f"amount {amount} for {key!r} exceeds its cost {cost}")
+
+
 def get_method(stage: Stage) -> Method:
     """The method of ``stage``; ValueError for a name not in ``METHODS``."""
     try:

@@ -23,7 +23,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..domain.methods import BallotRejected, validate_ballot
+from ..domain.methods import BallotRejected, check_item_costs, validate_ballot
 from ..models import Ballot, BallotReceipt, Participant, Stage, Workshop
 from ..models._types import utcnow
 from ..storage import db
@@ -318,7 +318,9 @@ def store_batch(requests: Sequence[BallotRequest]) -> list[Outcome]:
                 outcomes[i] = BallotRefused(f"stage '{key}' is not open", code="stage_closed")
                 continue
             try:
-                normalized = validate_ballot(stage_spec_at(stage_id, view.revision), request.choices)
+                spec = stage_spec_at(stage_id, view.revision)
+                normalized = validate_ballot(spec, request.choices)
+                check_item_costs(spec, normalized)
             except BallotRejected as exc:
                 outcomes[i] = BallotRefused(exc.message, code="invalid")
                 continue

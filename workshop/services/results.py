@@ -12,6 +12,7 @@ from ..adapters.textseg import segment
 from ..domain.results import bounded_entry
 from ..domain.results import stage_results as compute_stage_results
 from ..domain.text import localize
+from ..domain.units import add_units
 from ..models import Ballot, Stage, Workshop
 from ..storage import db
 from .merges import active_merges
@@ -53,6 +54,7 @@ def stage_entry(workshop: Workshop, stage: Stage, lang: str | None = None) -> di
     spec = stage_spec_at(stage.id, workshop.revision, stage)
     merges = active_merges(stage.id) if spec.get("method") == "words" else []
     computed = compute_stage_results(spec, [(g, c) for g, c, _ in rows], segment=segment, merges=merges)
+    add_units(spec, computed, [c for _, c, _ in rows])
     languages = workshop.definition["languages"]
     wanted = lang if lang in languages else languages[0]
     for item in computed["items"]:

@@ -185,6 +185,9 @@ SCHEMAS: dict[str, Any] = {
             "by_group": {"type": "object", "additionalProperties": _ref("GroupResult")},
             "spread": NULLABLE_NUMBER,
             "criteria": {"type": "object", "additionalProperties": NULLABLE_NUMBER},
+            "units": {"type": "object", "description": "the item in people's units (README: How "
+                      "results are computed): ballots/percent, dots/percent, points/average_position, "
+                      "mean/criteria, amount/average/percent_of_pot/cost/funded"},
         },
     },
     "StageResult": {
@@ -198,6 +201,8 @@ SCHEMAS: dict[str, Any] = {
             "ballots": {"type": "integer"},
             "paper_ballots": {"type": "integer"},
             "items": {"type": "array", "items": _ref("ItemResult")},
+            "units": {"type": "object", "description": "stage-level units: budget pot, funded, left; "
+                      "dots cast; score scale; rank items"},
         },
     },
     "Participants": {
