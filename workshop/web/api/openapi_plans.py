@@ -229,6 +229,24 @@ def plan_paths(op: Any, json: Any, ref: Any) -> dict[str, Any]:
                 errors=(400, 403, 404, 409, 422),
             )
         },
+        "/api/v1/plans/{plan_id}/results": {
+            "get": op(
+                "Combined and side-by-side results of the questions (stage keys) asked in two or more "
+                "of the plan's workshops",
+                {"200": json({"type": "object", "required": ["plan", "workshops", "questions"]})},
+                params=[
+                    pid,
+                    {
+                        "name": "lang",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": ["th", "en"]},
+                    },
+                ],
+                tag="plans",
+                errors=(404,),
+            )
+        },
         "/api/v1/plans/{plan_id}/workshops/{workshop_id}": {
             "delete": op(
                 "Detach a workshop from the plan (the workshop stays)",

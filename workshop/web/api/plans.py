@@ -68,3 +68,13 @@ def detach_workshop(plan_id: int, workshop_id: int) -> Response:
 @facilitator_required
 def carry_forward(plan_id: int) -> Response:
     return jsonify(carry.carry_forward(g.user, plan_id, json_body()))
+
+
+@bp.get(f"{PREFIX}/plans/<int:plan_id>/results")
+@facilitator_required
+def plan_results(plan_id: int) -> Response:
+    from flask import request
+
+    from ...services import compare
+
+    return jsonify(compare.plan_results(g.user, plan_id, request.args.get("lang") or None))

@@ -414,3 +414,34 @@ def plan_carry(plan_id: int) -> Any:
         titles=titles,
         action=PlanActionForm(),
     ), status
+
+
+# ---------------------------------------------------------------------------
+# Combined results: /console/plans/ID/compare
+
+
+@bp.get("/console/plans/<int:plan_id>/compare")
+@login_required
+def plan_compare(plan_id: int) -> tuple[str, int]:
+    from ...domain.combine import SPREAD_FLAG
+    from ...services import compare
+
+    user = current_user()
+    plan = plans.get_plan(user, plan_id)
+    lang = _lang()
+    found = compare.plan_results(user, plan_id, lang)
+    group_labels: dict[str, str] = {}
+    for workshop in plans.workshops_of(plan):
+        for group in workshop.definition.get("groups") or ():
+            group_labels.setdefault(
+                group["key"],
+                localize(group.get("label"), lang, workshop.definition.get("languages") or ["th"]),
+            )
+    return render_template(
+        "facilitator/plans/compare.html",
+        plan=plan,
+        title=plan_title(plan),
+        found=found,
+        group_labels=group_labels,
+        spread_flag=SPREAD_FLAG,
+    ), 200
