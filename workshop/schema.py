@@ -229,6 +229,20 @@ def _check_date(value: Any) -> str:
     raise PydanticCustomError("date_format", "must be a date like 2026-12-05")
 
 
+def _check_timezone(value: Any) -> str:
+    """An IANA time zone name such as Asia/Bangkok (the CSV export's times are in it)."""
+    import zoneinfo
+
+    if isinstance(value, str) and 0 < len(value) <= 64 and re.fullmatch(r"[A-Za-z0-9_+\-/]+", value):
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+        else:
+            return value
+    raise PydanticCustomError("timezone", "must be a time zone name such as Asia/Bangkok")
+
+
 _SDG = re.compile(r"(?:[1-9]|1[0-7])(?:\.[0-9a-z]{1,2})?")
 
 
@@ -258,6 +272,7 @@ PromptText = _text(LIMITS["prompt_chars"])
 DescriptionText = _text(LIMITS["description_chars"])
 IndicatorText = _text(LIMITS["indicator_chars"])
 WorkshopDate = Annotated[str, PlainValidator(_check_date, json_schema_input_type=str)]
+TimeZoneName = Annotated[str, PlainValidator(_check_timezone, json_schema_input_type=str)]
 Sdg = Annotated[str, BeforeValidator(_sdg_text), AfterValidator(_check_sdg)]
 Baht = _number(at_least=0, high=LIMITS["budget_baht"])
 Weight = _number(above=0, high=LIMITS["criterion_weight"])
@@ -449,6 +464,8 @@ class Workshop(_Model):
     title: TitleText
     city: TitleText | None = None
     date: WorkshopDate | None = None
+    #: IANA time zone of the venue (an extension of contract 1.1; default DEFAULT_TIMEZONE)
+    timezone: TimeZoneName | None = None
     languages: Annotated[list[Language], Field(min_length=1)] = DEFAULT_LANGUAGES
     join: Literal["open", "tokens"] = "open"
     moderation: Literal["pre", "post"] = "pre"
@@ -621,6 +638,8 @@ def _list(value: object) -> list[Any]:
 
 def _normalize(workshop: Workshop) -> dict[str, Any]:
     out = workshop.model_dump(mode="json", exclude={"stages"})
+    if out.get("timezone") is None:
+        out.pop("timezone", None)  # not given: the default applies, the object stays as it was
     out["stages"] = [_normalize_stage(stage) for stage in workshop.stages]
     return out
 

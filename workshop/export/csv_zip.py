@@ -13,8 +13,11 @@ import io
 import time
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from ..domain.formats import DEFAULT_TIMEZONE
 from ..domain.text import localize
 from .data import ExportData
 
@@ -54,8 +57,24 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
+#: scores and spreads in results.csv are rounded to this many decimals
+SCORE_DECIMALS = 4
+
+
+def score_cell(value: float | None) -> float | None:
+    return None if value is None else round(value, SCORE_DECIMALS)
+
+
+def local_time(value: str | None, zone: ZoneInfo) -> str | None:
+    """An ISO time (UTC) as the venue's local time, ISO with its offset: 2026-12-05T14:05:00+07:00."""
+    if not value:
+        return value
+    return datetime.fromisoformat(value).astimezone(zone).isoformat(timespec="seconds")
+
+
 def ballot_rows(
-    ballot: Mapping[str, Any], titles: Mapping[tuple[str, str], str], n_items: int
+    ballot: Mapping[str, Any], titles: Mapping[tuple[str, str], str], n_items: int,
+    zone: ZoneInfo | None = None,
 ) -> Iterator[list[object]]:
     """One row per choice of one ballot (see BALLOT_COLUMNS).
 
@@ -65,7 +84,8 @@ def ballot_rows(
     """
     stage, method, choices = ballot["stage"], ballot["method"], ballot["choices"]
     common = (stage, method, ballot["id"], ballot["source"], ballot["group"])
-    tail = (ballot["version"], ballot["updated_at"])
+    when = local_time(ballot["updated_at"], zone) if zone is not None else ballot["updated_at"]
+    tail = (ballot["version"], when)
 
     def row(item: str, criterion: str = "", position: object = "", value: object = "") -> list[object]:
         return [*common, item, titles.get((stage, item), ""), criterion, position, value, *tail]
@@ -92,6 +112,10 @@ def ballot_rows(
 
 def build_zip(data: ExportData) -> bytes:
     languages = data.definition.get("languages") or [data.lang]
+    zone = ZoneInfo(data.definition.get("timezone") or DEFAULT_TIMEZONE)
+
+    def at(value: str | None) -> str | None:
+        return local_time(value, zone)
 
     def tr(text: Any) -> str:
         return localize(text, data.lang, languages)
@@ -106,7 +130,8 @@ def build_zip(data: ExportData) -> bytes:
 
     ballots = csv_bytes(
         BALLOT_COLUMNS,
-        (row for ballot in data.ballots for row in ballot_rows(ballot, titles, n_items[ballot["stage"]])),
+        (row for ballot in data.ballots
+         for row in ballot_rows(ballot, titles, n_items[ballot["stage"]], zone)),
     )
     comments = csv_bytes(
         ["comment_id", "stage", "item", "item_title", "group", "status", "text", "time"],
@@ -119,7 +144,7 @@ def build_zip(data: ExportData) -> bytes:
                 c["group"],
                 c["status"],
                 c["text"],
-                c["created_at"],
+                at(c["created_at"]),
             ]
             for c in data.comments
         ),
@@ -135,7 +160,7 @@ def build_zip(data: ExportData) -> bytes:
                 i["title"],
                 i["description"],
                 i["item"],
-                i["created_at"],
+                at(i["created_at"]),
             ]
             for i in data.ideas
         ),
@@ -179,11 +204,11 @@ def build_zip(data: ExportData) -> bytes:
                 item["key"],
                 tr(item["title"]),
                 item["value"],
-                item["score"],
-                item["spread"],
+                score_cell(item["score"]),
+                score_cell(item["spread"]),
                 entry["ballots"],
                 entry["paper_ballots"],
-                *((item["by_group"].get(g) or {}).get("score") for g in group_keys),
+                *(score_cell((item["by_group"].get(g) or {}).get("score")) for g in group_keys),
             ]
             for entry in data.results["stages"]
             for item in entry["items"]
@@ -194,16 +219,16 @@ def build_zip(data: ExportData) -> bytes:
         ["batch_id", "stage", "group", "ballots", "time", "by", "confirmed_duplicate", "voided",
          "voided_time", "voided_by"],
         (
-            [b["id"], b["stage"], b["group"], b["count"], b["created_at"], b["created_by"],
-             int(b["confirmed_duplicate"]), int(b["voided"]), b["voided_at"], b["voided_by"]]
+            [b["id"], b["stage"], b["group"], b["count"], at(b["created_at"]), b["created_by"],
+             int(b["confirmed_duplicate"]), int(b["voided"]), at(b["voided_at"]), b["voided_by"]]
             for b in data.paper_batches
         ),
     )
     word_merges = csv_bytes(
         ["merge_id", "stage", "from", "into", "time", "by", "undone", "undone_time", "undone_by"],
         (
-            [m["id"], m["stage"], " | ".join(m["from"]), m["into_label"], m["created_at"], m["created_by"],
-             int(m["undone"]), m["undone_at"], m["undone_by"]]
+            [m["id"], m["stage"], " | ".join(m["from"]), m["into_label"], at(m["created_at"]),
+             m["created_by"], int(m["undone"]), at(m["undone_at"]), m["undone_by"]]
             for m in data.word_merges
         ),
     )
