@@ -264,16 +264,19 @@
   function drawScreen() {
     var shows = (view.screen && view.screen.shows) || { screen: "welcome" };
     var root = $("pj");
+    var auto = !view.screen || view.screen.screen === "auto";
     var screen = shows.screen;
     if (screen === "stage" && !currentStage()) screen = "welcome";
-    root.setAttribute("data-screen", (view.screen && view.screen.screen) || "auto");
+    // Automatic, before any stage: the waiting page (welcome, QR code and who joined), as always.
+    if (screen === "welcome" && auto) screen = "waiting";
+    root.setAttribute("data-screen", auto ? "auto" : view.screen.screen);
     root.setAttribute("data-shows", screen);
     root.setAttribute("data-stage", screen === "stage" ? shows.stage : "");
     var main = document.querySelector(".pj-stage");
-    main.hidden = screen !== "stage";
+    main.hidden = screen !== "stage" && screen !== "waiting";
     $("pj-wall").hidden = screen !== "comments" && screen !== "ideas";
     $("pj-part").hidden = screen !== "participation";
-    if (screen === "stage") drawStage();
+    if (screen === "stage" || screen === "waiting") drawStage();
     if (screen === "comments" || screen === "ideas") startWall(screen);
     else stopWall();
     drawPeople();

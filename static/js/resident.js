@@ -25,7 +25,10 @@
     workshop: null,
     ballots: {},   // stage -> {choices, version}: what the server has
     results: {},   // stage -> results entry (only stages whose results are shown)
-    comments: {},  // stage -> published comments received live
+    comments: {},  // stage -> published comments (sync's newest 50, older ones asked for, live ones)
+    commentsMore: false, // the server has older published comments than those here
+    commentsShown: {}, // stage -> how many of its comments the page lists
+    unfolded: {},  // stage -> true when a closed stage was opened by a tap
     drafts: {},    // stage -> choices changed here and not yet acknowledged
     pending: {},   // stage -> {id, choices, tries}: sent or queued, waiting for an ack
     notes: {},     // stage -> {text, kind}: the last word about this stage's vote
@@ -71,7 +74,8 @@
     return "";
   }
 
-  function baht(amount) { return fmt(T.baht, { amount: nf.format(amount) }); }
+  // amount and unit never apart on two lines ("12,500,000 | บาท")
+  function baht(amount) { return fmt(T.baht, { amount: nf.format(amount) }).replace(/ /g, "\u00a0"); }
   function clone(value) { return value === undefined ? undefined : JSON.parse(JSON.stringify(value)); }
   function same(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
 
@@ -166,12 +170,13 @@
     if (!entry || !entry.key) return;
     app.results[entry.key] = entry;
     drawResults(entry.key);
+    drawFold(entry.key);
   });
   socket.on("comment", function (comment) {
     if (!comment || comment.status !== "published") return;
     var list = app.comments[comment.stage] = app.comments[comment.stage] || [];
     if (list.some(function (c) { return c.id === comment.id; })) return;
-    list.push(comment);
+    list.unshift(comment);
     drawComments(comment.stage);
   });
 
@@ -226,6 +231,7 @@
     app.workshop = snapshot.workshop;
     app.ballots = snapshot.ballots || {};
     app.results = snapshot.results || {};
+    takeComments(snapshot.comments || [], snapshot.comments_more);
     Object.keys(app.drafts).forEach(function (key) {
       var server = app.ballots[key];
       if (server && same(server.choices, app.drafts[key]) && !app.pending[key]) delete app.drafts[key];
@@ -350,6 +356,7 @@
 
   function note(key, text, kind) {
     app.notes[key] = { text: text, kind: kind };
+    if (kind === "error") unfold(key); // a refusal is never folded away
     var el = document.getElementById("ack-" + key);
     if (el) {
       el.textContent = "";
@@ -367,10 +374,15 @@
   function refreshButton(key) {
     var button = document.getElementById("send-" + key);
     if (!button) return;
-    button.textContent = app.ballots[key] ? T.update : T.submit;
-    // Saved and unchanged: the button steps back (outlined) until something changes.
+    button.textContent = buttonText(key);
+    // Saved and unchanged: the button steps back (outlined) and says so until something changes.
     if (isSaved(key)) button.setAttribute("data-saved", "");
     else button.removeAttribute("data-saved");
+  }
+
+  function buttonText(key) {
+    if (isSaved(key)) return T.saved_button;
+    return app.ballots[key] ? T.update : T.submit;
   }
 
   function total(map) {
@@ -423,16 +435,34 @@
     var server = app.ballots[stage.key];
     var signature = JSON.stringify([stage, app.drafts[stage.key] === undefined && server ? server.version : -1]);
     section.setAttribute("data-state", stage.state);
-    if (app.drawn[stage.key] === signature) { drawResults(stage.key); return; }
+    if (app.drawn[stage.key] === signature) { drawResults(stage.key); drawFold(stage.key); return; }
     app.drawn[stage.key] = signature;
 
     var focusedId = document.activeElement && section.contains(document.activeElement) ? document.activeElement.id : null;
     var head = section.children[0];
     head.textContent = "";
-    add(head, [
-      h("p", { class: "pill", "data-state": stage.state }, stage.state === "open" ? T.open : T.closed),
-      h("h2", { id: "t-" + stage.key }, tr(stage.title))
-    ]);
+    if (stage.state === "closed") {
+      // Closed: one line with its leader; a tap opens it (a disclosure button in the heading).
+      var open = !!app.unfolded[stage.key];
+      section.classList.toggle("folded", !open);
+      var fold = h("button", { type: "button", class: "fold", id: "fold-" + stage.key, "aria-expanded": String(open),
+        onclick: function () {
+          var now = !app.unfolded[stage.key];
+          app.unfolded[stage.key] = now;
+          section.classList.toggle("folded", !now);
+          fold.setAttribute("aria-expanded", String(now));
+        } },
+        h("span", { class: "fold-title" }, h("span", { class: "pill", "data-state": "closed" }, T.closed), " ", tr(stage.title)),
+        h("span", { class: "fold-winner", id: "win-" + stage.key }),
+        h("span", { class: "fold-chevron", "aria-hidden": "true" }));
+      add(head, h("h2", { id: "t-" + stage.key, class: "fold-h" }, fold));
+    } else {
+      section.classList.remove("folded");
+      add(head, [
+        h("p", { class: "pill", "data-state": stage.state }, T.open),
+        h("h2", { id: "t-" + stage.key }, tr(stage.title))
+      ]);
+    }
 
     var box = section.children[1];
     box.textContent = "";
@@ -445,6 +475,7 @@
     add(talk, h("div", { id: "cm-" + stage.key, class: "comments" }));
     drawComments(stage.key);
     drawResults(stage.key);
+    drawFold(stage.key);
 
     if (focusedId) {
       var again = document.getElementById(focusedId);
@@ -466,13 +497,22 @@
     }
   }
 
+  /** Whether two texts say the same, spacing, case and closing punctuation aside. */
+  function sameWords(a, b) {
+    function bare(t) { return String(t || "").toLowerCase().replace(/[\s.,!?:;\u3002]+/g, ""); }
+    return bare(a) !== "" && bare(a) === bare(b);
+  }
+
   function ballotForm(stage) {
     var key = stage.key;
     var form = h("form", { class: "ballot", novalidate: true, id: "f-" + key });
-    var fieldset = h("fieldset", { class: "question", "aria-describedby": "hint-" + key });
+    var hint = hintFor(stage);
+    // A prompt that already says it ("Choose one.") is not said twice.
+    var repeats = stage.prompt && sameWords(tr(stage.prompt), hint);
+    var fieldset = h("fieldset", { class: "question", "aria-describedby": repeats ? null : "hint-" + key });
     add(fieldset, [
       h("legend", { class: stage.prompt ? "prompt" : "sr-only" }, stage.prompt ? tr(stage.prompt) : tr(stage.title)),
-      h("p", { class: "hint", id: "hint-" + key }, hintFor(stage))
+      repeats ? null : h("p", { class: "hint", id: "hint-" + key }, hint)
     ]);
     var widget = WIDGETS[stage.method](stage, current(stage), false);
     add(fieldset, widget.el);
@@ -483,7 +523,7 @@
     add(form, [
       h("div", { class: "send" },
         h("button", { type: "submit", class: "btn btn-primary btn-block", id: "send-" + key,
-          "data-saved": isSaved(key) }, server ? T.update : T.submit),
+          "data-saved": isSaved(key) }, buttonText(key)),
         h("p", { class: "ack", id: "ack-" + key, role: "status", "aria-live": "polite",
           "data-kind": saved ? saved.kind : "" }, saved ? noteText(saved.text) : null))
     ]);
@@ -512,6 +552,33 @@
     return wrap;
   }
 
+  /** What residents weigh an item by (cost, time frame, goal, SDG targets, indicator), behind "Details". */
+  function itemDetails(stage, item, skipCost) {
+    var rows = [];
+    function row(label, value) { if (value) rows.push(h("dt", null, label), h("dd", null, value)); }
+    if (!skipCost && item.budget) row(T.d_cost, baht(item.budget));
+    if (item.horizon) row(T.d_horizon, T["horizon_" + item.horizon] || item.horizon);
+    if (item.goal) row(T.d_goal, goalTitle(item.goal));
+    if (item.sdgs && item.sdgs.length) {
+      row(T.d_sdgs, item.sdgs.map(function (n) { return fmt(T.sdg, { n: String(n) }); }).join(", "));
+    }
+    if (item.indicator) row(T.d_indicator, tr(item.indicator));
+    if (!rows.length) return null;
+    return h("details", { class: "item-more" },
+      h("summary", null, T.details, h("span", { class: "sr-only" }, ": " + tr(item.title))),
+      h("dl", null, rows));
+  }
+
+  function goalTitle(key) {
+    var stages = (app.workshop && app.workshop.stages) || [];
+    for (var i = 0; i < stages.length; i++) {
+      if (stages[i].kind !== "goals") continue;
+      var items = stages[i].items || [];
+      for (var j = 0; j < items.length; j++) if (items[j].key === key) return tr(items[j].title);
+    }
+    return key;
+  }
+
   function itemText(item, extraClass) {
     return h("span", { class: "item-text" + (extraClass ? " " + extraClass : "") },
       h("span", { class: "item-title" }, tr(item.title)),
@@ -531,6 +598,7 @@
             onchange: function () { changed(stage, { item: item.key }); }
           }),
           itemText(item)));
+        add(list, itemDetails(stage, item));
       });
       return { el: list };
     },
@@ -562,6 +630,7 @@
         });
         boxes.push(box);
         list.appendChild(h("label", { class: "choice choice-check" }, box, itemText(item)));
+        add(list, itemDetails(stage, item));
       });
       var wrap = h("div", null, ro ? null : counter, list);
       update();
@@ -612,7 +681,8 @@
           h("div", { class: "stepper", role: "group", "aria-label": fmt(T.dots_on, { item: tr(item.title), n: "" }).replace(/[:\s]+$/, "") },
             ro ? null : minus,
             h("span", { class: "dot-value" }, count, pips),
-            ro ? null : plus)));
+            ro ? null : plus),
+          itemDetails(stage, item)));
       });
       update();
       return { el: h("div", null, ro ? null : counter, rows) };
@@ -647,7 +717,7 @@
           wrap.appendChild(h("h3", { class: "rank-h", id: poolId }, T.not_ranked));
           var ul = h("ul", { class: "rank-pool", "aria-labelledby": poolId });
           rest.forEach(function (item) {
-            ul.appendChild(h("li", { class: "rank-item" }, itemText(item),
+            ul.appendChild(h("li", { class: "rank-item" }, itemText(item), itemDetails(stage, item),
               h("button", { type: "button", class: "btn btn-small", id: "ra-" + stage.key + "-" + item.key,
                 "aria-label": T.add_rank + ": " + tr(item.title),
                 onclick: function () {
@@ -702,6 +772,7 @@
         var box = h("fieldset", { class: "score-item" });
         box.appendChild(h("legend", { class: "score-legend" }, tr(item.title)));
         if (item.description) box.appendChild(h("p", { class: "item-desc" }, tr(item.description)));
+        add(box, itemDetails(stage, item));
         var radios = [];
         (stage.criteria || []).forEach(function (criterion) {
           var crit = h("fieldset", { class: "crit" }, h("legend", { class: "crit-legend" }, tr(criterion.label)));
@@ -804,6 +875,7 @@
           h("label", { class: "item-title", for: id }, tr(item.title)),
           item.description ? h("span", { class: "item-desc" }, tr(item.description)) : null,
           costId ? h("span", { class: "cost", id: costId }, fmt(T.cost, { amount: baht(item.budget) })) : null,
+          itemDetails(stage, item, true),
           h("span", { class: "money-row" }, input, h("span", { class: "unit", "aria-hidden": "true" }, "฿"), full),
           echo));
       });
@@ -862,7 +934,50 @@
     box.appendChild(ol);
   }
 
-  function drawComments(key) {
+  var COMMENTS_FIRST = 5;
+
+  /** Published comments from a snapshot (newest first), kept with those that came live. */
+  function takeComments(list, more) {
+    var seen = {};
+    var byStage = {};
+    function keep(c) {
+      if (!c || seen[c.id]) return;
+      seen[c.id] = true;
+      (byStage[c.stage] = byStage[c.stage] || []).push(c);
+    }
+    list.forEach(keep);
+    Object.keys(app.comments).forEach(function (k) { app.comments[k].forEach(keep); });
+    Object.keys(byStage).forEach(function (k) { byStage[k].sort(function (a, b) { return b.id - a.id; }); });
+    app.comments = byStage;
+    if (more !== undefined) app.commentsMore = !!more;
+  }
+
+  function oldestComment() {
+    var oldest = null;
+    Object.keys(app.comments).forEach(function (k) {
+      app.comments[k].forEach(function (c) { if (oldest === null || c.id < oldest) oldest = c.id; });
+    });
+    return oldest;
+  }
+
+  /** "Show more comments": the next few of this stage, asking the server for older ones when needed. */
+  function moreComments(key, button) {
+    var wanted = (app.commentsShown[key] || COMMENTS_FIRST) + 10;
+    app.commentsShown[key] = wanted;
+    var have = (app.comments[key] || []).length;
+    var before = oldestComment();
+    if (have >= wanted || !app.commentsMore || before === null || !socket.connected) {
+      drawComments(key, true);
+      return;
+    }
+    button.setAttribute("aria-busy", "true");
+    socket.timeout(ACK_MS).emit("comments", { before: before }, function (err, ack) {
+      if (!err && ack && ack.ok) takeComments(ack.comments || [], ack.more);
+      drawComments(key, true);
+    });
+  }
+
+  function drawComments(key, focusMore) {
     var box = document.getElementById("cm-" + key);
     var stage = stageOf(key);
     if (!box || !stage) return;
@@ -871,13 +986,43 @@
     if (!list.length) return;
     box.appendChild(h("h3", { class: "results-h" }, T.others_said));
     var ul = h("ul", { class: "comment-list" });
-    list.slice(-20).forEach(function (c) {
+    var shown = app.commentsShown[key] || COMMENTS_FIRST;
+    list.slice(0, shown).forEach(function (c) {
       ul.appendChild(h("li", null,
         c.item ? h("span", { class: "comment-about" }, itemTitle(stage, c.item)) : null,
         h("span", { class: "comment-text" }, c.text),
         h("span", { class: "comment-group" }, groupLabel(c.group))));
     });
     box.appendChild(ul);
+    if (list.length > shown || app.commentsMore) {
+      var more = h("button", { type: "button", class: "link-btn more-comments", id: "cmore-" + key,
+        onclick: function () { moreComments(key, more); } }, T.more_comments);
+      box.appendChild(more);
+      if (focusMore) more.focus();
+    } else if (focusMore && ul.children[shown - 10]) {
+      ul.children[shown - 10].setAttribute("tabindex", "-1");
+      ul.children[shown - 10].focus();
+    }
+  }
+
+  function unfold(key) {
+    app.unfolded[key] = true;
+    var section = document.getElementById("st-" + key);
+    var fold = document.getElementById("fold-" + key);
+    if (section) section.classList.remove("folded");
+    if (fold) fold.setAttribute("aria-expanded", "true");
+  }
+
+  /** A closed stage's one line: its leader (when its results are shown). */
+  function drawFold(key) {
+    var el = document.getElementById("win-" + key);
+    var stage = stageOf(key);
+    if (!el || !stage) return;
+    var entry = app.results[key];
+    var top = entry && stage.results_shown && entry.ballots ? (entry.items || []).filter(function (i) { return i.rank === 1; }) : [];
+    el.textContent = top.length ? fmt(T.winner, {
+      title: top.slice(0, 2).map(function (i) { return stage.method === "words" ? i.key : itemTitle(stage, i.key); }).join(" · ")
+    }) : "";
   }
 
   function groupLabel(key) {

@@ -171,8 +171,10 @@ def test_workshop_from_join_to_closed_stage(all_methods: Any, live_server: Any, 
     anong.wait_for_selector("#conn[data-state=online]")
     assert anong.locator("#n-goals-g1").text_content() == "3"
     assert anong.locator("#n-goals-g4").text_content() == "1"
+    anong.locator("#fold-vision").click()  # closed, folded into one line: a tap opens it
     assert anong.get_by_role("checkbox", name=re.compile("เมืองสุขภาพดี")).is_checked()
-    assert anong.locator("#send-goals").text_content() == "ส่งคะแนนที่แก้ไข"
+    # saved and unchanged: the button says so (not "send the edited vote")
+    assert anong.locator("#send-goals").text_content() == "บันทึกคะแนนแล้ว"
     again = http_api.results(wid)
     assert again["participants"] == results["participants"]
     assert stage_entry(again, "goals")["ballots"] == 1
@@ -194,16 +196,20 @@ def test_workshop_from_join_to_closed_stage(all_methods: Any, live_server: Any, 
     phasing = stage_entry(closed, "phasing")
     assert phasing["ballots"] == 1
     assert phasing["items"][0]["key"] == "w1"  # the ranking sent before, not the refused one
-    # The closed stage shows Bob's counted ballot read-only.
+    # A closed stage folds into one line, but not one whose vote was just refused: it stays
+    # open with the refusal and Bob's counted ballot, read-only.
+    expect(bob.locator("#fold-phasing")).to_have_attribute("aria-expanded", "true")
+    assert bob.locator("#st-phasing .rank-list").is_visible()
     assert bob.locator("#st-phasing .rank-list .rank-title").all_text_contents() == [
         "Lighting and safe paths", "Riverside plaza"]
-    assert bob.locator("#st-phasing button").count() == 0
+    assert bob.locator("#st-phasing .ballot-box button").count() == 0
 
     # Closing the other stages: after_close shows the last one's results on the projector.
     http_api.stage(wid, "goals", "close")
     http_api.stage(wid, "projects", "close")
     projector.wait_for_selector(".pj-bar[data-key=p1][data-rank='1']")
     assert projector.locator("#pj-state").text_content() == "ปิดลงคะแนนแล้ว"
+    chai.locator("#fold-projects").click()
     chai.wait_for_selector("#st-projects .bar-row")
     assert chai.locator("#st-projects input:checked").count() == 3
     assert chai.locator("#st-projects input:not([disabled])").count() == 0
@@ -538,6 +544,9 @@ def test_screenshots_of_every_method_and_the_projector(all_methods: Any, live_se
         projector.screenshot(path=str(shots / f"projector-{lang}-3-after-reveal.png"))
         assert projector.evaluate("() => document.documentElement.scrollHeight <= innerHeight"
                                   " && document.documentElement.scrollWidth <= innerWidth")
+    th.wait_for_selector("#fold-goals")
+    shoot_element(th, "#st-goals", shots / "phone-th-goals-closed-folded.png")
+    th.locator("#fold-goals").click()
     th.wait_for_selector("#st-goals .bar-row")
     shoot_element(th, "#st-goals", shots / "phone-th-goals-closed-results.png")
     assert_clean(watch)

@@ -238,3 +238,17 @@ def test_a_token_workshop_projector_never_says_scan_to_join(api: Api) -> None:
     assert created["code"] not in html.split('id="boot"')[0]
     open_html = text(api.client.get(f"/projector/{projector_key(api, api.create_workshop()['id'])}?lang=en"))
     assert "Scan to join" in open_html
+
+
+def test_the_phone_page_comes_with_the_published_comments(api: Api) -> None:
+    created = api.create_workshop(workshop_object(moderation="post"))
+    api.stage(created["id"], "vision", "open")
+    writer, _token = api.join(created["code"], "resident")
+    assert api.socket(writer).emit("comment", {"stage": "vision", "item": "v2", "text": "ร่มรื่น"},
+                                   callback=True)["ok"]
+    late, _ = api.join(created["code"], "civil")
+    page = late.get(f"/j/{created['code']}")
+    assert page.status_code == 200
+    snapshot = boot_of(text(page))["snapshot"]
+    assert [(c["stage"], c["item"], c["text"]) for c in snapshot["comments"]] == [("vision", "v2", "ร่มรื่น")]
+    assert snapshot["comments_more"] is False

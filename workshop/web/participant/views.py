@@ -21,7 +21,7 @@ from sqlalchemy import select
 from ...domain.text import localize
 from ...extensions import db
 from ...models import JoinToken, Participant, Workshop
-from ...services import ballots, participants, results, workshops
+from ...services import ballots, content, participants, results, workshops
 from ...services.errors import NotFound, ServiceError
 from ...services.payloads import public_workshop
 from ...services.sessions import remember_participant, remembered_token
@@ -101,11 +101,15 @@ def _card(workshop: Workshop, token: str) -> JoinToken | None:
 def snapshot(workshop: Workshop, participant: Participant) -> dict[str, Any]:
     """What `sync` acknowledges, so the page can draw itself before the socket is up."""
     shown = results.workshop_results(workshop.id, participant.language, visible_only=True, live=True)
+    comments, more = content.published_comments(workshop.id)
     return {
         "workshop": public_workshop(workshop),
         "participant": {"group": participant.group_key, "language": participant.language},
         "ballots": ballots.ballots_of(participant),
         "results": {entry["key"]: entry for entry in shown["stages"]},
+        # published comments, newest first, as `sync` has them (a reload or a late join sees them)
+        "comments": [content.comment_dict(c) for c in comments],
+        "comments_more": more,
     }
 
 
@@ -275,6 +279,7 @@ def resident_strings() -> dict[str, str]:
         "word_n": _("Word {n}"),
         "submit": _("Send my vote"),
         "update": _("Update my vote"),
+        "saved_button": _("Vote saved"),
         "sending": _("Sending…"),
         "saved": _("Your vote is saved (version {v})."),
         "queued": _("You are offline. Your vote will be sent when you are back online."),
@@ -299,6 +304,18 @@ def resident_strings() -> dict[str, str]:
         "comment_pending": _("Sent. It will be shown after a facilitator has read it."),
         "comment_published": _("Sent and published."),
         "others_said": _("What others said"),
+        "more_comments": _("Show more comments"),
+        "details": _("Details"),
+        "d_cost": _("Cost"),
+        "d_horizon": _("Time frame"),
+        "d_goal": _("Goal"),
+        "d_sdgs": _("SDG targets"),
+        "d_indicator": _("Indicator"),
+        "horizon_short": _("Short term"),
+        "horizon_medium": _("Medium term"),
+        "horizon_long": _("Long term"),
+        "sdg": _("SDG {n}"),
+        "winner": _("Top: {title}"),
         "idea": _("Suggest an idea"),
         "idea_title": _("Your idea, in a few words"),
         "idea_desc": _("More detail (optional)"),
