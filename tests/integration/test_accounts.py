@@ -186,3 +186,25 @@ def test_migration_gives_existing_workshops_an_owner(tmp_path: Path) -> None:
     engine.dispose()
     assert admins == ["first"]
     assert [tuple(row) for row in owners] == [(1, 2, "owner"), (2, 1, "owner"), (3, 1, "owner")]
+
+
+def test_run_py_user_add_admin_and_the_password_rule(app: Any, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    from workshop import cli
+
+    with app.app_context():
+        monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery\n"))
+        assert cli.user_add("first", True) == 0
+        assert "created admin account 'first'" in capsys.readouterr().out
+        monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery\n"))
+        assert cli.user_add("second", True) == 0
+        assert "created facilitator account 'second'" in capsys.readouterr().out
+        monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery\n"))
+        assert cli.user_add("third", True, admin=True) == 0
+        assert "created admin account 'third'" in capsys.readouterr().out
+        monkeypatch.setattr("sys.stdin", io.StringIO("password\n"))
+        with pytest.raises(Invalid) as weak:
+            cli.user_add("fourth", True)
+        assert "at least 10 characters" in weak.value.message
