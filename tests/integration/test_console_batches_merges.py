@@ -98,3 +98,22 @@ def test_words_entries_are_merged_and_unmerged_from_the_results_page(app: Any, c
                         page=results_path)
     assert nothing.status_code == 302
     assert "Tick at least one entry" in text(console.get(results_path + "?lang=en"))
+
+
+def test_results_page_in_peoples_units(app: Any, console: Any) -> None:
+    from tests.integration.test_units_api import budget_workshop
+
+    workshop_id, _code = create(app, budget_workshop())
+    stage_action(console, workshop_id, "money", "open")
+    stage_action(console, workshop_id, "order", "open")
+    paper(console, workshop_id, "money", "a=600; b=300; c=100\na=400; b=300; d=300")
+    paper(console, workshop_id, "order", "y, x\nx")
+    page = text(console.get(f"/console/w/{workshop_id}/results?lang=en"))
+    for said in ("% of the pot", "Average per ballot", "Not funded", "Funded projects cost",
+                 "Average position"):
+        assert said in page, said
+    assert "50.0%" in page  # a: 500 of the 1,000 pot on average
+    left = re.search(r"<dt>Left</dt><dd>([^<]+)</dd>", page)
+    assert left and "100" in left.group(1)
+    thai = text(console.get(f"/console/w/{workshop_id}/results?lang=th"))
+    assert "ไม่ได้รับงบ" in thai and "งบคงเหลือ" in thai

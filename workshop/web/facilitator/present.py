@@ -238,6 +238,44 @@ def value_text(method: str, value: float | None) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
+def percent(value: float | None) -> str:
+    """A percent for display: one decimal and the sign, a dash for none."""
+    return "–" if value is None else f"{value:.1f}%"
+
+
+#: people's-units columns of the results table after the value, per method (results "units")
+UNIT_HEADERS = {
+    "single": [_l("% of ballots")], "approval": [_l("% of ballots")], "words": [_l("% of ballots")],
+    "dots": [_l("% of dots")], "rank": [_l("Average position")], "score": [],
+    "budget": [_l("Average per ballot"), _l("% of the pot"), _l("Cost"), _l("Funded")],
+}
+
+
+def unit_cells(method: str, units: dict[str, Any] | None) -> list[str]:
+    """The people's-units cells of one item, matching UNIT_HEADERS[method]."""
+    units = units or {}
+    if method in ("single", "approval", "words", "dots"):
+        return [percent(units.get("percent"))]
+    if method == "rank":
+        return [one_decimal(units.get("average_position"))]
+    if method == "budget":
+        funded = units.get("funded")
+        said = "–" if funded is None else (str(_l("Funded")) if funded else str(_l("Not funded")))
+        cost = units.get("cost")
+        return [value_text("budget", units.get("average")), percent(units.get("percent_of_pot")),
+                "–" if cost is None else baht(cost), said]
+    return []
+
+
+def funding_summary(entry: dict[str, Any]) -> dict[str, str] | None:
+    """A budget stage's funded line in words: the pot, what the funded projects cost, what is left."""
+    units = entry.get("units") or {}
+    if entry.get("method") != "budget" or "pot" not in units:
+        return None
+    return {"pot": baht(units["pot"]), "funded_cost": baht(units["funded_cost"]), "left": baht(units["left"]),
+            "count": str(len(units.get("funded") or ()))}
+
+
 def spread_flagged(spread: float | None) -> bool:
     return spread is not None and spread >= SPREAD_FLAG
 
