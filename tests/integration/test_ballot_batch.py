@@ -3,26 +3,37 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from tests.factories import Api, stage_entry
-from workshop.realtime.identity import Voter
 from workshop.services import participants
-from workshop.services.ballots import BallotRequest, BallotWriter, store_batch
+from workshop.services.ballots import BallotRequest, Voter, store_batch
 from workshop.services.errors import BallotRefused
+from workshop.storage.ballot_writer import BallotWriter
+
+
+@dataclass(frozen=True)
+class Phone:
+    """What a socket remembers of its participant: any object with these fields is a Voter."""
+
+    id: int
+    workshop_id: int
+    group_key: str
+    token_hash: str
 
 
 def voters(api: Api, code: str, n: int) -> list[Voter]:
     with api.app.app_context():
         found = [participants.join(code, "civil")[0] for _ in range(n)]
-        return [Voter(p.id, p.workshop_id, p.group_key, p.token_hash) for p in found]
+        return [Phone(p.id, p.workshop_id, p.group_key, p.token_hash) for p in found]
 
 
 def test_one_batch_mixes_outcomes_like_one_by_one(api: Api) -> None:
     created = api.create_workshop()
     api.stage(created["id"], "vision", "open")
     a, b, c = voters(api, created["code"], 3)
-    gone = Voter(c.id, c.workshop_id, c.group_key, "not-its-token")
+    gone = Phone(c.id, c.workshop_id, c.group_key, "not-its-token")
     requests = [
         BallotRequest(a, "vision", {"items": ["v1"]}, "a-1"),
         BallotRequest(a, "vision", {"items": ["v2"]}, "a-2"),  # replaces a-1: version 2
@@ -63,7 +74,7 @@ def test_writer_batches_concurrent_ballots_and_acks_each(api: Api) -> None:
     created = api.create_workshop()
     api.stage(created["id"], "vision", "open")
     phones = voters(api, created["code"], 40)
-    writer = BallotWriter(api.app, max_batch=16)
+    writer = BallotWriter(api.app, store_batch, max_batch=16)
     sizes: list[int] = []
     original = writer._store
 
@@ -90,22 +101,19 @@ def test_writer_batches_concurrent_ballots_and_acks_each(api: Api) -> None:
     assert stage_entry(api.results(created["id"]), "vision")["ballots"] == len(phones)
 
 
-def test_a_failing_batch_is_stored_one_by_one(api: Api, monkeypatch: Any) -> None:
+def test_a_failing_batch_is_stored_one_by_one(api: Api) -> None:
     """A database error in a batch does not cost the other phones their ballots."""
-    import workshop.services.ballots as ballots_module
-
     created = api.create_workshop()
     api.stage(created["id"], "vision", "open")
     good, bad = voters(api, created["code"], 2)
-    real = ballots_module.store_batch
+    real = store_batch
 
     def flaky(requests: Any) -> Any:
         if any(r.voter.id == bad.id for r in requests):
             raise RuntimeError("disk full")
         return real(requests)
 
-    monkeypatch.setattr(ballots_module, "store_batch", flaky)
-    writer = BallotWriter(api.app)
+    writer = BallotWriter(api.app, flaky)
     outcomes = writer._store([BallotRequest(good, "vision", {"items": ["v1"]}),
                               BallotRequest(bad, "vision", {"items": ["v2"]})])
     assert outcomes[0] == ("vision", 1)
@@ -125,3 +133,30 @@ def test_a_caller_inside_a_transaction_does_not_wait_for_the_writer(api: Api) ->
         workshops.get_workshop(created["id"])  # opens a transaction, as scripts do
         assert db.session().in_transaction()
         assert ballots.cast_ballot(voter, "vision", {"items": ["v1"]}) == ("vision", 1)
+
+
+def test_a_writer_too_busy_to_store_in_time_refuses_with_rate_limited(api: Api) -> None:
+    """The writer's timeout (storage) reaches the phone as `rate_limited` (the service's code)."""
+    from workshop.services import ballots
+    from workshop.storage import ballot_writer
+
+    created = api.create_workshop()
+    api.stage(created["id"], "vision", "open")
+    (voter,) = voters(api, created["code"], 1)
+    release = threading.Event()
+
+    def stuck(requests: list[Any]) -> list[Any]:
+        release.wait(timeout=10)
+        return store_batch(requests)
+
+    ballot_writer.install(api.app, BallotWriter(api.app, stuck, timeout=0.2))
+    try:
+        with api.app.app_context():
+            try:
+                ballots.cast_ballot(voter, "vision", {"items": ["v1"]})
+            except BallotRefused as exc:
+                assert exc.code == "rate_limited"
+            else:
+                raise AssertionError("a ballot the writer did not store was acknowledged")
+    finally:
+        release.set()

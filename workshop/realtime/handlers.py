@@ -144,7 +144,7 @@ def _participant(identity: Identity) -> Any:
 
 @event("ballot")
 def on_ballot(identity: Identity, data: dict[str, Any]) -> dict[str, Any]:
-    _stage, version = ballots.cast_ballot(identity.voter, data.get("stage"), data.get("choices"),
+    _stage, version = ballots.cast_ballot(identity, data.get("stage"), data.get("choices"),
                                           data.get("ballot_id"))
     return ok(version=version)
 

@@ -32,19 +32,10 @@ class Identity:
     token_hash: str = ""
 
     @property
-    def voter(self) -> Voter:
-        assert self.participant_id is not None
-        return Voter(self.participant_id, self.workshop_id, self.group_key, self.token_hash)
-
-
-@dataclass(frozen=True)
-class Voter:
-    """What casting a ballot needs to know of a resident (services.ballots.Voter)."""
-
-    id: int
-    workshop_id: int
-    group_key: str
-    token_hash: str
+    def id(self) -> int:
+        """The participant's id: a resident's Identity is a services.ballots.Voter."""
+        assert self.participant_id is not None, "only a resident casts ballots"
+        return self.participant_id
 
 
 def _resident(found: Participant | None) -> Identity | None:

@@ -1,0 +1,378 @@
+"""The ballot writer: phone ballots stored in batches, one transaction per batch.
+
+Two parts, both about storing, neither about the rules:
+
+- :class:`BallotWriter`, the batching greenlet: socket handlers queue a ballot
+  and wait; one writer stores whatever is queued with the store function it was
+  given (``services.ballots.store_batch``), then wakes them.
+- :class:`BallotBatch`, one transaction on the session's connection, and the
+  hot statements compiled once into the driver's own SQL: the lookups and writes
+  ``store_batch`` needs, nothing else.
+
+Who may vote, which stage is open and what a valid ballot is are decided by the
+service; this module only knows tables, statements and transactions.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Generic, TypeVar
+
+from flask import Flask, current_app
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..models import Ballot, BallotReceipt, Participant, Stage, Workshop
+from .database import db
+
+log = logging.getLogger(__name__)
+
+RequestT = TypeVar("RequestT")
+OutcomeT = TypeVar("OutcomeT")
+WRITER_KEY = "ruamkit.ballot_writer"
+VIEWS_KEY = "ruamkit.workshop_views"
+
+
+class WriterBusy(Exception):
+    """The writer did not store this request within its timeout."""
+
+
+class BallotWriter(Generic[RequestT, OutcomeT]):
+    """Group commit for phone ballots: one writer stores whatever is queued together.
+
+    Each socket handler queues its ballot and waits; the writer takes everything
+    waiting (up to ``max_batch``), stores it in one transaction on one
+    connection, then wakes the handlers, which acknowledge. So an
+    acknowledgement still means "committed", a burst costs one commit per batch
+    instead of one per ballot, and a thousand phones never need a thousand
+    database connections. Plain ``threading`` objects: under the gevent server
+    they are greenlets (run.py patches the standard library first).
+
+    ``store`` turns a batch of requests into one outcome each; an outcome that is
+    an exception is raised to its caller, whose request alone it concerns.
+    """
+
+    #: a ballot this soon (seconds) after the previous batch means a busy spell
+    BUSY_GAP = 0.05
+
+    def __init__(
+        self,
+        app: Flask,
+        store: Callable[[list[RequestT]], Sequence[OutcomeT | BaseException]],
+        max_batch: int = 256,
+        timeout: float = 60.0,
+        linger: float = 0.002,
+    ) -> None:
+        self.app = app
+        self.store = store
+        self.max_batch = max_batch
+        self.timeout = timeout
+        #: how long the writer lets ballots gather after the first one of a busy spell
+        self.linger = linger
+        self._queue: queue.SimpleQueue[
+            tuple[RequestT, threading.Event, list[OutcomeT | BaseException]]
+        ] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def cast(self, request: RequestT) -> OutcomeT:
+        """Queue ``request``, wait for its batch's commit, and return (or raise) its outcome."""
+        self._ensure_running()
+        done = threading.Event()
+        box: list[OutcomeT | BaseException] = []
+        self._queue.put((request, done, box))
+        if not done.wait(self.timeout):
+            raise WriterBusy(f"not stored within {self.timeout} s")
+        outcome = box[0]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def _ensure_running(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="ballot-writer", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        last = float("-inf")  # when the previous batch was stored
+        while True:
+            batch = [self._queue.get()]
+            if self.linger > 0 and time.monotonic() - last < self.BUSY_GAP:
+                # Ballots are arriving close together (a burst): a moment's wait lets
+                # the ones on their way join this commit instead of each paying one.
+                time.sleep(self.linger)
+            while len(batch) < self.max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            outcomes = self._store([request for request, _, _ in batch])
+            last = time.monotonic()
+            for (_, done, box), outcome in zip(batch, outcomes, strict=True):
+                box.append(outcome)
+                done.set()
+
+    def _store(self, requests: list[RequestT]) -> list[OutcomeT | BaseException]:
+        with self.app.app_context():
+            try:
+                return list(self.store(requests))
+            except Exception:
+                log.exception("storing a batch of %d ballots failed; storing them one by one", len(requests))
+                db.session.remove()
+                return [self._store_one(request) for request in requests]
+            finally:
+                db.session.remove()
+
+    def _store_one(self, request: RequestT) -> OutcomeT | BaseException:
+        try:
+            return self.store([request])[0]
+        except Exception as exc:  # this ballot alone fails: its phone is told
+            db.session.remove()
+            return exc
+
+
+def install(app: Flask, writer: BallotWriter[Any, Any]) -> None:
+    app.extensions[WRITER_KEY] = writer
+
+
+def writer_of(app: Flask) -> BallotWriter[Any, Any] | None:
+    found: BallotWriter[Any, Any] | None = app.extensions.get(WRITER_KEY)
+    return found
+
+
+class _Statements:
+    """The hot path's SQL, built once per dialect (building it costs more than running it)."""
+
+    def __init__(self, dialect: str) -> None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        b = bindparam
+        upsert = insert(Ballot).values(
+            stage_id=b("stage_id"),
+            participant_id=b("participant_id"),
+            group_key=b("group_key"),
+            choices=b("choices", type_=Ballot.__table__.c.choices.type),
+            source="phone",
+            version=1,
+            created_at=b("now", type_=Ballot.__table__.c.created_at.type),
+            updated_at=b("now", type_=Ballot.__table__.c.updated_at.type),
+        )
+        self.upsert = upsert.on_conflict_do_update(
+            index_elements=["stage_id", "participant_id"],
+            set_={
+                "choices": upsert.excluded.choices,
+                "updated_at": upsert.excluded.updated_at,
+                "version": Ballot.version + 1,
+            },
+        ).returning(Ballot.version)
+        # Simple equality lookups only: their compiled form is cached, unlike IN (...) lists.
+        self.revision = select(Workshop.revision).where(Workshop.id == b("workshop_id"))
+        self.stages_of = select(Stage.key, Stage.id, Stage.state).where(Stage.workshop_id == b("workshop_id"))
+        self.add_receipts = (
+            insert(BallotReceipt)
+            .values(
+                participant_id=b("participant_id"),
+                stage_id=b("stage_id"),
+                ballot_id=b("ballot_id"),
+                version=b("version"),
+                created_at=b("now", type_=BallotReceipt.__table__.c.created_at.type),
+            )
+            .on_conflict_do_nothing(index_elements=["participant_id", "ballot_id"])
+        )
+
+
+@lru_cache(maxsize=4)
+def _statements(dialect: str) -> _Statements:
+    return _Statements(dialect)
+
+
+class _DriverSQL:
+    """A Core statement compiled once into the driver's own SQL, run on the DB-API cursor.
+
+    A burst runs the same three statements thousands of times; SQLAlchemy's
+    execution machinery (parameter building, result objects, events) costs
+    several times the statement itself. The statement is still defined with
+    SQLAlchemy above, compiled for this dialect (with its casts and value
+    processors), and runs inside the session's own transaction.
+    """
+
+    def __init__(self, statement: Any, dialect: Any) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.order: list[str] | None = list(compiled.positiontup) if compiled.positiontup else None
+        binds = compiled.binds
+        self.defaults = {name: bind.effective_value for name, bind in binds.items() if not bind.required}
+        self.processors = [
+            (name, proc) for name, bind in binds.items()
+            if (proc := bind.type.dialect_impl(dialect).bind_processor(dialect))
+        ]
+
+    def args(self, params: dict[str, Any]) -> Any:
+        values = {**self.defaults, **params}
+        for name, proc in self.processors:
+            values[name] = proc(values[name])
+        return values if self.order is None else tuple(values[name] for name in self.order)
+
+    def one(self, cursor: Any, params: dict[str, Any]) -> Any:
+        """The first column of the first row, or None."""
+        cursor.execute(self.sql, self.args(params))
+        row = cursor.fetchone()
+        return None if row is None else row[0]
+
+    def many(self, cursor: Any, rows: list[dict[str, Any]]) -> None:
+        cursor.executemany(self.sql, [self.args(params) for params in rows])
+
+
+class _Hot:
+    """The hot statements of a batch, as driver SQL for one dialect."""
+
+    def __init__(self, sql: _Statements, dialect: Any) -> None:
+        self.upsert = _DriverSQL(sql.upsert, dialect)
+        self.add_receipts = _DriverSQL(sql.add_receipts, dialect)
+
+
+_HOT: dict[str, _Hot] = {}
+
+
+def _hot(conn: Any) -> _Hot:
+    name = conn.dialect.name
+    found = _HOT.get(name)
+    if found is None:
+        found = _HOT[name] = _Hot(_statements(name), conn.dialect)
+    return found
+
+
+@dataclass
+class WorkshopView:
+    """What the writer knows of a workshop at one revision: its stages (key ->
+    id, state) and the voters already checked (participant id -> token hash).
+    Every state change, item change or erasure bumps the revision, and a new
+    revision means a fresh view, so nothing stale is used."""
+
+    revision: int
+    stages: dict[str, tuple[int, str]]
+    verified: dict[int, str]
+
+
+def _views() -> dict[int, WorkshopView]:
+    """This app's workshop views (one database per app: ids never mean another database's rows)."""
+    views: dict[int, WorkshopView] = current_app.extensions.setdefault(VIEWS_KEY, {})
+    return views
+
+
+def _in_list(dialect: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """`` = ANY(%s)`` with one array on PostgreSQL (one prepared statement for every
+    batch size), ``IN (?, ?, ...)`` on SQLite: the SQL and its parameters."""
+    if dialect == "postgresql":
+        return " = ANY(%s)", [list(values)]
+    return f" IN ({', '.join('?' * len(values))})", list(values)
+
+
+class BallotBatch:
+    """One transaction for a batch of phone ballots: the reads and writes it needs.
+
+    Reads go through the session's connection (small, cached statements); the
+    hot writes run as driver SQL on the DB-API cursor of the same transaction.
+    """
+
+    def __init__(self) -> None:
+        self.session = db.session()
+        self.conn = self.session.connection()
+        self.dialect: str = self.conn.dialect.name
+        self._sql = _statements(self.dialect)
+        self._hot = _hot(self.conn)
+        self._cursor: Any = None
+
+    @property
+    def cursor(self) -> Any:
+        """The DB-API cursor, in the session's transaction."""
+        if self._cursor is None:
+            self._cursor = self.conn.connection.cursor()
+        return self._cursor
+
+    def workshop(self, workshop_id: int) -> WorkshopView | None:
+        """The workshop's view at its current revision (None when it is gone): one cheap
+        query while the revision holds, its stages again when it moved on."""
+        views = _views()
+        revision = self.conn.execute(self._sql.revision, {"workshop_id": workshop_id}).scalar()
+        if revision is None:
+            views.pop(workshop_id, None)
+            return None
+        view = views.get(workshop_id)
+        if view is None or view.revision != revision:
+            rows = self.conn.execute(self._sql.stages_of, {"workshop_id": workshop_id}).all()
+            view = WorkshopView(revision, {key: (stage_id, state) for key, stage_id, state in rows}, {})
+            if len(views) > 200:
+                views.clear()
+            views[workshop_id] = view
+        return view
+
+    def token_hashes(self, ids: Sequence[int]) -> dict[int, str]:
+        """Participant id -> token hash, for these ids: one query."""
+        if not ids:
+            return {}
+        where, args = _in_list(self.dialect, ids)
+        # only placeholders and our own table name are put into the SQL; values are parameters
+        self.cursor.execute(
+            f"SELECT id, token_hash FROM {Participant.__tablename__} WHERE id{where}", args)  # noqa: S608
+        return {int(pid): token for pid, token in self.cursor.fetchall()}
+
+    def receipts(self, pairs: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
+        """(participant id, ballot_id) -> version, for the pairs already stored: one query."""
+        if not pairs:
+            return {}
+        people_sql, people = _in_list(self.dialect, sorted({p for p, _ in pairs}))
+        ids_sql, ids = _in_list(self.dialect, sorted({b for _, b in pairs}))
+        self.cursor.execute(
+            f"SELECT participant_id, ballot_id, version FROM {BallotReceipt.__tablename__}"  # noqa: S608 (as above)
+            f" WHERE participant_id{people_sql} AND ballot_id{ids_sql}",
+            [*people, *ids],
+        )
+        found = {(int(pid), str(bid)): int(version) for pid, bid, version in self.cursor.fetchall()}
+        return {pair: version for pair, version in found.items() if pair in pairs}
+
+    def upsert(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Every ballot upsert in order (stage_id, participant_id, group_key, choices,
+        now), and the version each one gave.
+
+        PostgreSQL gets them in one round trip (psycopg's pipelined executemany with
+        RETURNING); SQLite runs in this process, where a statement costs microseconds.
+        """
+        if not rows:
+            return []
+        hot = self._hot.upsert
+        if self.dialect == "postgresql":
+            self.cursor.executemany(hot.sql, [hot.args(row) for row in rows], returning=True)
+            return [int(result.fetchone()[0]) for result in self.cursor.results()]
+        return [int(hot.one(self.cursor, row)) for row in rows]
+
+    def add_receipts(self, rows: list[dict[str, Any]]) -> None:
+        """Receipts (participant_id, stage_id, ballot_id, version, now); one already
+        stored for the same participant and ballot_id is kept."""
+        if rows:
+            self._hot.add_receipts.many(self.cursor, rows)
+
+    def commit(self) -> None:
+        if self._cursor is not None:
+            self._cursor.close()
+            self._cursor = None
+        self.session.commit()
+
+
+@contextmanager
+def ballot_batch() -> Iterator[BallotBatch]:
+    """One transaction: committed when the block ends, rolled back on any error."""
+    batch = BallotBatch()
+    try:
+        yield batch
+        batch.commit()
+    except BaseException:
+        batch.session.rollback()
+        raise
