@@ -11,7 +11,7 @@ PORT   ?= 5000
 help:
 	@echo "make run    - create the venv, install, start the server with a demo workshop"
 	@echo "make test   - run every test (unit, integration on SQLite and PostgreSQL, browser)"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff, the import contracts (lint-imports), mypy"
 	@echo "make audit  - pip-audit over every pinned package (constraints.txt)"
 	@echo "make bench  - load and export benchmarks, results in bench/results/"
 	@echo "make i18n   - extract strings and compile the Thai catalogs"
@@ -34,6 +34,7 @@ serve: run
 test: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(PY) -m workshop.i18n_tools check
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -43,6 +44,7 @@ test-unit: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 # pip-audit over every pin, against the advisories PyPI publishes, through a local OSV service
 # (tools/osv_pypi.py): needs pypi.org only. Exit 1: known vulnerabilities; 2: could not run.

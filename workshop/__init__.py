@@ -44,7 +44,10 @@ def create_app(config: Config | None = None) -> Flask:
         assert db.engine is not None
         upgrade(db.engine)
 
+    from .adapters import ratelimit
     from .web import i18n
+
+    ratelimit.init_app(app)
 
     csrf.init_app(app)
     compress.init_app(app)

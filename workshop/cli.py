@@ -134,7 +134,7 @@ def _handler_class() -> type:
     """
     from gevent import pywsgi
 
-    class Handler(pywsgi.WSGIHandler):  # type: ignore[misc]
+    class Handler(pywsgi.WSGIHandler):
         def run_application(self) -> None:
             super().run_application()
             if self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":

@@ -10,6 +10,5 @@ def init_app(app: Flask) -> None:
     from .broadcast import install
 
     handlers.register(app)
-    handlers.install_limiters(app)
     install(app)
     signout.install(app)

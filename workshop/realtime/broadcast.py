@@ -155,10 +155,11 @@ class SocketNotifier:
 
     def _emit_pending(self, workshop_id: int, kind: str, entry_id: int) -> None:
         """`moderation_item`: {"kind": "comment", "comment": {...}} or {"kind": "idea", "idea": {...}}."""
-        model, as_dict = {"comment": (Comment, content.comment_dict), "idea": (Idea, content.idea_dict)}[kind]
-        entry = db.session.get(model, entry_id)
+        entry: Comment | Idea | None = (db.session.get(Comment, entry_id) if kind == "comment"
+                                        else db.session.get(Idea, entry_id))
         if entry is not None and entry.workshop_id == workshop_id and entry.status == "pending":
-            socketio.emit("moderation_item", {"kind": kind, kind: as_dict(entry)},
+            body = content.comment_dict(entry) if isinstance(entry, Comment) else content.idea_dict(entry)
+            socketio.emit("moderation_item", {"kind": kind, kind: body},
                           to=rooms.facilitators(workshop_id))
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, request
 from flask_socketio import ConnectionRefusedError, join_room
 
-from ..domain.ratelimit import Rate, RateLimiter
+from ..adapters import ratelimit
 from ..extensions import socketio
 from ..services import ballots, content, participants, results, screens, workshops
 from ..services.errors import ServiceError
@@ -20,29 +19,6 @@ from . import rooms, signout
 from .identity import Identity, connections, identify, still_valid
 
 log = logging.getLogger(__name__)
-
-
-#: per participant and event: generous for people, tight for scripts
-LIMITS = {
-    "ballot": Rate(burst=20, per_second=2.0),
-    "comment": Rate(burst=5, per_second=0.2),
-    "idea": Rate(burst=5, per_second=0.1),
-    "sync": Rate(burst=20, per_second=2.0),
-    "comments": Rate(burst=20, per_second=2.0),
-}
-LIMITERS_KEY = "ruamkit.limiters"
-
-
-def install_limiters(app: Any) -> None:
-    """Each app keeps its own buckets (tests never share them)."""
-    app.extensions[LIMITERS_KEY] = {e: RateLimiter(rate, time.monotonic) for e, rate in LIMITS.items()}
-
-
-def _allowed(name: str, key: Any) -> bool:
-    if not current_app.config.get("RATE_LIMITS", True):
-        return True
-    limiter = current_app.extensions[LIMITERS_KEY].get(name)
-    return limiter is None or bool(limiter.allow(key))
 
 
 def ok(**body: Any) -> dict[str, Any]:
@@ -96,7 +72,7 @@ def event(name: str, *, participants_only: bool = True) -> Callable[..., Any]:
             if not isinstance(data, dict):
                 return refused("invalid", "the event data must be an object")
             rate_key = (identity.kind, identity.participant_id or sid)
-            if not _allowed(name, rate_key):
+            if not ratelimit.socket_allowed(name, rate_key):
                 return refused("rate_limited", "too many requests: wait a moment and try again")
             try:
                 return fn(identity, data)

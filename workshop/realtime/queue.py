@@ -20,7 +20,7 @@ import socketio
 log = logging.getLogger(__name__)
 
 
-class ResilientRedisManager(socketio.RedisManager):  # type: ignore[misc]
+class ResilientRedisManager(socketio.RedisManager):
     #: longest wait between two attempts to listen again, in seconds
     MAX_RETRY = 2.0
 

@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..adapters.passwords import check_password, hash_password
 from ..domain import passwords
 from ..models import AccountLink, ApiToken, SetupToken, User
 from ..models._types import utcnow
@@ -31,18 +31,18 @@ LINK_DAYS = 7
 #: the stored hash of an account with no password yet (invited, or reset): matches nothing
 NO_PASSWORD = "!"  # noqa: S105 - a marker no hash can equal, not a password
 #: a hash to compare against when the user does not exist (same work, no timing leak)
-_DUMMY_HASH = generate_password_hash("not-a-password")
+_DUMMY_HASH = hash_password("not-a-password")
 
 
 def _hash(password: str) -> str:
-    return generate_password_hash(password)
+    return hash_password(password)  # scrypt, off the event loop
 
 
 def _matches(stored: str, password: str) -> bool:
     if stored == NO_PASSWORD:
-        check_password_hash(_DUMMY_HASH, password)  # same work as a real account
+        check_password(_DUMMY_HASH, password)  # same work as a real account
         return False
-    return check_password_hash(stored, password)
+    return check_password(stored, password)
 
 
 def check_password_rule(password: object, username: str) -> str:
@@ -98,7 +98,7 @@ def authenticate(username: object, password: object) -> User | None:
         return None
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password(_DUMMY_HASH, password)
         return None
     if not _matches(user.password_hash, password) or user.disabled_at is not None:
         return None

@@ -160,7 +160,7 @@ def store_batch(requests: Sequence[BallotRequest]) -> list[Outcome]:
     for workshop_id, key in sorted(touched):
         notifier().results_changed(workshop_id, key)
     return [
-        (planned_keys[o][0], versions[o]) if isinstance(o, int) else o  # type: ignore[misc]
+        (planned_keys[o][0], versions[o]) if isinstance(o, int) else o
         for o in outcomes if o is not None
     ]
 

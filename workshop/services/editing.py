@@ -69,7 +69,8 @@ def usage(workshop: Workshop) -> edits.Use:
         select(Comment.stage_key, Comment.item_key).distinct()
         .where(Comment.workshop_id == workshop.id, Comment.item_key.is_not(None))
     ):
-        commented.setdefault(stage_key, set()).add(item_key)
+        if item_key is not None:  # (the query leaves none out; the type cannot say so)
+            commented.setdefault(stage_key, set()).add(item_key)
     groups: set[str] = set()
     for model in (Participant, JoinToken):
         groups.update(db.session.scalars(

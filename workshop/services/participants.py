@@ -81,7 +81,7 @@ def create_join_tokens(workshop_id: int, group: object, count: object) -> list[J
     if count > MAX_TOKENS_PER_REQUEST:
         raise TooLarge(f"count: at most {MAX_TOKENS_PER_REQUEST} cards in one request")
     existing = set(db.session.scalars(select(JoinToken.code)))
-    cards = []
+    cards: list[JoinToken] = []
     while len(cards) < count:
         code = new_code(8)
         if code not in existing:

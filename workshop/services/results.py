@@ -39,7 +39,7 @@ def _ballot_rows(stage_id: int) -> list[tuple[str | None, Any, str]]:
         if len(caches) > 200:
             caches.clear()
         decoded = caches[stage_id] = {}
-    found = []
+    found: list[tuple[str | None, Any, str]] = []
     for group, text, source in rows:
         choices = decoded.get(text)
         if choices is None:
@@ -56,7 +56,7 @@ def stage_entry(workshop: Workshop, stage: Stage, lang: str | None = None) -> di
     computed = compute_stage_results(spec, [(g, c) for g, c, _ in rows], segment=segment, merges=merges)
     add_units(spec, computed, [c for _, c, _ in rows])
     languages = workshop.definition["languages"]
-    wanted = lang if lang in languages else languages[0]
+    wanted = lang if lang is not None and lang in languages else str(languages[0])
     for item in computed["items"]:
         item["title"] = localize(item["title"], wanted, languages)
     return {

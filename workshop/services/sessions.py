@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
+from flask.sessions import SessionMixin
+
 KEY = "participants"
 MAX_REMEMBERED = 20
 #: session key of the facilitator's bearer token (revoked on logout)
@@ -19,7 +21,7 @@ SESSION_TOKEN = "facilitator_token"  # noqa: S105 - a session key, not a secret
 LANGUAGE = "lang"
 
 
-def remember_participant(session: MutableMapping[str, Any], workshop_id: int, token: str) -> None:
+def remember_participant(session: SessionMixin, workshop_id: int, token: str) -> None:
     known = dict(session.get(KEY) or {})
     known[str(workshop_id)] = token
     while len(known) > MAX_REMEMBERED:

@@ -79,7 +79,8 @@ class Database:
     def __init__(self) -> None:
         self.engine: Engine | None = None
         self._factory: sessionmaker[Session] | None = None
-        self.session: scoped_session[Session] = scoped_session(self._make_session)
+        # scoped_session takes any session factory; a method lets the engine be bound later
+        self.session: scoped_session[Session] = scoped_session(self._make_session)  # type: ignore[arg-type]
 
     def _make_session(self) -> Session:
         if self._factory is None:

@@ -7,7 +7,6 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     from ..extensions import csrf
-    from . import ratelimit
     from .api import bp as api_bp
     from .facilitator import bp as facilitator_bp
     from .participant import bp as participant_bp
@@ -15,7 +14,6 @@ def register_blueprints(app: Flask) -> None:
     from .security import bp as security_bp
     from .security import init_app as security_init
 
-    ratelimit.init_app(app)
     security_init(app)
     csrf.exempt(api_bp)
     csrf.exempt(security_bp)  # browsers send reports without a token

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, request
 
-from . import ratelimit
+from ..adapters import ratelimit
 
 log = logging.getLogger(__name__)
 bp = Blueprint("security", __name__)

@@ -7,7 +7,8 @@ from typing import Any
 from flask import Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from ...services.errors import ServiceError
+from ...adapters.ratelimit import Exceeded
+from ...services.errors import RateLimited, ServiceError
 from . import bp
 
 
@@ -23,6 +24,14 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
 @bp.app_errorhandler(ServiceError)
 def _service_error(exc: ServiceError) -> Response:
     return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
+@bp.app_errorhandler(Exceeded)
+def _rate_limited(exc: Exceeded) -> Response:
+    """429 rate_limited, with Retry-After: when the window lets the next request through."""
+    response = _service_error(RateLimited("too many requests from this network: wait a moment and try again"))
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",

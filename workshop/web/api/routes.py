@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from flask import Response, g, jsonify, request, session
 
+from ...adapters import ratelimit
 from ...schema import DefinitionError, load_json_text
 from ...services import (
     access,
@@ -26,7 +27,6 @@ from ...services import (
 )
 from ...services.errors import Invalid, ServiceError, TooLarge, Unauthorized
 from ...services.sessions import remember_participant
-from ...web import ratelimit
 from . import bp
 from .openapi import openapi_document
 
@@ -115,6 +115,7 @@ def openapi() -> Response:
 @bp.post(f"{PREFIX}/auth/token")
 def auth_token() -> tuple[Response, int]:
     data = json_body()
+    ratelimit.check("login_address")
     ratelimit.check("login", str(data.get("username"))[:64])
     raw, record = accounts.login_with_password(data.get("username"), data.get("password"))
     return created({"token": raw, "token_type": "Bearer",

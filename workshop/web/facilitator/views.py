@@ -7,7 +7,6 @@ first language unless the facilitator chose one.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ from urllib.parse import urlsplit
 import yaml
 from flask import (
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -31,9 +29,9 @@ from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.exceptions import NotFound as NoSuchPage
 from werkzeug.wrappers import Response
 
+from ...adapters import ratelimit
 from ...domain.access import allows
 from ...domain.methods import MAX_WORD_LENGTH
-from ...domain.ratelimit import Rate, RateLimiter
 from ...domain.text import localize
 from ...models import Stage, Workshop
 from ...services import (
@@ -74,7 +72,6 @@ from .screen import run_sheet_context
 
 SESSIONS_DIR = Path(__file__).resolve().parents[3] / "sessions"
 #: sign-in attempts per address: a burst of 10, then one every 6 seconds
-LOGIN_RATE = Rate(burst=10, per_second=1 / 6)
 MODERATION_TABS = ("pending", "published", "rejected")
 #: where the run sheet keeps "these cards were just made" between the POST and the page
 CARDS_MADE_KEY = "cards_made"
@@ -207,12 +204,6 @@ def safe_next(target: str | None) -> str:
     return target.rstrip("?") or fallback
 
 
-def _login_limiter() -> RateLimiter:
-    limiter: RateLimiter = current_app.extensions.setdefault(
-        "ruamkit.console_login_limiter", RateLimiter(LOGIN_RATE, time.monotonic, max_keys=10_000))
-    return limiter
-
-
 # ---------------------------------------------------------------------------
 # Signing in and out, first start
 
@@ -227,19 +218,23 @@ def login() -> Any:
     form = LoginForm(next=request.args.get("next", ""))
     if request.method == "GET" and current_user() is not None:
         return redirect(safe_next(form.next.data))
-    error, status = None, 200
+    error, status, wait = None, 200, None
     if form.validate_on_submit():
-        allowed = not current_app.config.get("RATE_LIMITS", True) or _login_limiter().allow(
-            request.remote_addr or "")
-        if not allowed:
+        username = form.username.data or ""
+        try:
+            ratelimit.check("login_address")
+            ratelimit.check("login", username[:64])
+        except ratelimit.Exceeded as exc:
             error, status = _("Too many sign-in attempts. Wait a minute and try again."), 429
-        elif sign_in(form.username.data or "", form.password.data or "") is not None:
-            return redirect(safe_next(form.next.data))
+            wait = exc.retry_after
         else:
+            if sign_in(username, form.password.data or "") is not None:
+                return redirect(safe_next(form.next.data))
             error, status = _("The username or password is not correct."), 401
     elif form.is_submitted():
         status = 422
-    return render_template("facilitator/login.html", form=form, error=error), status
+    headers = {"Retry-After": str(wait)} if wait else {}
+    return render_template("facilitator/login.html", form=form, error=error), status, headers
 
 
 @bp.post("/logout")
