@@ -873,8 +873,8 @@ def _breakdown(w: Writer, r: Mapping[str, Any], number: int) -> None:
             [18, title_width] + [width_groups] * len(groups) + [20],
             numeric=range(2, 3 + len(groups)),
         )
-        for row, item in zip(list(table.rows)[1:], stage["breakdown"], strict=False):
-            for cell, group_cell in zip(row.cells[2:], item["by_group"], strict=False):
+        for table_row, item in zip(list(table.rows)[1:], stage["breakdown"], strict=False):
+            for cell, group_cell in zip(table_row.cells[2:], item["by_group"], strict=False):
                 if group_cell["few"]:
                     shade(cell, "EEEEEE")
                     for run in cell.paragraphs[0].runs:
@@ -882,7 +882,7 @@ def _breakdown(w: Writer, r: Mapping[str, Any], number: int) -> None:
                 elif group_cell["score"] is not None:
                     shade(cell, HEAT[min(5, max(0, int(group_cell["score"] // 20)))])
             if item["flagged"]:
-                spread_cell = row.cells[-1]
+                spread_cell = table_row.cells[-1]
                 shade(spread_cell, "FBE3E0")
                 for run in spread_cell.paragraphs[0].runs:
                     embolden(run).font.color.rgb = FLAG

@@ -69,7 +69,8 @@ def sweep(app: Flask) -> int:
         finally:
             db.session.remove()
     gone = [sid for sid, identity in facilitators.items()
-            if identity.token not in valid or members.get((identity.user_id, identity.workshop_id))
+            if identity.token not in valid
+            or (None if identity.user_id is None else members.get((identity.user_id, identity.workshop_id)))
             != identity.role]
     for sid in gone:
         _drop(app, sid)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 
 from ..adapters.passwords import check_password, hash_password
 from ..domain import passwords
@@ -213,7 +214,8 @@ def _revoke_all(user: User, *, except_hash: str | None = None) -> int:
     query = update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     if except_hash is not None:
         query = query.where(ApiToken.token_hash != except_hash)
-    count = db.session.execute(query.values(revoked_at=utcnow())).rowcount
+    result: CursorResult[Any] = db.session.execute(query.values(revoked_at=utcnow()))  # type: ignore[assignment]
+    count = result.rowcount
     db.session.commit()
     if except_hash is None:
         notifier().account_signed_out(user.id)
