@@ -1,7 +1,7 @@
 """Rate limits: one table of rates, and where each kind is counted.
 
 - Over HTTP (joining, signing in, CSP reports) limits are counted by
-  Flask-Limiter's strategy (the ``limits`` library, sliding-window counters) in
+  Flask-Limiter's strategy (the ``limits`` library, moving windows) in
   Redis when ``WORKSHOP_MESSAGE_QUEUE`` is set, so they hold across every server
   process, and in memory otherwise. Should Redis fail, this process counts in
   memory until it answers again: a limit never turns into a 500.
@@ -30,7 +30,7 @@ from flask_limiter import Limiter
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.storage import MemoryStorage
 from limits.strategies import RateLimiter as Strategy
-from limits.strategies import SlidingWindowCounterRateLimiter
+from limits.strategies import MovingWindowRateLimiter
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,7 +46,8 @@ class Rate:
     per_second: float
 
     def item(self) -> RateLimitItem:
-        """The same rate as a window: ``burst`` per ``burst / per_second`` seconds."""
+        """As a moving window: ``burst`` in any ``burst / per_second`` seconds (the same
+        average; a spent burst comes back as its oldest requests leave the window)."""
         return RateLimitItemPerSecond(self.burst, max(1, round(self.burst / self.per_second)))
 
 
@@ -94,7 +95,7 @@ class HttpLimits:
         self.limiter = Limiter(
             key_func=lambda: request.remote_addr or "",
             storage_uri=url or "memory://",
-            strategy="sliding-window-counter",
+            strategy="moving-window",  # exact: never more than the allowance in any window
             key_prefix=prefix,
             headers_enabled=False,  # Retry-After is set where the 429 is answered
             enabled=bool(app.config.get("RATE_LIMITS", True)),
@@ -109,7 +110,7 @@ class HttpLimits:
 
     def _memory(self) -> Strategy:
         if self._fallback is None:
-            self._fallback = SlidingWindowCounterRateLimiter(MemoryStorage())
+            self._fallback = MovingWindowRateLimiter(MemoryStorage())
         return self._fallback
 
     def hit(self, name: str, *parts: str) -> None:
