@@ -29,8 +29,8 @@ from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.storage import MemoryStorage
-from limits.strategies import RateLimiter as Strategy
 from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import RateLimiter as Strategy
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])

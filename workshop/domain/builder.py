@@ -61,7 +61,7 @@ def text_in(languages: list[str], value: Any) -> Any:
     kept = {code: value[code] for code in languages if value.get(code)}
     if len(languages) == 1:
         return kept.get(languages[0]) or next((v for v in value.values() if v), None)
-    return kept or next((v for v in value.values() if v), None)
+    return kept if kept else next((v for v in value.values() if v), None)
 
 
 def blank(title: Mapping[str, str] | str | None, languages: list[str]) -> dict[str, Any]:

@@ -88,7 +88,7 @@ def workshop_for(user: User | None, workshop_id: int, action: str = "read") -> W
 
 
 #: what residents write, reached by its own id (moderation): checked through its workshop
-ENTRIES = {"comment": Comment, "idea": Idea}
+ENTRIES: dict[str, type[Comment] | type[Idea]] = {"comment": Comment, "idea": Idea}
 
 
 def require_entry(user: User | None, entry: str, entry_id: int, action: str) -> int:

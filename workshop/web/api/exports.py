@@ -75,7 +75,7 @@ def _slots() -> threading.BoundedSemaphore:
     slots = app.extensions.get(SLOTS_KEY)
     if slots is None:  # no yield between the check and the set: one semaphore per app
         slots = app.extensions[SLOTS_KEY] = threading.BoundedSemaphore(exports_at_once(app))
-    return slots  # type: ignore[no-any-return]
+    return slots
 
 
 def rendered(render: Callable[[], tuple[bytes, str, str]]) -> Response:

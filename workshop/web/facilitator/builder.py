@@ -23,6 +23,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ...domain import builder as steps
 from ...domain import checklist, sdgs
@@ -271,7 +272,7 @@ class Helpers:
         return str(LANGUAGE_NAMES.get(code, code))
 
 
-def _done(message: str, target: str) -> Response:
+def _done(message: str, target: str) -> WerkzeugResponse:
     flash(message, "success")
     return redirect(target)
 
@@ -754,7 +755,8 @@ def preview_phone(workshop_id: int, key: str) -> Response:
 
     workshop = _workshop(workshop_id, "read")
     _stage_of(_definition(workshop), key)
-    lang = request.args.get("as") if request.args.get("as") in steps.LANGUAGES else current_language()
+    wanted = request.args.get("as")
+    lang = wanted if wanted is not None and wanted in steps.LANGUAGES else current_language()
     langs = workshop.definition["languages"]
     with force_locale(lang):  # the phone speaks the language it previews
         page = render_template(
