@@ -135,8 +135,9 @@ def _console_helpers() -> dict[str, Any]:
 def lang_url(code: str) -> str:
     """This page in another language (GET; the choice is remembered by i18n)."""
     if request.endpoint and request.url_rule is not None and "GET" in (request.url_rule.methods or ()):
-        args = {k: v for k, v in request.args.items() if k != "lang"}
-        return url_for(request.endpoint, **(request.view_args or {}), **args, lang=code)
+        params: dict[str, Any] = {**(request.view_args or {}),
+                                  **{k: v for k, v in request.args.items() if k != "lang"}, "lang": code}
+        return url_for(request.endpoint, **params)
     return f"{request.path}?lang={code}"
 
 
