@@ -149,6 +149,11 @@ def _render_index(form: PlanForm, status: int = 200) -> tuple[str, int]:
     return render_template("facilitator/plans/index.html", rows=_rows(), form=form), status
 
 
+
+def _query(args: dict[str, Any]) -> dict[str, Any]:
+    """Query arguments whose names are Python keywords (from, to), for url_for."""
+    return args
+
 @bp.get("/console/plans")
 @login_required
 def plans_index() -> tuple[str, int]:
@@ -396,7 +401,8 @@ def plan_carry(plan_id: int) -> Any:
                 )
                 return redirect(
                     url_for(
-                        "facilitator.plan_carry", plan_id=plan_id, **{"from": chosen_from, "to": chosen_to}
+                        "facilitator.plan_carry", plan_id=plan_id,
+                        **_query({"from": chosen_from, "to": chosen_to}),
                     )
                 )
     titles = {(s["workshop"], s["stage"]): s for s in stages}
