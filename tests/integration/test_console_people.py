@@ -201,3 +201,52 @@ def test_invite_set_password_disable_and_reset(app: Any) -> None:
     assert reset.status_code == 200 and "/invite/" in text(reset)
     assert sign_in(app.test_client(), "newcomer", "newcomer12").status_code == 401
     assert "Last sign-in" in text(admin.get(page))
+
+
+def console_rules(app: Any) -> list[tuple[str, str, str]]:
+    """(method, path, endpoint) of every console address of a workshop, from the URL map:
+    a page added tomorrow is in this list without anyone editing the test."""
+    fill = {"workshop_id": "{w}", "key": "vision", "user_id": "1", "comment_id": "1", "idea_id": "1",
+            "item": "v1", "action": "open", "batch_id": "1", "merge_id": "1"}
+    found = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("facilitator.") or "workshop_id" not in rule.arguments:
+            continue
+        if rule.rule.startswith("/console/plans/"):
+            continue  # a plan's pages: the plan's own members decide (kind "plan")
+        path = rule.rule
+        for name in rule.arguments:
+            # a choice of words: its first word (approve, open, ...)
+            path = re.sub(r"<any\(([a-z_]+)[^)]*\):" + name + r">", r"\1", path)
+            path = re.sub(r"<(?:[^:<>]+:)?" + name + r">", fill.get(name, "1"), path)
+        for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+            found.append((method, path, rule.endpoint))
+    return found
+
+
+#: the builder's pages are for editing: a viewer gets 403 on them too
+BUILDER_PAGES = ("facilitator.build", "facilitator.stage_page", "facilitator.item_page")
+
+
+@pytest.mark.parametrize("role", ["outsider", "admin", "viewer"])
+def test_every_console_address_of_a_workshop_is_gated(app: Any, role: str) -> None:
+    """Non-members (admins too) get 404 on every console address of a workshop, whatever
+    its view; a viewer gets 403 on every form and on the pages that run the room."""
+    world = setup_people(app)
+    rules = console_rules(app)
+    assert len(rules) >= 15, rules
+    client = browser(app, role)
+    token = csrf(client, "/console?lang=en")
+    wrong = []
+    for method, path, endpoint in rules:
+        url = path.format(w=world["wid"]) + "?lang=en"
+        response = client.get(url) if method == "GET" else client.post(url, data={"csrf_token": token})
+        if role != "viewer":
+            want = {404}
+        elif method == "POST" or endpoint in ("facilitator.paper", "facilitator.paper_start"):
+            want = {403}
+        else:  # a page to read; 404: a made-up stage or item; 403: the builder's pages (edits)
+            want = {200, 302, 404} | ({403} if endpoint.startswith(BUILDER_PAGES) else set())
+        if response.status_code not in want:
+            wrong.append(f"{method} {path} ({endpoint}): {response.status_code}")
+    assert wrong == []
