@@ -134,7 +134,9 @@
       box.appendChild(count);
       box.appendChild(list);
     }
-    var counted = fmt(T.ballots, { n: nf.format(entry.ballots) }) + " · " + T.out_of;
+    var counted = fmt(T.ballots, { n: nf.format(entry.ballots) });
+    var pot = stage.method === "budget" && entry.units && typeof entry.units.left === "number" ? entry.units : null;
+    if (pot) counted += " · " + fmt(T.u_left, { amount: baht(pot.left), pot: baht(pot.pot) });
     // Live results carry the top items only; items_total counts them all.
     var all = typeof entry.items_total === "number" ? entry.items_total : (entry.items || []).length;
     // The longest this line gets, while the rows are fitted below it.
@@ -162,7 +164,9 @@
       li.setAttribute("data-rank", String(item.rank));
       li.querySelector(".pj-rank").textContent = String(item.rank);
       li.querySelector(".pj-bar-title").textContent = itemTitle(stage, item.key);
-      li.querySelector(".pj-bar-score").textContent = score === null ? "–" : nf1.format(score);
+      li.querySelector(".pj-bar-score").textContent = unitsText(stage, item);
+      var funded = stage.method === "budget" && item.units ? item.units.funded : null;
+      li.setAttribute("data-funded", funded === null || funded === undefined ? "" : String(funded));
       if (list.children[index] !== li) list.insertBefore(li, list.children[index] || null);
       var fill = li.querySelector(".pj-fill");
       var width = (score === null ? 0 : Math.max(0, Math.min(100, score))) + "%";
@@ -178,6 +182,32 @@
     var shown = fit(box, list);
     // Say so when the list is cut: the hall should not take the top five for all there is.
     count.textContent = shown < all ? counted + " · " + fmt(T.top_n, { n: nf.format(shown), total: nf.format(all) }) : counted;
+  }
+
+  function baht(amount) { return fmt(T.baht, { amount: nf.format(amount) }).replace(/ /g, "\u00a0"); }
+
+  /** One item's result in the units the hall would say aloud (results "units"). */
+  function unitsText(stage, item) {
+    var u = item.units || {};
+    function pc(v) { return v === null || v === undefined ? "–" : nf1.format(v); }
+    switch (stage.method) {
+      case "single": case "approval": case "words":
+        return fmt(T.u_ballots, { p: pc(u.percent), n: nf.format(u.ballots || 0) });
+      case "dots":
+        return fmt(T.u_dots, { p: pc(u.percent), n: nf.format(u.dots || 0) });
+      case "rank":
+        return u.average_position === null || u.average_position === undefined ? fmt(T.u_points, { pts: nf.format(u.points || 0) })
+          : fmt(T.u_rank, { pos: nf1.format(u.average_position), pts: nf.format(u.points || 0) });
+      case "score":
+        return u.mean === null || u.mean === undefined ? "–"
+          : fmt(T.u_score, { mean: nf1.format(u.mean), max: nf.format((u.scale || stage.scale || { max: 5 }).max) });
+      case "budget":
+        var said = fmt(T.u_budget, { amount: baht(Math.round(u.average || 0)), p: pc(u.percent_of_pot) });
+        if (u.funded === true) said += " · " + T.u_funded;
+        else if (u.funded === false) said += " · " + T.u_not_funded;
+        return said;
+    }
+    return item.score === null || item.score === undefined ? "–" : nf1.format(item.score);
   }
 
   /** Show only as many rows as the screen holds (titles and prompts vary in length); how many. */
@@ -200,7 +230,7 @@
     items.forEach(function (item, index) { if (index % 2) arranged.push(item); else arranged.unshift(item); });
     var words = arranged.map(function (item) {
       var weight = Math.sqrt(item.value / max);
-      var li = h("li", "pj-word w" + Math.min(4, Math.round(weight * 4)), item.key);
+      var li = h("li", "pj-word w" + Math.min(4, Math.round(weight * 4)), item.title || item.key);
       li.title = nf.format(item.value);
       cloud.appendChild(li);
       return { li: li, size: 2 + weight * 5.5, value: item.value, rank: items.indexOf(item) };

@@ -835,27 +835,37 @@
         var id = "b-" + stage.key + "-" + item.key;
         var costId = item.budget ? "bc-" + stage.key + "-" + item.key : null;
         var echo = h("span", { class: "budget-echo", "aria-hidden": "true" });
+        var refusalId = "br-" + stage.key + "-" + item.key;
+        var refusal = h("span", { class: "budget-refused", id: refusalId, role: "alert" });
+        var cap = item.budget ? Math.min(item.budget, stage.budget) : stage.budget;
         var input = h("input", {
-          type: "number", id: id, class: "money", inputmode: "numeric", min: "0", max: String(stage.budget), step: "1",
+          type: "number", id: id, class: "money", inputmode: "numeric", min: "0", max: String(cap), step: "1",
           value: amounts[item.key] ? String(amounts[item.key]) : "", disabled: ro,
-          "aria-describedby": costId, placeholder: "0"
+          "aria-describedby": (costId ? costId + " " : "") + refusalId, placeholder: "0"
         });
-        function read(clamp) {
+        /** Refused on the spot: more than what is left of the budget, or than the item's own cost. */
+        function read() {
           var n = Math.floor(Number(input.value));
           if (!isFinite(n) || n < 0) n = 0;
-          if (clamp) {
-            var room = stage.budget - (total(amounts) - (amounts[item.key] || 0));
-            if (n > room) {
-              n = Math.max(room, 0);
-              input.value = n ? String(n) : "";
-            }
+          var mine = amounts[item.key] || 0;
+          var room = Math.max(stage.budget - (total(amounts) - mine), 0);
+          var said = "";
+          if (item.budget && n > item.budget && item.budget <= room) {
+            said = fmt(T.refused_cost, { amount: baht(item.budget) });
+          } else if (n > room) {
+            said = fmt(T.refused_left, { amount: baht(room) });
+          }
+          refusal.textContent = said;
+          if (said) {
+            input.value = mine ? String(mine) : "";  // the amount typed is not taken
+            return;
           }
           if (n) amounts[item.key] = n; else delete amounts[item.key];
           update();
           changed(stage, { budget: Object.assign({}, amounts) });
         }
-        input.addEventListener("input", function () { read(false); });
-        input.addEventListener("change", function () { read(true); });
+        input.addEventListener("input", read);
+        input.addEventListener("change", read);
         inputs.push(function () {
           var n = amounts[item.key] || 0;
           echo.textContent = n ? baht(n) : "";
@@ -867,7 +877,7 @@
             onclick: function () {
               var room = stage.budget - (total(amounts) - (amounts[item.key] || 0));
               input.value = String(Math.max(0, Math.min(item.budget, room)));
-              read(true);
+              read();
               announce(counter.textContent);
             } }, T.full_cost);
         }
@@ -877,7 +887,7 @@
           costId ? h("span", { class: "cost", id: costId }, fmt(T.cost, { amount: baht(item.budget) })) : null,
           itemDetails(stage, item, true),
           h("span", { class: "money-row" }, input, h("span", { class: "unit", "aria-hidden": "true" }, "฿"), full),
-          echo));
+          echo, refusal));
       });
       update();
       return { el: h("div", null, ro ? null : counter, rows) };
@@ -918,20 +928,46 @@
     box.appendChild(h("h3", { class: "results-h", id: headId }, T.results));
     var items = (entry.items || []).slice(0, 10);
     if (!entry.ballots || !items.length) { box.appendChild(h("p", { class: "muted" }, T.no_results)); return; }
-    box.appendChild(h("p", { class: "muted" }, fmt(T.ballots, { n: nf.format(entry.ballots) }) + " · " + T.out_of));
+    var counted = fmt(T.ballots, { n: nf.format(entry.ballots) });
+    var pot = stage.method === "budget" && entry.units && typeof entry.units.left === "number" ? entry.units : null;
+    if (pot) counted += " · " + fmt(T.u_left, { amount: baht(pot.left), pot: baht(pot.pot) });
+    box.appendChild(h("p", { class: "muted" }, counted));
     var ol = h("ol", { class: "bars", "aria-labelledby": headId });
     items.forEach(function (item) {
       var score = item.score === null || item.score === undefined ? null : item.score;
       var fill = h("span", { class: "bar-fill" });
       fill.style.width = (score === null ? 0 : Math.max(0, Math.min(100, score))) + "%";
+      var funded = stage.method === "budget" && item.units ? item.units.funded : null;
       ol.appendChild(h("li", { class: "bar-row", "data-rank": String(item.rank) },
         h("span", { class: "bar-rank" }, h("span", { class: "sr-only" }, fmt(T.rank_n, { n: "" })), String(item.rank)),
-        h("span", { class: "bar-title" }, stage.method === "words" ? item.key : itemTitle(stage, item.key)),
+        h("span", { class: "bar-title" }, stage.method === "words" ? (item.title || item.key) : itemTitle(stage, item.key)),
         h("span", { class: "bar-track", "aria-hidden": "true" }, fill),
-        h("span", { class: "bar-score" }, score === null ? "–" : nf1.format(score),
-          h("span", { class: "sr-only" }, score === null ? "" : " / 100"))));
+        h("span", { class: "bar-score" }, unitsText(stage, item)),
+        funded === null || funded === undefined ? null
+          : h("span", { class: "bar-funded" + (funded ? " is-funded" : "") }, funded ? T.u_funded : T.u_not_funded)));
     });
     box.appendChild(ol);
+  }
+
+  /** One item's result in the units a resident would say aloud (results "units"). */
+  function unitsText(stage, item) {
+    var u = item.units || {};
+    function pc(v) { return v === null || v === undefined ? "–" : nf1.format(v); }
+    switch (stage.method) {
+      case "single": case "approval": case "words":
+        return fmt(T.u_ballots, { p: pc(u.percent), n: nf.format(u.ballots || 0) });
+      case "dots":
+        return fmt(T.u_dots, { p: pc(u.percent), n: nf.format(u.dots || 0) });
+      case "rank":
+        return u.average_position === null || u.average_position === undefined ? fmt(T.u_points, { pts: nf.format(u.points || 0) })
+          : fmt(T.u_rank, { pos: nf1.format(u.average_position), pts: nf.format(u.points || 0) });
+      case "score":
+        return u.mean === null || u.mean === undefined ? "–"
+          : fmt(T.u_score, { mean: nf1.format(u.mean), max: nf.format((u.scale || stage.scale || { max: 5 }).max) });
+      case "budget":
+        return fmt(T.u_budget, { amount: baht(Math.round(u.average || 0)), p: pc(u.percent_of_pot) });
+    }
+    return item.score === null || item.score === undefined ? "–" : nf1.format(item.score);
   }
 
   var COMMENTS_FIRST = 5;

@@ -27,6 +27,7 @@ from ...services.payloads import public_workshop
 from ...services.sessions import remember_participant, remembered_token
 from ..i18n import SUPPORTED, current_language
 from . import bp
+from .units import unit_strings
 
 #: language codes -> their own name, for language switches and the join form
 LANGUAGE_NAMES = {"th": "ไทย", "en": "English"}
@@ -294,6 +295,9 @@ def resident_strings() -> dict[str, str]:
         "results": _("Results"),
         "ballots": _("Ballots: {n}"),
         "out_of": _("scores out of 100"),
+        "refused_left": _("Not taken: only {amount} left."),
+        "refused_cost": _("Not taken: at most its cost, {amount}."),
+        **unit_strings(),
         "rank_n": _("Rank {n}"),
         "no_results": _("No votes yet."),
         "comments": _("Comments"),

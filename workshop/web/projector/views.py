@@ -18,6 +18,7 @@ from markupsafe import Markup
 from ...services import content, qr, results, screens, workshops
 from ...services.payloads import public_workshop
 from ..i18n import SUPPORTED
+from ..participant.units import unit_strings
 from ..participant.views import not_found_page, page_context, text_of
 from . import bp
 
@@ -82,4 +83,5 @@ def projector_strings(by_card: bool = False) -> dict[str, str]:
         "never": _("The results of this question are not shown on the screen."),
         "no_votes": _("No votes yet."),
         "offline": _("Reconnecting…"),
+        **unit_strings(),
     }
