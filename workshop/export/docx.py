@@ -52,7 +52,6 @@ ACCENT = RGBColor(0x17, 0x50, 0x6B)
 MUTED = RGBColor(0x5B, 0x67, 0x70)
 FLAG = RGBColor(0xB4, 0x23, 0x18)
 HEAT = ("F4F7F9", "E1EEF3", "C9E1EA", "A9CEDC", "86B9CC", "66A6BE")
-MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 Dict = dict[str, Any]
 

@@ -129,11 +129,6 @@ def user_for_token(raw: object) -> User | None:
     return user if user is not None and user.disabled_at is None else None
 
 
-def token_is_valid(token_id: int) -> bool:
-    record = db.session.get(ApiToken, token_id)
-    return bool(record and record.revoked_at is None and record.expires_at > utcnow())
-
-
 def valid_tokens(raws: set[str]) -> set[str]:
     """Which of these raw tokens are still valid (not revoked, not expired, account not
     disabled): one query."""
