@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from tests.conftest import require
 from tests.integration.test_console import csrf
 from workshop.adapters.ratelimit import HTTP_KEY, HTTP_RATES, Exceeded, HttpLimits
 
@@ -97,8 +98,7 @@ def _redis_available() -> bool:
 
 @pytest.mark.redis
 def test_http_limits_hold_across_processes_through_redis() -> None:
-    if not _redis_available():
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    require(_redis_available(), f"Redis is not reachable at {REDIS_URL}")
     channel = f"limits-test-{uuid.uuid4().hex[:8]}"
     first, second = _limits(REDIS_URL, channel), _limits(REDIS_URL, channel)
     assert _spend(first, "login", "203.0.113.5", "anong") == HTTP_RATES["login"].burst
