@@ -128,3 +128,21 @@ def test_ballot_through_a_reaches_projector_on_b(cluster: dict[str, Any]) -> Non
     assert status == 200
     purpose = stage_entry(results, "purpose")
     assert purpose["ballots"] == 3 and purpose["items"][0]["value"] == 2
+
+
+def test_sign_in_limits_hold_across_processes(cluster: dict[str, Any]) -> None:
+    """Guesses spread over two processes count together (the limits are kept in Redis):
+    alone, neither process would have seen more than half of them."""
+    from workshop.adapters.ratelimit import HTTP_RATES
+
+    a, b = cluster["a"], cluster["b"]
+    allowance = HTTP_RATES["login"].burst  # the fixture's own sign-in through A was the first
+    statuses = [
+        http("POST", f"{server.url}/api/v1/auth/token", {"username": "anong", "password": f"guess {i}"})[0]
+        for i, server in zip(range(allowance - 1), [a, b] * allowance)
+    ]
+    assert statuses == [401] * (allowance - 1)
+    status, body = http("POST", f"{b.url}/api/v1/auth/token", {"username": "anong", "password": "guess"})
+    assert status == 429 and body["error"]["code"] == "rate_limited"
+    status, _ = http("POST", f"{a.url}/api/v1/auth/token", {"username": "somchai", "password": "guess"})
+    assert status == 401  # another user name is not locked out
