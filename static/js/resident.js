@@ -962,8 +962,12 @@
         return u.average_position === null || u.average_position === undefined ? fmt(T.u_points, { pts: nf.format(u.points || 0) })
           : fmt(T.u_rank, { pos: nf1.format(u.average_position), pts: nf.format(u.points || 0) });
       case "score":
-        return u.mean === null || u.mean === undefined ? "–"
-          : fmt(T.u_score, { mean: nf1.format(u.mean), max: nf.format((u.scale || stage.scale || { max: 5 }).max) });
+        if (u.mean === null || u.mean === undefined) return "–";
+        var parts = (stage.criteria || []).filter(function (c) {
+          return u.criteria && u.criteria[c.key] !== null && u.criteria[c.key] !== undefined;
+        }).map(function (c) { return fmt(T.u_criterion, { label: tr(c.label) || c.key, mean: nf1.format(u.criteria[c.key]) }); });
+        var onScale = fmt(T.u_score, { mean: nf1.format(u.mean), max: nf.format((u.scale || stage.scale || { max: 5 }).max) });
+        return parts.length > 1 ? onScale + " (" + parts.join(" · ") + ")" : onScale;
       case "budget":
         return fmt(T.u_budget, { amount: baht(Math.round(u.average || 0)), p: pc(u.percent_of_pot) });
     }

@@ -13,6 +13,7 @@ def unit_strings() -> dict[str, str]:
         "u_rank": _("average place {pos} · {pts} points"),
         "u_points": _("{pts} points"),
         "u_score": _("{mean} of {max}"),
+        "u_criterion": _("{label} {mean}"),
         "u_budget": _("{amount} on average · {p}% of the pot"),
         "u_funded": _("Funded"),
         "u_not_funded": _("Not funded"),
