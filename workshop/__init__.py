@@ -83,6 +83,9 @@ def create_app(config: Config | None = None) -> Flask:
     realtime.init_app(app)
     install_writer(app)
 
+    from .extensions import message_queue_state
+
+    app.jinja_env.globals["message_queue_state"] = message_queue_state
     _security_headers(app)
     return app
 
@@ -93,10 +96,12 @@ def _message_queue(app: Flask) -> Any:
     if not url:
         return None
     from .realtime.broadcast import heal
+    from .realtime.process import queue_health_changed
     from .realtime.queue import ResilientRedisManager
 
-    return ResilientRedisManager(url, app.config.get("MESSAGE_QUEUE_CHANNEL", "ruamkit"),
-                                 on_resubscribe=lambda: heal(app))
+    return ResilientRedisManager(url, app.config["MESSAGE_QUEUE_CHANNEL"],
+                                 on_resubscribe=lambda: heal(app),
+                                 on_change=lambda healthy: queue_health_changed(app, healthy))
 
 
 class BoundedInt(IntegerConverter):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ def parser() -> argparse.ArgumentParser:
                      help="the account manages accounts (invite, disable, reset) in the console")
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from standard input instead of prompting")
+    sub.add_parser("migrate", help="bring the database schema up to date, then stop")
     load = sub.add_parser("load", help="create a workshop from a workshop file")
     load.add_argument("file", type=Path)
     export = sub.add_parser("export", help="write an export of a workshop")
@@ -47,6 +49,9 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command in (None, "serve"):
         return serve(app, getattr(args, "host", "0.0.0.0"), getattr(args, "port", 5000),
                      demo=getattr(args, "demo", False), access_log=getattr(args, "access_log", False))
+    if args.command == "migrate":  # create_app has migrated (under a lock when on PostgreSQL)
+        print("database schema is up to date")
+        return 0
     try:
         with app.app_context():
             if args.command == "user":
@@ -113,17 +118,30 @@ def startup_banner(app: Flask, demo: bool) -> list[str]:
         base = workshops.public_url()
         setup = accounts.new_setup_token()
         lines.append(f"RuamKit is running at {base}")
-        if setup:
+        if setup and sys.stdout.isatty():
             lines.append(f"  First start: create the facilitator account at {base}/setup/{setup}")
             lines.append("  (or: python run.py user add NAME)")
+        elif setup:  # a log, not a person at a terminal: no secret link in it
+            lines.append("  No facilitator account yet: create one with  python run.py user add NAME")
         lines.append(f"  Facilitator console: {base}/console")
+        # join links only: a projector link is a facilitator's secret, and this goes to the log
         for w in workshops.list_workshops()[:5]:
             title = w.definition["title"]
             title = title if isinstance(title, str) else next(iter(title.values()))
             lines.append(f"  Workshop {w.id} '{title}' (code {w.code})")
             lines.append(f"    join:      {workshops.join_url(w)}")
-            lines.append(f"    projector: {workshops.projector_url(w)}")
+        if lines[-1].startswith("    join:"):
+            lines.append("  Projector links: on each workshop's page in the console")
     return lines
+
+
+#: secrets that travel in URLs: projector keys, setup links, join cards (?t=), session ids
+_SECRET_IN_URL = re.compile(r"(/projector/|/setup/|[?&](?:t|sid|token)=)[^/?&\s\"]+")
+
+
+def redact(line: str) -> str:
+    """An access-log line without the secrets that URLs carry."""
+    return _SECRET_IN_URL.sub(r"\1…", line)
 
 
 def _handler_class() -> type:
@@ -135,6 +153,9 @@ def _handler_class() -> type:
     from gevent import pywsgi
 
     class Handler(pywsgi.WSGIHandler):
+        def format_request(self) -> str:
+            return redact(super().format_request())
+
         def run_application(self) -> None:
             super().run_application()
             if self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":
@@ -155,6 +176,7 @@ def public_url_for(configured: str | None, host: str, port: int) -> str | None:
 
 def serve(app: Flask, host: str, port: int, *, demo: bool = False, access_log: bool = False) -> int:
     from .extensions import socketio
+    from .realtime import process
 
     app.config["PORT"] = port
     app.config["PUBLIC_URL"] = public_url_for(app.config.get("PUBLIC_URL"), host, port)
@@ -163,5 +185,8 @@ def serve(app: Flask, host: str, port: int, *, demo: bool = False, access_log: b
     run_kwargs: dict[str, Any] = {"host": host, "port": port, "log_output": access_log}
     if app.config.get("ASYNC_MODE", "gevent") == "gevent":
         run_kwargs["handler_class"] = _handler_class()
+        process.name_sessions(app, port)
+        process.install_sigterm(app, lambda: getattr(socketio, "wsgi_server", None))
+        process.start_balancer(app)
     socketio.run(app, **run_kwargs)
     return 0

@@ -5,6 +5,8 @@ Every setting the contract names is here; tests use :class:`TestConfig`.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 import socket
@@ -44,6 +46,12 @@ def lan_address() -> str:
         probe.close()
 
 
+def default_channel(secret_key: str) -> str:
+    """``ruamkit-`` and 16 hex digits derived from the secret key (never the key itself)."""
+    digest = hmac.new(secret_key.encode(), b"ruamkit message queue channel", hashlib.sha256)
+    return "ruamkit-" + digest.hexdigest()[:16]
+
+
 class Config:
     """Production settings from ``WORKSHOP_*`` environment variables."""
 
@@ -57,11 +65,19 @@ class Config:
             "WORKSHOP_DATABASE_URL", f"sqlite:///{self.INSTANCE_PATH / 'workshop.db'}"
         )
         self.MESSAGE_QUEUE = os.environ.get("WORKSHOP_MESSAGE_QUEUE") or None
-        #: pub/sub channel on the message queue (Redis channels ignore the db number)
-        self.MESSAGE_QUEUE_CHANNEL = os.environ.get("WORKSHOP_MESSAGE_QUEUE_CHANNEL", "ruamkit")
         self.SECRET_KEY = os.environ.get("WORKSHOP_SECRET_KEY") or (
             _persistent_secret(self.INSTANCE_PATH) if keep_secret else ""
         )
+        #: pub/sub channel on the message queue. Redis channels ignore the db number, so two
+        #: deployments on one Redis must differ here: by default it comes from the secret key,
+        #: which every process of one deployment shares and no other deployment has.
+        self.MESSAGE_QUEUE_CHANNEL = (os.environ.get("WORKSHOP_MESSAGE_QUEUE_CHANNEL")
+                                      or default_channel(self.SECRET_KEY))
+        #: seconds between two load checks of the processes sharing the message queue (0 = none):
+        #: a process far above the average asks a few of its sockets to reconnect elsewhere
+        self.BALANCE_INTERVAL = float(os.environ.get("WORKSHOP_BALANCE_INTERVAL", "10"))
+        #: on SIGTERM: seconds to wait for ballots in flight before closing the sockets
+        self.DRAIN_TIMEOUT = float(os.environ.get("WORKSHOP_DRAIN_TIMEOUT", "10"))
         #: base URL put in QR codes and printed join links; None = LAN address and port
         self.PUBLIC_URL = (os.environ.get("WORKSHOP_PUBLIC_URL") or "").rstrip("/") or None
         #: SQLite durability: NORMAL survives a killed process (WAL); FULL also a power cut

@@ -15,3 +15,12 @@ socketio = SocketIO()
 babel = Babel()
 csrf = CSRFProtect()
 compress = Compress()
+
+
+def message_queue_state() -> str:
+    """``none`` (one process), ``ok`` or ``down`` (Redis out of reach from this process)."""
+    server = socketio.server
+    manager = getattr(server, "manager", None) if server is not None else None
+    if manager is None or not hasattr(manager, "healthy"):
+        return "none"
+    return "ok" if manager.healthy else "down"

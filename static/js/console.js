@@ -578,6 +578,11 @@
     socket.on("moderation", onModeration);
     socket.on("moderation_item", onModerationItem);
     socket.on("screen", onScreen);
+    socket.on("queue", function (data) {
+      all("[data-live='queue-down']").forEach(function (el) {
+        el.hidden = !(data && data.ok === false);
+      });
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {

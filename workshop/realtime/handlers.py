@@ -15,7 +15,7 @@ from ..extensions import socketio
 from ..services import ballots, content, participants, results, screens, workshops
 from ..services.errors import ServiceError
 from ..services.payloads import public_workshop
-from . import rooms, signout
+from . import process, rooms, signout
 from .identity import Identity, connections, identify, still_valid
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,10 @@ def register(app: Flask) -> None:
 
 
 def _in_app_context(app: Flask, handler: Callable[[str, Any], dict[str, Any]]) -> Callable[..., Any]:
+    in_flight = process.InFlight(app)  # a graceful stop waits for these
+
     def run(sid: str, data: Any = None, *_more: Any) -> dict[str, Any]:
-        with app.app_context():
+        with in_flight, app.app_context():
             return handler(sid, data)
 
     return run
@@ -89,6 +91,8 @@ def event(name: str, *, participants_only: bool = True) -> Callable[..., Any]:
 
 
 def on_connect(auth: Any = None) -> None:
+    if process.state(current_app._get_current_object()).draining:  # type: ignore[attr-defined]
+        raise ConnectionRefusedError("this server process is stopping: connect again")
     identity = identify(auth)
     if identity is None:
         raise ConnectionRefusedError("unauthorized")

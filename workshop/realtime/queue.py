@@ -24,9 +24,19 @@ class ResilientRedisManager(socketio.RedisManager):
     #: longest wait between two attempts to listen again, in seconds
     MAX_RETRY = 2.0
 
-    def __init__(self, url: str, channel: str, on_resubscribe: Callable[[], None]) -> None:
+    def __init__(self, url: str, channel: str, on_resubscribe: Callable[[], None],
+                 on_change: Callable[[bool], None] | None = None) -> None:
         super().__init__(url, channel=channel, write_only=False)
         self.on_resubscribe = on_resubscribe
+        self.on_change = on_change
+        #: False while Redis is out of reach (the console says so)
+        self.healthy = True
+
+    def _set_health(self, healthy: bool) -> None:
+        if healthy != self.healthy:
+            self.healthy = healthy
+            if self.on_change is not None:
+                self.server.start_background_task(self.on_change, healthy)
 
     def _redis_listen_with_retries(self) -> Iterator[Any]:  # pragma: no cover - exercised by tests/security
         retry = 0.25
@@ -41,11 +51,13 @@ class ResilientRedisManager(socketio.RedisManager):
                     if lost:
                         lost = False
                         log.warning("message queue is back: broadcasting the current state again")
+                        self._set_health(True)
                         self.server.start_background_task(self.on_resubscribe)
                 yield from self.pubsub.listen()
             except Exception as exc:  # any Redis failure: listen again soon
                 if not lost:
                     log.error("message queue lost (%s): retrying every %.0f s at most", exc, self.MAX_RETRY)
+                    self._set_health(False)
                 subscribed, lost = False, True
                 time.sleep(retry)
                 retry = min(retry * 2, self.MAX_RETRY)

@@ -500,7 +500,8 @@ def openapi_document() -> dict[str, Any]:
                         {
                             "type": "object",
                             "required": ["status"],
-                            "properties": {"status": {"type": "string"}},
+                            "properties": {"status": {"type": "string"},
+                                           "message_queue": {"enum": ["none", "ok", "down"]}},
                         }
                     )
                 },

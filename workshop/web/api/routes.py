@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from flask import Response, g, jsonify, request, session
 
 from ...adapters import ratelimit
+from ...extensions import message_queue_state
 from ...schema import DefinitionError, load_json_text
 from ...services import (
     access,
@@ -104,7 +105,8 @@ def lang_arg() -> str | None:
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    return jsonify({"status": "ok"})
+    """Alive; ``message_queue`` says whether this process reaches Redis (``none``: one process)."""
+    return jsonify({"status": "ok", "message_queue": message_queue_state()})
 
 
 @bp.get(f"{PREFIX}/openapi.json")
