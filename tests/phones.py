@@ -1,12 +1,15 @@
 """Many phones on one asyncio loop (python-socketio AsyncClient over WebSocket), for tests
 that need hundreds of real sockets: joining, voting with retries, and where each one is.
 
-Every wait is bounded; each phone reconnects by itself when its server goes away.
+Every wait is bounded. A phone whose connection ends is connected again by
+``reconnect_lost`` (as the page's socket.io client does by itself).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import random
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +26,9 @@ class Phone:
     acked: dict[str, Any] = field(default_factory=dict)
     #: the choices of the last ballot acknowledged (what the results must count)
     last_choices: Any = None
+    #: where and how it connects (set by connect), to connect again
+    base: str = ""
+    http: Any = None
 
     @property
     def process(self) -> str:
@@ -44,14 +50,25 @@ async def join_phones(base: str, code: str, count: int, group: str,
 
 
 async def connect(base: str, phones: list[Phone], http: aiohttp.ClientSession, batch: int = 100) -> None:
+    """Connect every phone not connected (a new client each: the test decides when to retry)."""
     async def one(phone: Phone) -> None:
-        phone.sio = socketio.AsyncClient(http_session=http, reconnection=True,
-                                         reconnection_delay=0.5, reconnection_delay_max=2)
-        await phone.sio.connect(base, auth={"participant": phone.token}, transports=["websocket"],
-                                wait_timeout=30)
+        phone.base, phone.http = base, http
+        for attempt in range(10):
+            if phone.sio is not None:
+                with contextlib.suppress(Exception):
+                    await phone.sio.disconnect()
+            phone.sio = socketio.AsyncClient(http_session=http, reconnection=False)
+            try:
+                await phone.sio.connect(base, auth={"participant": phone.token}, transports=["websocket"],
+                                        wait_timeout=30)
+                return
+            except socketio.exceptions.ConnectionError:
+                await asyncio.sleep(0.5 + random.random() * attempt)
+        raise AssertionError("a phone could not connect in 10 attempts")
 
-    for start in range(0, len(phones), batch):
-        await asyncio.gather(*(one(p) for p in phones[start:start + batch]))
+    todo = [p for p in phones if p.sio is None or not p.sio.connected]
+    for start in range(0, len(todo), batch):
+        await asyncio.gather(*(one(p) for p in todo[start:start + batch]))
 
 
 async def vote(phone: Phone, stage: str, choices: Any, *, attempts: int = 40) -> Any:
@@ -59,8 +76,10 @@ async def vote(phone: Phone, stage: str, choices: Any, *, attempts: int = 40) ->
     ballot_id = uuid.uuid4().hex
     last: Any = None
     for _ in range(attempts):
-        if not phone.sio.connected:
+        if not phone.sio.connected:  # its connection ended: the page connects again
             await asyncio.sleep(0.25)
+            with contextlib.suppress(AssertionError):
+                await connect(phone.base, [phone], phone.http)
             continue
         try:
             last = await phone.sio.call(
@@ -77,15 +96,13 @@ async def vote(phone: Phone, stage: str, choices: Any, *, attempts: int = 40) ->
     raise AssertionError(f"ballot never acknowledged: {last}")
 
 
-async def wait_connected(phones: list[Phone], timeout: float = 60) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        if all(p.sio.connected for p in phones):
-            return
-        await asyncio.sleep(0.2)
-    missing = sum(1 for p in phones if not p.sio.connected)
-    raise AssertionError(f"{missing} of {len(phones)} phones did not reconnect in {timeout} s")
+async def reconnect_lost(base: str, phones: list[Phone], http: aiohttp.ClientSession) -> int:
+    """What a phone's page does when its connection ends: connect again (in waves, as the
+    browsers' randomised back-off spreads them). Returns how many had to."""
+    await asyncio.sleep(0.5)
+    lost = [p for p in phones if not p.sio.connected]
+    await connect(base, lost, http, batch=50)
+    return len(lost)
 
 
 async def disconnect(phones: list[Phone]) -> None:

@@ -76,6 +76,8 @@ class Config:
         #: seconds between two load checks of the processes sharing the message queue (0 = none):
         #: a process far above the average asks a few of its sockets to reconnect elsewhere
         self.BALANCE_INTERVAL = float(os.environ.get("WORKSHOP_BALANCE_INTERVAL", "10"))
+        #: sockets identified at once (the rest wait their turn, holding no database connection)
+        self.CONNECT_CONCURRENCY = int(os.environ.get("WORKSHOP_CONNECT_CONCURRENCY", "8"))
         #: on SIGTERM: seconds to wait for ballots in flight before closing the sockets
         self.DRAIN_TIMEOUT = float(os.environ.get("WORKSHOP_DRAIN_TIMEOUT", "10"))
         #: base URL put in QR codes and printed join links; None = LAN address and port

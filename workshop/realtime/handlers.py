@@ -11,9 +11,9 @@ from flask import Flask, current_app, request
 from flask_socketio import ConnectionRefusedError, join_room
 
 from ..adapters import ratelimit
-from ..extensions import socketio
+from ..extensions import db, socketio
 from ..services import ballots, content, participants, results, screens, workshops
-from ..services.errors import ServiceError
+from ..services.errors import ServiceError, database_unreachable
 from ..services.payloads import public_workshop
 from . import process, rooms, signout
 from .identity import Identity, connections, identify, still_valid
@@ -80,7 +80,11 @@ def event(name: str, *, participants_only: bool = True) -> Callable[..., Any]:
                 return fn(identity, data)
             except ServiceError as exc:
                 return refused(exc.code, exc.message)
-            except Exception:
+            except Exception as exc:
+                if database_unreachable(exc):
+                    log.error("socket event %s: the database is out of reach (%s)", name, exc)
+                    return refused("unavailable", "the server cannot store this right now; "
+                                   "it was not saved: send it again in a moment")
                 log.exception("socket event %s failed", name)
                 return refused("server_error", "the server could not handle this; try again")
 
@@ -93,7 +97,11 @@ def event(name: str, *, participants_only: bool = True) -> Callable[..., Any]:
 def on_connect(auth: Any = None) -> None:
     if process.state(current_app._get_current_object()).draining:  # type: ignore[attr-defined]
         raise ConnectionRefusedError("this server process is stopping: connect again")
-    identity = identify(auth)
+    # a wave of reconnections (a process died, its phones all come here) queues at this gate
+    # instead of emptying the database pool: each one holds a connection only while identified
+    with process.connect_gate(current_app._get_current_object()):  # type: ignore[attr-defined]
+        identity = identify(auth)
+        db.session.remove()
     if identity is None:
         raise ConnectionRefusedError("unauthorized")
     connections()[request.sid] = identity  # type: ignore[attr-defined]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app, session
@@ -30,6 +31,8 @@ class Identity:
     group_key: str = ""
     #: the resident's token hash, checked again with every ballot (erasure voids it)
     token_hash: str = ""
+    #: time.time() when the socket connected (the balance check moves settled sockets only)
+    connected_at: float = field(default_factory=time.time)
 
     @property
     def id(self) -> int:

@@ -21,6 +21,7 @@ import logging
 import math
 import random
 import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +48,10 @@ class ProcessState:
     last_finished: float = 0.0
     #: engine.io session ids asked to move by the last balance check
     nudged: list[str] = field(default_factory=list)
+    #: whether the last balance check found this process well above the others
+    above: bool = False
+    #: limits how many sockets are identified at once (connect_gate)
+    gate: Any = None
 
 
 def state(app: Flask) -> ProcessState:
@@ -65,6 +70,14 @@ def name_sessions(app: Flask, port: int) -> str:
         original = eio.generate_id
         eio.generate_id = lambda: f"{node}-{original()}"
     return node
+
+
+def connect_gate(app: Flask) -> Any:
+    """At most CONNECT_CONCURRENCY sockets being identified at once (a semaphore per app)."""
+    me = state(app)
+    if me.gate is None:  # threading is gevent's under `run.py serve` (monkey-patched)
+        me.gate = threading.BoundedSemaphore(int(app.config.get("CONNECT_CONCURRENCY", 8)))
+    return me.gate
 
 
 class InFlight:
@@ -91,18 +104,24 @@ def _engine_sessions() -> list[str]:
 
 
 def _close_sessions(sids: list[str]) -> None:
-    """Close these Engine.IO sessions as a lost connection: the clients reconnect by themselves.
+    """Drop these Engine.IO sessions as a lost connection: the clients reconnect by themselves.
 
-    (A Socket.IO "disconnect" would tell them not to come back.)
+    No CLOSE packet is sent: a client told "closed by the server" (or a Socket.IO
+    "disconnect") takes it as final and does not come back; a connection that simply ends
+    is retried at once, through nginx, to a live process.
     """
     server = socketio.server
     if server is None:
         return
+    eio = server.eio
     for sid in sids:
+        socket = eio.sockets.pop(sid, None)
+        if socket is None:
+            continue
         try:
-            server.eio.disconnect(sid)
-        except Exception:  # already gone
-            log.debug("session %s was already closed", sid)
+            socket.close(wait=False, abort=True, reason=eio.reason.TRANSPORT_CLOSE)
+        except Exception:  # already closing
+            log.debug("session %s was already closing", sid)
 
 
 def drain(app: Flask, wsgi_server: Any, *, timeout: float) -> dict[str, int]:
@@ -171,15 +190,38 @@ def _load_key(channel: str, node: str) -> str:
     return f"{channel}:load:{node}"
 
 
+def _movable_sessions(app: Flask, settled_since: float) -> list[str]:
+    """Engine.IO ids of residents' sockets connected before ``settled_since`` (projectors and
+    facilitators stay where they are: a projector that blinks is seen by the whole hall)."""
+    from .identity import connections
+
+    server = socketio.server
+    if server is None:
+        return []
+    found = []
+    for sid, identity in list(connections(app).items()):
+        if identity.kind != "participant" or identity.connected_at > settled_since:
+            continue
+        eio_sid = server.manager.eio_sid_from_sid(sid, "/")
+        if eio_sid is not None:
+            found.append(eio_sid)
+    return found
+
+
 def balance_once(app: Flask, client: Any) -> int:
-    """Post this process's socket count and move a share of sockets if it is far above the rest."""
+    """Post this process's socket count and move a share of sockets if it is far above the rest.
+
+    Acts only when it was above the others at the previous check too (not in the middle of
+    a wave of phones joining), and moves only residents' sockets that have been connected
+    for a whole interval.
+    """
     me = state(app)
     if me.draining or not me.node:
         return 0
     channel = app.config["MESSAGE_QUEUE_CHANNEL"]
     interval = float(app.config.get("BALANCE_INTERVAL", 10))
-    sessions = _engine_sessions()
-    client.set(_load_key(channel, me.node), len(sessions), ex=max(3, int(interval * 3)))
+    count_now = len(_engine_sessions())
+    client.set(_load_key(channel, me.node), count_now, ex=max(3, int(interval * 3)))
     others = []
     for key in client.scan_iter(match=_load_key(channel, "*"), count=100):
         name = key.decode() if isinstance(key, bytes) else str(key)
@@ -187,13 +229,17 @@ def balance_once(app: Flask, client: Any) -> int:
             value = client.get(key)
             if value is not None:
                 others.append(int(value))
-    count = sockets_to_move(len(sessions), others)
-    if count:
-        moved = random.sample(sessions, count)
-        me.nudged = moved
-        _close_sessions(moved)
-        log.info("balance: %d of %d sockets asked to reconnect (others: %s)", count, len(sessions), others)
-    return count
+    wanted = sockets_to_move(count_now, others)
+    was_above, me.above = me.above, wanted > 0
+    if not (wanted and was_above):
+        return 0
+    movable = _movable_sessions(app, time.time() - interval)
+    moved = random.sample(movable, min(wanted, len(movable)))
+    me.nudged = moved
+    _close_sessions(moved)
+    if moved:
+        log.info("balance: %d of %d sockets asked to reconnect (others: %s)", len(moved), count_now, others)
+    return len(moved)
 
 
 def start_balancer(app: Flask) -> None:

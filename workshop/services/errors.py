@@ -68,3 +68,40 @@ class BallotRefused(ServiceError):
 
     status = 422
     code = "invalid"
+
+
+class Unavailable(ServiceError):
+    """The database is out of reach: nothing was stored, the client should send it again."""
+
+    status = 503
+    code = "unavailable"
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) says the database cannot be reached right now.
+
+    Connection-level failures only (a server gone, a connection refused or cut): a broken
+    rule or a bug is not hidden behind "try again".
+    """
+    from sqlalchemy.exc import DBAPIError, OperationalError
+    from sqlalchemy.exc import InterfaceError as SAInterfaceError
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, (OperationalError, SAInterfaceError)):
+            return not _sqlite_rule(current)
+        name = type(current).__module__.split(".")[0]
+        if name == "psycopg" and type(current).__name__ in {"OperationalError", "InterfaceError"}:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _sqlite_rule(exc: BaseException) -> bool:
+    """SQLite's OperationalError also means "no such table" and the like: not an outage."""
+    text = str(exc).lower()
+    return "sqlite" in text and "locked" not in text and "unable to open" not in text
