@@ -291,6 +291,8 @@ cat > "$SITE" <<EOF
 # New connections go to the process with the fewest: after a restart, the returning process
 # takes the new sockets until the load is even again.
 upstream ruamkit {
+    # shared by nginx's workers, so that "fewest" counts every worker's connections
+    zone ruamkit 64k;
     least_conn;
 $servers    keepalive 64;
 }

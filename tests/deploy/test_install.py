@@ -259,6 +259,7 @@ async def _phones(deployment: Deployment, code: str) -> dict[str, Any]:
     async with aiohttp.ClientSession(connector=connector) as session:
         phones = await join_phones(base, code, PHONES, "resident", session)
         await connect(base, phones, session)
+        await reconnect_lost(base, phones, session)  # any the balance check moved meanwhile
         assert sum(1 for p in phones if p.sio.connected) == PHONES
         before = Counter(p.process for p in phones)
 
