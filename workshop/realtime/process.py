@@ -58,7 +58,7 @@ def state(app: Flask) -> ProcessState:
     found = app.extensions.get(KEY)
     if found is None:
         found = app.extensions[KEY] = ProcessState()
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def name_sessions(app: Flask, port: int) -> str:
