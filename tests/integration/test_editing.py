@@ -213,3 +213,14 @@ def test_approved_ideas_stay_ideas(api: Api, app: Any) -> None:
     with app.app_context():
         item = db.session.query(Item).filter_by(key=f"idea-{ack['id']}").one()
         assert (item.origin, item.data["title"]) == ("idea", "ตลาดริมน้ำ (สะกดใหม่)")
+
+
+def test_the_workshop_file_from_the_api_reads_back_the_same(api: Api) -> None:
+    created = api.create_workshop()
+    response = api.client.get(f"/api/v1/workshops/{created['id']}",
+                              headers={**api._headers(), "Accept": "application/yaml"})
+    assert response.status_code == 200 and response.mimetype == "application/yaml"
+    from workshop.schema import load_workshop_text, parse_workshop
+
+    assert load_workshop_text(response.get_data()) == parse_workshop(workshop_object())
+    assert api.get(f"/api/v1/workshops/{created['id']}").mimetype == "application/json"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
 from sqlalchemy import func, select
 
 from ..domain import edits
@@ -152,3 +153,18 @@ def _apply_items(stage: Stage, items: list[dict[str, Any]]) -> None:
         item.data = data
         wanted.append(item)
     stage.items = wanted
+
+
+def definition_yaml(workshop: Workshop) -> str:
+    """The workshop as its workshop file (YAML): what is not set (null, empty) left out.
+
+    Read back, it gives the same workshop (file -> builder -> file is lossless)."""
+
+    def pruned(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: pruned(v) for k, v in value.items() if v is not None and v != []}
+        if isinstance(value, list):
+            return [pruned(v) for v in value]
+        return value
+
+    return yaml.safe_dump(pruned(definition_of(workshop)), allow_unicode=True, sort_keys=False, width=100)

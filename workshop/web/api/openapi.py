@@ -538,8 +538,10 @@ def openapi_document() -> dict[str, Any]:
         },
         "/api/v1/workshops/{workshop_id}": {
             "get": _op(
-                "A workshop with the state of each stage",
-                {"200": _json(_ref("Workshop"))},
+                "A workshop with the state of each stage (with Accept: application/yaml: its workshop file)",
+                {"200": {"description": "OK", "content": {
+                    "application/json": {"schema": _ref("Workshop")},
+                    "application/yaml": {"schema": {"type": "string"}}}}},
                 params=[WID],
                 errors=(404,),
             ),

@@ -157,7 +157,10 @@ def list_workshops() -> Response:
 @facilitator_required
 @allowed("read")
 def get_workshop(workshop_id: int) -> Response:
-    return jsonify(workshops.describe(workshops.get_workshop(workshop_id)))
+    workshop = workshops.get_workshop(workshop_id)
+    if request.accept_mimetypes.best_match(["application/json", "application/yaml"]) == "application/yaml":
+        return Response(editing.definition_yaml(workshop), mimetype="application/yaml")  # its file
+    return jsonify(workshops.describe(workshop))
 
 
 @bp.put(f"{PREFIX}/workshops/<int:workshop_id>")

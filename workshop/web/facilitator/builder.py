@@ -17,7 +17,6 @@ import copy
 import re
 from typing import Any
 
-import yaml
 from flask import Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -708,24 +707,11 @@ def save_item(workshop_id: int, key: str, item_key: str) -> Any:
 # The workshop file, the preview, the checklist
 
 
-def workshop_yaml(definition: dict[str, Any]) -> str:
-    """The workshop as a workshop file: what is not set (null, empty) left out."""
-
-    def pruned(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: pruned(v) for k, v in value.items() if v is not None and v != []}
-        if isinstance(value, list):
-            return [pruned(v) for v in value]
-        return value
-
-    return yaml.safe_dump(pruned(definition), allow_unicode=True, sort_keys=False, width=100)
-
-
 @bp.get("/console/w/<int:workshop_id>/workshop.yaml")
 @login_required
 def download_yaml(workshop_id: int) -> Response:
     workshop = _workshop(workshop_id, "read")
-    body = workshop_yaml(workshops.definition_of(workshop))
+    body = editing.definition_yaml(workshop)
     return Response(body, mimetype="application/yaml", headers={
         "Content-Disposition": f'attachment; filename="workshop-{workshop.code.lower()}.yaml"',
         "Cache-Control": "no-store"})
