@@ -138,7 +138,7 @@ def feed_ranong(api: Api) -> dict[str, Any]:
                 }
             },
         )
-        ballot(sock, "budget", {"budget": {"b6": 6_000_000, "b1": 4_000_000}})
+        ballot(sock, "budget", {"budget": {"b6": 1_900_000, "b1": 2_400_000}})  # within their costs
         if n == 0:
             ids["approved"] = comment(sock, "vision", "v3", APPROVED_TH)
             ids["pending"] = comment(sock, "vision", "v1", PENDING_TH)

@@ -160,3 +160,28 @@ def test_merge_refuses_more_items_than_a_stage_holds() -> None:
     with pytest.raises(CarryError) as exc:
         carry.merge(existing, two, "append")
     assert exc.value.code == "too_many" and exc.value.params == {"count": 201, "max": 200}
+
+
+# -- the multi-year budget of a plan (domain.plans) -----------------------------------------
+
+
+def test_horizons_cut_the_period_in_three() -> None:
+    from workshop.domain.plans import horizon_years
+
+    years = [2570, 2571, 2572, 2573, 2574]
+    cut = horizon_years(years)
+    assert cut == {"short": [2570, 2571], "medium": [2572, 2573], "long": [2574], None: years}
+    assert horizon_years([2570])["long"] == [2570]
+    three = horizon_years([2570, 2571, 2572])
+    assert (three["short"], three["medium"], three["long"]) == ([2570], [2571], [2572])
+
+
+def test_budget_by_year_adds_up_to_the_budget() -> None:
+    from workshop.domain.plans import budget_by_year
+
+    years = [2570, 2571, 2572, 2573, 2574]
+    assert budget_by_year({"budget": 1_000_001, "horizon": "short"}, years) == {2570: 500_000, 2571: 500_001}
+    assert budget_by_year({"budget": 900_000, "horizon": "long"}, years) == {2574: 900_000}
+    assert sum(budget_by_year({"budget": 1_234_567}, years).values()) == 1_234_567
+    assert budget_by_year({"budget": 5, "budget_years": {"2571": 300, "2580": 9}}, years) == {2571: 300}
+    assert budget_by_year({"title": "x"}, years) == {}

@@ -194,3 +194,42 @@ def period_text(period: Mapping[str, int], lang: str) -> str:
     years = f"{start}–{end}" if end != start else f"{start}"
     ce = f"{start - 543}–{end - 543}" if end != start else f"{start - 543}"
     return f"{years} BE ({ce})"
+
+
+HORIZON_ORDER = ("short", "medium", "long")
+
+
+def horizon_years(years: list[int]) -> dict[str | None, list[int]]:
+    """The plan's years of each horizon: the period cut in three consecutive parts
+    (short term first; a 5-year plan: 2 + 2 + 1 years), and all years for no horizon."""
+    n = len(years)
+    short = max(1, -(-n // 3))
+    medium = max(0, min(n - short, -(-(n - short) // 2)))
+    parts = {
+        "short": years[:short],
+        "medium": years[short : short + medium] or years[-1:],
+        "long": years[short + medium :] or years[-1:],
+    }
+    return {**parts, None: list(years)}
+
+
+def budget_by_year(item: Mapping[str, Any], years: list[int]) -> dict[int, int]:
+    """Baht per Buddhist-era year of the plan for one project.
+
+    ``budget_years`` when given (years outside the plan are left out); otherwise
+    ``budget`` spread evenly over the years of its horizon (:func:`horizon_years`), whole
+    baht, the remainder on the last year, so the years add up to the budget exactly.
+    No budget: nothing.
+    """
+    given = item.get("budget_years")
+    if given:
+        return {int(year): round(float(amount)) for year, amount in given.items() if int(year) in years}
+    budget = item.get("budget")
+    if budget is None or not years:
+        return {}
+    spread = horizon_years(years).get(item.get("horizon")) or list(years)
+    total = round(float(budget))
+    each = total // len(spread)
+    out = dict.fromkeys(spread, each)
+    out[spread[-1]] += total - each * len(spread)
+    return out

@@ -247,6 +247,41 @@ def plan_paths(op: Any, json: Any, ref: Any) -> dict[str, Any]:
                 errors=(404,),
             )
         },
+        "/api/v1/plans/{plan_id}/export": {
+            "get": op(
+                "The plan draft (DOCX), its open-data bundle (ZIP: CSV with English field names, data card, "
+                "JSON, pabulib .pb for participatory budget stages) or JSON",
+                {
+                    "200": {
+                        "description": "The file, as an attachment (Content-Disposition)",
+                        "content": {
+                            "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
+                                "schema": {"type": "string", "format": "binary"}
+                            },
+                            "application/zip": {"schema": {"type": "string", "format": "binary"}},
+                            "application/json": {"schema": {"type": "object"}},
+                        },
+                    }
+                },
+                params=[
+                    pid,
+                    {
+                        "name": "format",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "string", "enum": ["docx", "json", "zip"]},
+                    },
+                    {
+                        "name": "lang",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": ["th", "en"]},
+                    },
+                ],
+                tag="plans",
+                errors=(404, 422),
+            )
+        },
         "/api/v1/plans/{plan_id}/workshops/{workshop_id}": {
             "delete": op(
                 "Detach a workshop from the plan (the workshop stays)",

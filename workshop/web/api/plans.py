@@ -78,3 +78,34 @@ def plan_results(plan_id: int) -> Response:
     from ...services import compare
 
     return jsonify(compare.plan_results(g.user, plan_id, request.args.get("lang") or None))
+
+
+@bp.get(f"{PREFIX}/plans/<int:plan_id>/export")
+def export_plan(plan_id: int) -> Response:
+    """The plan draft (DOCX), or its open data (ZIP) or JSON; a bearer token or the console's session."""
+    from flask import request
+
+    from ...export.plan_exports import check_plan_format, render_plan_export
+    from ..facilitator.auth import current_user
+    from .exports import rendered
+    from .routes import bearer_token
+
+    if bearer_token() is None and current_user() is not None:
+        user = current_user()
+    else:
+        return _export_with_token(plan_id)
+    fmt = check_plan_format(request.args.get("format"))
+    lang = request.args.get("lang") or None
+    return rendered(lambda: render_plan_export(user, plan_id, fmt, lang))
+
+
+@facilitator_required
+def _export_with_token(plan_id: int) -> Response:
+    from flask import request
+
+    from ...export.plan_exports import check_plan_format, render_plan_export
+    from .exports import rendered
+
+    fmt = check_plan_format(request.args.get("format"))
+    lang = request.args.get("lang") or None
+    return rendered(lambda: render_plan_export(g.user, plan_id, fmt, lang))
