@@ -205,12 +205,13 @@ def horizon_years(years: list[int]) -> dict[str | None, list[int]]:
     n = len(years)
     short = max(1, -(-n // 3))
     medium = max(0, min(n - short, -(-(n - short) // 2)))
-    parts = {
+    parts: dict[str | None, list[int]] = {
         "short": years[:short],
         "medium": years[short : short + medium] or years[-1:],
         "long": years[short + medium :] or years[-1:],
     }
-    return {**parts, None: list(years)}
+    parts[None] = list(years)
+    return parts
 
 
 def budget_by_year(item: Mapping[str, Any], years: list[int]) -> dict[int, int]:

@@ -185,7 +185,7 @@ def _write(r: Mapping[str, Any]) -> bytes:
 
     number += 1
     w.chapter(f"{number}. " + gettext("Workshops of the plan"))
-    rows = [
+    rows: list[Any] = [
         [str(i), x["title"], x["date_text"] or "–", n(x["participants"]), n(x["ballots"]), n(x["comments"])]
         for i, x in enumerate(r["workshops"], start=1)
     ]

@@ -156,7 +156,9 @@ def pabulib(data: ExportData, stage: dict[str, Any], plan_title: str) -> str:
     """One participatory budget stage in the pabulib format (cumulative votes: amounts as points)."""
     items = stage.get("items") or []
     ballots = [b for b in data.ballots if b["stage"] == stage["key"]]
-    entry = next((s for s in data.results["stages"] if s["key"] == stage["key"]), {"items": []})
+    entries: list[dict[str, Any]] = data.results["stages"]
+    empty: dict[str, Any] = {"items": []}
+    entry = next((s for s in entries if s["key"] == stage["key"]), empty)
     value = {i["key"]: i.get("value") for i in entry["items"]}
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\n")
