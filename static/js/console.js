@@ -407,10 +407,12 @@
     } else {
       row.appendChild(element("p", "entry__text", entry.text));
     }
-    var actions = element("div", "entry__actions");
-    actions.appendChild(entryButton(data, kind, entry.id, "approve", token));
-    actions.appendChild(entryButton(data, kind, entry.id, "reject", token));
-    row.appendChild(actions);
+    if (data.buttons) {  // none for a viewer: their role does not moderate
+      var actions = element("div", "entry__actions");
+      actions.appendChild(entryButton(data, kind, entry.id, "approve", token));
+      actions.appendChild(entryButton(data, kind, entry.id, "reject", token));
+      row.appendChild(actions);
+    }
     return row;
   }
 

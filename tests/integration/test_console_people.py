@@ -77,6 +77,10 @@ def test_a_viewer_sees_no_buttons_it_cannot_press(app: Any) -> None:
     assert "/stages/vision/open" not in page and "/erase" not in page and "/cards" not in page
     assert "/members" not in page  # no forms to change people
     assert "Your role here: Viewer" in page and "owner" in page
+    viewer_moderation = text(browser(app, "viewer").get(f"/console/w/{world['wid']}/moderation?lang=en"))
+    assert "&#34;buttons&#34;: null" in viewer_moderation or '"buttons": null' in viewer_moderation
+    owner_moderation = text(browser(app, "owner").get(f"/console/w/{world['wid']}/moderation?lang=en"))
+    assert "buttons&#34;: null" not in owner_moderation and '"buttons": null' not in owner_moderation
     owner_page = text(browser(app, "owner").get(f"/console/w/{world['wid']}?lang=en"))
     assert "/stages/vision/open" in owner_page and "/erase" in owner_page and "Add a colleague" in owner_page
 

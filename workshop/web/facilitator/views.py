@@ -669,8 +669,9 @@ def moderation(workshop_id: int) -> str:
     return render_template(
         "facilitator/moderation.html", **_common(workshop), show=show, comments=comments,
         ideas=ideas, stage_titles=stage_titles, item_titles=item_titles, group_labels=group_labels,
-        live_rows=present.moderation_rows(workshop, url_for(".workshop", workshop_id=workshop.id),
-                                          stage_titles, item_titles, group_labels),
+        live_rows={**present.moderation_rows(workshop, url_for(".workshop", workshop_id=workshop.id),
+                                             stage_titles, item_titles, group_labels),
+                   **({} if can("run") else {"buttons": None})},  # a viewer's rows have no buttons
     )
 
 
