@@ -224,3 +224,18 @@ def test_the_workshop_file_from_the_api_reads_back_the_same(api: Api) -> None:
 
     assert load_workshop_text(response.get_data()) == parse_workshop(workshop_object())
     assert api.get(f"/api/v1/workshops/{created['id']}").mimetype == "application/json"
+
+
+def test_a_workshop_file_can_be_put_with_its_revision_in_the_query(api: Api) -> None:
+    created = api.create_workshop()
+    path = f"/api/v1/workshops/{created['id']}"
+    yaml_headers = {**api._headers(), "Accept": "application/yaml"}
+    text = api.client.get(path, headers=yaml_headers).get_data(as_text=True)
+    edited = text.replace("Test city plan", "Test city plan, edited")
+    headers = {**api._headers(), "Content-Type": "application/yaml"}
+    response = api.client.put(f"{path}?revision=0", data=edited.encode(), headers=headers)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["title"]["en"] == "Test city plan, edited"
+    stale = api.client.put(f"{path}?revision=0", data=edited.encode(), headers=headers)
+    assert stale.get_json()["error"]["code"] == "stale_revision"
+    assert api.client.put(path, data=edited.encode(), headers=headers).status_code == 422  # no revision

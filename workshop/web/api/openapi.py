@@ -546,7 +546,8 @@ def openapi_document() -> dict[str, Any]:
                 errors=(404,),
             ),
             "put": _op(
-                "Edit a workshop's definition (live-safe)",
+                "Edit a workshop's definition (live-safe); or send its workshop file as "
+                "application/yaml with ?revision=N",
                 {
                     "200": _json(_ref("Workshop"), "The workshop as GET gives it, with its new revision"),
                     "409": {

@@ -167,9 +167,23 @@ def get_workshop(workshop_id: int) -> Response:
 @facilitator_required
 @allowed("run")
 def edit_workshop(workshop_id: int) -> Response:
-    data = json_body()
-    workshop = editing.edit_workshop(workshop_id, data, editing.base_revision(data))
+    if "yaml" in (request.mimetype or ""):  # a workshop file; the revision in ?revision=
+        if (request.content_length or 0) > MAX_WORKSHOP_BYTES:
+            raise TooLarge("the workshop file is larger than 1 MB")
+        revision = editing.base_revision({"revision": _whole(request.args.get("revision"))})
+        data = workshops.parse_definition_text(request.get_data())
+    else:
+        data = json_body()
+        revision = editing.base_revision(data)
+    workshop = editing.edit_workshop(workshop_id, data, revision)
     return jsonify(workshops.describe(workshop))
+
+
+def _whole(text: str | None) -> int | None:
+    try:
+        return int(text) if text is not None and text.strip().isdigit() else None
+    except ValueError:
+        return None
 
 
 @bp.delete(f"{PREFIX}/workshops/<int:workshop_id>")
