@@ -127,7 +127,8 @@
       button.className = "btn btn--quiet copy-button";
       button.textContent = t("copy", "Copy");
       button.addEventListener("click", function () {
-        navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+        var text = typeof source.value === "string" ? source.value : source.textContent;
+        navigator.clipboard.writeText(text.trim()).then(function () {
           button.textContent = t("copied", "Copied");
           window.setTimeout(function () {
             button.textContent = t("copy", "Copy");
@@ -587,7 +588,15 @@
     });
   }
 
+  function printButtons() {
+    all("[data-print]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    printButtons();
     focusErrors();
     linkLines();
     countLines();
