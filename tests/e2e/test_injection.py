@@ -205,10 +205,13 @@ TEXTS = """
 
 
 def words(texts: Payload | Batch) -> list[str]:
-    """The distinct words the server makes of what the resident typed (Thai is segmented)."""
+    """The distinct entries the server makes of what the resident typed, as typed (one per
+    answer; only an answer of more than 4 words is split)."""
     from workshop.adapters.textseg import segment
+    from workshop.domain.words import entries_of
 
-    return list(dict.fromkeys(w for given in words_of(texts) for w in segment(given)))
+    entries = (shown for given in words_of(texts) for _key, shown in entries_of(given, segment))
+    return list(dict.fromkeys(entries))
 
 
 # ------------------------------------------------------------------ the test

@@ -121,7 +121,7 @@ def test_workshop_from_join_to_closed_stage(all_methods: Any, live_server: Any, 
 
     # Live results on the projector: v1 first with 3 of 3 ballots.
     projector.wait_for_selector(".pj-bar[data-key=v1][data-rank='1']")
-    expect(projector.locator(".pj-bar[data-key=v1] .pj-bar-score")).to_have_text("100.0")
+    expect(projector.locator(".pj-bar[data-key=v1] .pj-bar-score")).to_contain_text("100.0%")
     assert projector.locator(".pj-bar").count() == 3
     assert "เมืองสุขภาพดี" in projector.locator(".pj-bar").first.text_content()
     # ...and on the phones too (show_results: live).

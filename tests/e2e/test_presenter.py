@@ -83,7 +83,8 @@ def test_facilitator_moves_the_projector_while_phones_vote(all_methods: Any, liv
     for phone, nth in zip(phones, (0, 0), strict=True):
         phone.locator("#st-vision1 input[type=radio]").nth(nth).check()
         send_vote(phone, "vision1")
-    expect(projector.locator(".pj-bar[data-key=v1] .pj-bar-score")).to_have_text("100.0", timeout=FOLLOW_MS)
+    expect(projector.locator(".pj-bar[data-key=v1] .pj-bar-score")).to_contain_text("100.0%",
+                                                                                 timeout=FOLLOW_MS)
 
     # comments: a resident comments, the wall shows it with its item
     comment(phones[0], "vision", "Comments", "Keep the mangroves green", item="v3")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 from typing import Any
 
 from tests.factories import Api, workshop_object
@@ -47,3 +48,23 @@ def test_a_bad_time_zone_is_refused(api: Api) -> None:
     response = api.post(W, workshop_object(timezone="Mars/Olympus"))
     assert response.status_code == 422
     assert "timezone" in response.get_json()["error"]["message"]
+
+
+def test_plan_draft_in_peoples_units(api: Api, tmp_path: Path) -> None:
+    from tests.integration.test_exports import need_poppler, pdf_text
+    from tests.integration.test_units_api import budget_workshop
+
+    need_poppler()
+    wid = api.create_workshop(budget_workshop())["id"]
+    api.stage(wid, "money", "open")
+    api.stage(wid, "order", "open")
+    api.post(f"{W}/{wid}/stages/money/paper", {"group": "resident", "ballots": [
+        {"budget": {"a": 600, "b": 300, "c": 100}}, {"budget": {"a": 400, "b": 300, "d": 300}}]})
+    api.post(f"{W}/{wid}/stages/order/paper",
+             {"group": "civil", "ballots": [{"order": ["y", "x"]}, {"order": ["x"]}]})
+    english = " ".join(pdf_text(export(api, wid, "pdf", lang="en").data, tmp_path).split())
+    assert "Funded line" in english and "100 baht left" in english
+    assert "Not funded" in english and "50.0% of the pot" in english
+    assert "average place 1.5" in english
+    thai = " ".join(pdf_text(export(api, wid, "pdf", lang="th").data, tmp_path).split())
+    assert "ไม่ได้รับงบ" in thai and "เส้นการจัดสรรงบ" in thai

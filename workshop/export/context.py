@@ -262,6 +262,7 @@ def _stage(
         "criteria": criteria,
         "scale": stage_def.get("scale") or {"min": 1, "max": 5},
         "options": _options(stage_def, lang),
+        "funding": funding_view(entry, lang) if method == "budget" else None,
         "items": shown,
         "all_items": len(ranked),
         "more_items": max(hidden, 0),
@@ -282,6 +283,35 @@ def _stage(
     ]
     stage["breakdown_more"] = len(ranked) - len(stage["breakdown"])
     return stage
+
+
+def _percent_text(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}%"
+
+
+def units_view(method: str, units: Mapping[str, Any], lang: str) -> Dict:
+    """An item's people's units (results ``units``) as texts for the report."""
+    view: Dict = {"method": method}
+    if method in ("single", "approval", "words", "dots"):
+        view["percent_text"] = _percent_text(units.get("percent"))
+    elif method == "rank":
+        position = units.get("average_position")
+        view["position_text"] = "–" if position is None else f"{position:.1f}"
+    elif method == "budget":
+        average = units.get("average")
+        view["average_text"] = baht(round(average), lang) if average is not None else "–"
+        view["pot_text"] = _percent_text(units.get("percent_of_pot"))
+        view["funded"] = units.get("funded")
+    return view
+
+
+def funding_view(entry: Mapping[str, Any], lang: str) -> Dict | None:
+    """A budget stage's funded line for the report: pot, what the funded projects cost, what is left."""
+    units = entry.get("units") or {}
+    if "pot" not in units:
+        return None
+    return {"pot_text": baht(units["pot"], lang), "funded_cost_text": baht(units["funded_cost"], lang),
+            "left_text": baht(units["left"], lang), "count": len(units.get("funded") or ())}
 
 
 def _options(stage_def: Mapping[str, Any], lang: str) -> Dict:
@@ -349,6 +379,7 @@ def _item(
         "rank": result.get("rank"),
         "value": result.get("value"),
         "value_text": value_text(method, result.get("value")),
+        "units": units_view(method, result.get("units") or {}, lang),
         "score": score,
         "score_text": score_text(score),
         "bar": 0.0 if score is None else max(0.0, min(100.0, float(score))),
