@@ -73,6 +73,19 @@ def test_api_steps_next_and_previous(api: Api) -> None:
     assert choose(api, wid, screen="previous").get_json()["stage"] == "goals"
 
 
+def test_a_chosen_stage_that_no_longer_exists_gives_way_to_auto(app: Any, api: Api) -> None:
+    wid = api.create_workshop()["id"]
+    choose(api, wid, screen="stage", stage="goals")
+    with app.app_context():
+        from workshop.storage import db
+
+        workshop = workshops.get_workshop(wid)
+        workshop.screen_stage = "gone"  # as if an edit of the workshop removed the stage
+        db.session.commit()
+    assert api.get(f"/api/v1/workshops/{wid}/screen").get_json() == {
+        "screen": "auto", "stage": None, "shows": {"screen": "welcome", "stage": None}}
+
+
 @pytest.mark.parametrize(("body", "status", "code"), [
     ({"screen": "podium"}, 422, "invalid"),
     ({"screen": "stage"}, 422, "invalid"),

@@ -31,7 +31,9 @@ def _walls(workshop: Workshop) -> dict[str, bool]:
 def screen_of(workshop: Workshop) -> dict[str, Any]:
     """``{"screen", "stage", "shows"}``: the choice, and what it puts on screen now
     (``shows`` resolves ``auto`` to a stage or the welcome)."""
-    choice = (workshop.screen or screens.AUTO, workshop.screen_stage)
+    choice: tuple[str, str | None] = (workshop.screen or screens.AUTO, workshop.screen_stage)
+    if choice[0] == screens.STAGE and choice[1] not in {s.key for s in workshop.stages}:
+        choice = (screens.AUTO, None)  # its stage was edited out of the workshop: follow the stages
     shows, stage = screens.shown(choice, _stage_views(workshop))
     return {"screen": choice[0], "stage": choice[1], "shows": {"screen": shows, "stage": stage}}
 
