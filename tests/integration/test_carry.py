@@ -301,3 +301,16 @@ def test_console_carry_form_previews_and_carries(api: Api, planned: dict[str, An
         400,
         403,
     )
+
+
+def test_the_workshop_draft_says_where_a_carried_item_came_from(api: Api, planned: dict[str, Any]) -> None:
+    import io
+
+    import docx
+
+    assert carry(api, planned, {"top": 1}).status_code == 200
+    response = api.get(f"/api/v1/workshops/{planned['goals']}/export", query_string={"format": "docx"})
+    assert response.status_code == 200
+    document = docx.Document(io.BytesIO(response.data))
+    cells = [p.text for t in document.tables for row in t.rows for c in row.cells for p in c.paragraphs]
+    assert f"นำมาจากการประชุมที่ {planned['forum']} ขั้นตอน needs (อันดับ 1 คะแนน 100.0)" in cells

@@ -390,6 +390,10 @@ def _item(
         "budget_text": baht(budget, lang) if budget is not None else "",
         "sdgs": list(item_def.get("sdgs") or ()),
         "indicator": tr(item_def.get("indicator")),
+        #: where a carried item came from (plans, carry forward): workshop, stage, item, rank, score
+        "source": item_def.get("source"),
+        "office": tr(item_def.get("office")),
+        "strategy": tr(item_def.get("strategy")),
         "criteria": [
             {
                 **c,

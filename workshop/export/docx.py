@@ -38,7 +38,7 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 from flask_babel import force_locale, gettext, ngettext
 
-from .context import build_report
+from .context import build_report, score_text
 from .data import ExportData
 
 #: the face named in every style, and the one the font table offers instead
@@ -686,6 +686,24 @@ def _item_title(item: Mapping[str, Any], *, project: bool = False) -> Callable[[
             run.font.color.rgb = FLAG
         if item["description"]:
             cell.add_paragraph(item["description"], style="Table Text")
+        source = item.get("source")
+        if source:
+            text = gettext(
+                "Carried from workshop %(workshop)s, stage %(stage)s",
+                workshop=source.get("workshop"),
+                stage=source.get("stage"),
+            )
+            if source.get("score") is not None:
+                text += (
+                    " ("
+                    + gettext(
+                        "rank %(rank)s, score %(score)s",
+                        rank=source.get("rank"),
+                        score=score_text(source["score"]),
+                    )
+                    + ")"
+                )
+            cell.add_paragraph(text, style="Small Text")
         if not project and (item["goal"] or item["budget_text"] or item["sdgs"]):
             facts = []
             if item["goal"]:
