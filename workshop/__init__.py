@@ -55,6 +55,8 @@ def create_app(config: Config | None = None) -> Flask:
     i18n.init_app(app)
 
     async_mode = app.config.get("ASYNC_MODE", "gevent")
+    from .realtime import wire
+
     socketio.init_app(
         app,
         async_mode=async_mode,
@@ -68,7 +70,7 @@ def create_app(config: Config | None = None) -> Flask:
         ping_interval=20,
         ping_timeout=30,
         manage_session=False,
-        json=None,
+        json=wire,  # an undecodable event is still acknowledged (realtime.wire)
     )
 
     from .web import register_blueprints

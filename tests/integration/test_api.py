@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import Api, stage_entry, workshop_object
+from tests.factories import SAME_ORIGIN, Api, stage_entry, workshop_object
 from tests.openapi_check import validate_response
 
 W = "/api/v1/workshops"
@@ -274,7 +274,8 @@ def test_paper_ballots_need_an_opened_stage(api: Api) -> None:
 def test_join_open_workshop(api: Api) -> None:
     created = api.create_workshop()
     browser = api.app.test_client()
-    response = browser.post("/api/v1/join", json={"code": created["code"].lower(), "group": "civil"})
+    response = browser.post("/api/v1/join", json={"code": created["code"].lower(), "group": "civil"},
+                            headers=SAME_ORIGIN)
     assert response.status_code == 201
     body = response.get_json()
     validate_response(body, "/api/v1/join", "post", 201)
@@ -300,7 +301,7 @@ def test_join_errors(api: Api, body: dict[str, Any], status: int) -> None:
     body = dict(body)
     if body.get("code") == "CODE":
         body["code"] = created["code"]
-    response = api.app.test_client().post("/api/v1/join", json=body)
+    response = api.app.test_client().post("/api/v1/join", json=body, headers=SAME_ORIGIN)
     assert response.status_code == status
     assert api.results(created["id"])["participants"]["total"] == 0
 

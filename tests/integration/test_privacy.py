@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import inspect, select
 
-from tests.factories import Api, stage_entry
+from tests.factories import SAME_ORIGIN, Api, stage_entry
 from tests.openapi_check import validate_response
 
 
@@ -38,7 +38,7 @@ def test_no_address_or_device_reaches_the_database(api: Api) -> None:
     page = browser.get(f"/j/{created['code']}", environ_base=environ)
     assert page.status_code == 200
     joined = browser.post("/api/v1/join", json={"code": created["code"], "group": "civil"},
-                          environ_base=environ)
+                          environ_base=environ, headers=SAME_ORIGIN)
     assert joined.status_code == 201
     from workshop.extensions import socketio
 

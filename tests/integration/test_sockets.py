@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import Api, grant, items_by_key, stage_entry, workshop_object
+from tests.factories import SAME_ORIGIN, Api, grant, items_by_key, stage_entry, workshop_object
 
 
 def received(sock: Any, name: str) -> list[Any]:
@@ -64,7 +64,8 @@ def test_every_kind_of_credentials_connects(api: Api, room: dict[str, Any]) -> N
 def test_cookie_picks_the_named_workshop(api: Api, room: dict[str, Any]) -> None:
     other = api.create_workshop()
     api.stage(other["id"], "vision", "open")
-    response = room["browser"].post("/api/v1/join", json={"code": other["code"], "group": "civil"})
+    response = room["browser"].post("/api/v1/join", json={"code": other["code"], "group": "civil"},
+                                      headers=SAME_ORIGIN)
     assert response.status_code == 201
     sock = api.socket(room["browser"], auth={"workshop": other["id"]})
     assert sock.is_connected()

@@ -196,3 +196,263 @@ def test_the_child_renderer_fetches_nothing_and_has_a_memory_ceiling(api: Any, m
     api.app.config["EXPORT_MEMORY_MB"] = 1024
     response = api.get(f"/api/v1/workshops/{wid}/export", query_string={"format": "pdf"})
     assert response.status_code == 200
+
+
+# -- 3. residents -------------------------------------------------------------------------
+
+def test_a_cross_site_text_plain_join_does_not_replace_the_remembered_participant(api: Any) -> None:
+    """A form on another site posts text/plain to /api/v1/join with the resident's cookie:
+    it gets a token in the body (any script can join with the code) but sets no cookie, so
+    the phone stays the participant it was (before: a new one, in another group)."""
+    from tests.factories import SAME_ORIGIN
+    from workshop.services.sessions import remembered_token
+
+    created = api.create_workshop(workshop_object())
+    phone = api.app.test_client()
+    mine = phone.post("/api/v1/join", json={"code": created["code"], "group": "civil"}, headers=SAME_ORIGIN)
+    assert mine.status_code == 201 and "ruamkit=" in mine.headers.get("Set-Cookie", "")
+    token = mine.get_json()["participant"]
+    body = json.dumps({"code": created["code"], "group": "government"})
+    for headers in ({"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"},
+                    {"Origin": "http://evil.example"}, {"Origin": "null"}, {},
+                    {"Sec-Fetch-Site": "same-site", "Origin": "http://sub.ruamkit.test"},
+                    {"X-CSRFToken": "forged", "Origin": "http://evil.example"}):
+        answer = phone.post("/api/v1/join", data=body, content_type="text/plain", headers=headers)
+        assert answer.status_code == 201, headers
+        with phone.session_transaction() as session:
+            assert remembered_token(session, created["id"]) == token, headers
+    # the page's own requests: same origin by Sec-Fetch-Site, by Origin, or with the CSRF token
+    for headers in (SAME_ORIGIN, {"Origin": "http://localhost"}, {"Origin": "http://ruamkit.test"}):
+        answer = phone.post("/api/v1/join", json={"code": created["code"], "group": "private"},
+                            headers=headers)
+        with phone.session_transaction() as session:
+            assert remembered_token(session, created["id"]) == answer.get_json()["participant"], headers
+
+
+def test_a_sixth_socket_of_one_participant_is_refused(live: Live) -> None:
+    """500 sockets on one participant token were all accepted: now 5 at once, the 6th
+    refused; closing one makes room again; another participant is not affected."""
+    import socketio
+
+    created = live.workshop()
+    token = live.join(created["code"])
+    sockets = [live.phone({"participant": token}) for _ in range(5)]
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        live.phone({"participant": token})
+    assert live.phone({"participant": live.join(created["code"])}).client.connected
+    sockets[0].close()
+    assert wait_until(lambda: _connects(live, token))
+
+
+def _connects(live: Live, token: str) -> bool:
+    import socketio
+
+    try:
+        live.phone({"participant": token})
+    except socketio.exceptions.ConnectionError:
+        return False
+    return True
+
+
+# -- 5. text from outside -----------------------------------------------------------------
+
+def test_join_cards_only_for_token_workshops_and_join_languages_are_the_workshops(api: Any) -> None:
+    """Cards were made for a `join: open` workshop (201, the README said 409); `language`
+    "xx", "EN" or 5 silently became th."""
+    from tests.factories import SAME_ORIGIN
+
+    open_one = api.create_workshop(workshop_object())
+    made = api.post(f"/api/v1/workshops/{open_one['id']}/tokens", {"group": "civil", "count": 2})
+    assert made.status_code == 409 and made.get_json()["error"]["code"] == "join_open"
+    tokens_one = api.create_workshop(workshop_object(join="tokens"))
+    made = api.post(f"/api/v1/workshops/{tokens_one['id']}/tokens", {"group": "civil", "count": 2})
+    assert made.status_code == 201
+    join = api.app.test_client().post
+    for language in ("xx", "EN", 5, "", ["th"]):
+        answer = join("/api/v1/join", json={"code": open_one["code"], "group": "civil", "language": language},
+                      headers=SAME_ORIGIN)
+        assert answer.status_code == 422, language
+        assert answer.get_json()["error"]["code"] == "invalid"
+    assert api.results(open_one["id"])["participants"]["total"] == 0
+    for language in ("en", "th", None):
+        body = {"code": open_one["code"], "group": "civil", **({"language": language} if language else {})}
+        assert join("/api/v1/join", json=body, headers=SAME_ORIGIN).status_code == 201
+
+
+LONE = "ok\ud800"  # a lone UTF-16 surrogate: a JSON escape can carry it, UTF-8 cannot
+
+
+def test_a_lone_surrogate_is_refused_invalid_at_every_entry_point_and_exports_survive_a_stored_one(
+        api: Any) -> None:
+    """"ok\ud800" as a words answer was acknowledged and stored, and from then on the CSV
+    and JSON exports answered 500; in a ballot_id, a comment or an idea title it was a
+    `server_error`. Now: `invalid` over sockets, 422 over HTTP, a file refused; and a row
+    stored before the check (written straight into the database) no longer breaks an export."""
+    from sqlalchemy import text
+
+    from tests.factories import SAME_ORIGIN
+    from workshop.services import workshops
+    from workshop.services.errors import Invalid
+    from workshop.storage import db
+
+    created = api.create_workshop(workshop_object(moderation="pre"))
+    wid = created["id"]
+    api.post(f"/api/v1/workshops/{wid}/stages/vision/open", {})
+    api.post(f"/api/v1/workshops/{wid}/stages/words/open", {})
+    browser, _token = api.join(created["code"])
+    sock = api.socket(browser)
+    events = [("ballot", {"stage": "words", "choices": {"words": [LONE]}}),
+              ("ballot", {"stage": "vision", "choices": {"items": ["v1"]}, "ballot_id": LONE}),
+              ("ballot", {"stage": "vision", "choices": {"items": ["v1"]}, "ballot_id": "\ufffe"}),
+              ("comment", {"stage": "vision", "text": LONE}),
+              ("comment", {"stage": "vision", "text": "fine", "item": LONE}),
+              ("idea", {"stage": "vision", "title": LONE}),
+              ("idea", {"stage": "vision", "title": "fine", "description": "\U0010ffff"}),
+              ("ballot", {"stage": "words", "choices": {"words": ["\ufdd0"]}})]
+    for name, data in events:
+        ack = sock.emit(name, data, callback=True)
+        assert ack["ok"] is False and ack["error"]["code"] == "invalid", (name, data, ack)
+    # HTTP: a JSON escape in the body (json.dumps writes "\\ud800")
+    body = workshop_object(title=LONE)
+    assert api.post("/api/v1/workshops", body).status_code == 422
+    join = api.app.test_client().post("/api/v1/join", json={"code": created["code"], "group": LONE},
+                                      headers=SAME_ORIGIN)
+    assert join.status_code == 422 and join.get_json()["error"]["code"] == "invalid"
+    paper = api.post(f"/api/v1/workshops/{wid}/stages/words/paper",
+                     {"group": "civil", "ballots": [{"words": [LONE]}]})
+    assert paper.status_code == 422 and paper.get_json()["error"]["code"] == "invalid"
+    # a file
+    with api.app.app_context(), pytest.raises(Invalid):
+        workshops.parse_definition_text(json.dumps(workshop_object(city=LONE)), "w.json")
+    # nothing stored; then a row that bypassed the check (choices are JSON text: the escape fits)
+    assert api.results(wid)["stages"][3]["ballots"] == 0
+    assert sock.emit("ballot", {"stage": "words", "choices": {"words": ["fine"]}}, callback=True)["ok"]
+    with api.app.app_context():
+        db.session.execute(text("UPDATE ballots SET choices = :c"), {"c": '{"words": ["ok\\ud800"]}'})
+        db.session.commit()
+    for fmt in ("csv", "json"):
+        response = api.get(f"/api/v1/workshops/{wid}/export", query_string={"format": fmt})
+        assert response.status_code == 200, fmt
+
+
+# -- 6. transport ---------------------------------------------------------------------------
+
+DEEP = "[" * 5000 + "]" * 5000
+
+
+def test_deep_json_is_a_400_on_every_json_endpoint_and_every_socket_event_is_acknowledged(live: Live) -> None:
+    """A 5,000-deep JSON body was a 500 on /api/v1/join, /auth/token, /csp-report and POST
+    /workshops; over a socket, deep nesting or a 4,300-digit integer got no acknowledgement
+    at all. Every one is now answered: 400, or `invalid`."""
+    import urllib.error
+    import urllib.request
+
+    for path, token in (("/api/v1/join", None), ("/api/v1/auth/token", None), ("/csp-report", None),
+                        ("/api/v1/workshops", live.token)):
+        for body in (DEEP, '{"code": ' + DEEP + "}"):
+            headers = {"Content-Type": "application/json"}
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            request = urllib.request.Request(f"{live.url}{path}", data=body.encode(), headers=headers)
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=30)
+            assert refused.value.code == 400, (path, refused.value.code)
+    created = live.workshop()
+    live.api("POST", f"/api/v1/workshops/{created['id']}/stages/vision/open")
+    phone = live.phone({"participant": live.join(created["code"])})
+    raw_payloads = [
+        DEEP,
+        '{"stage": "vision", "choices": ' + DEEP + "}",
+        '{"stage": "vision", "choices": {"items": ["v1"]}, "ballot_id": ' + "9" * 4300 + "}",
+        '{"stage": "vision", "choices": {"items": [' + "9" * 4301 + "]}}",
+        '{"stage": "vision", "choices": ' + "[" * 40 + "]" * 40 + "}",
+        '"just text"', "17", "null", "[1, 2]", '{"stage": "vision", "choices"',
+    ]
+    def send_raw(event: str, payload: str) -> Any:
+        """An event packet written by hand (the client's encoder cannot write these)."""
+        got: list[Any] = []
+        ack_id = phone.client._generate_ack_id("/", lambda *args: got.append(args))
+        phone.client.eio.send(f'2{ack_id}["{event}",{payload}]')
+        assert wait_until(lambda: bool(got), timeout=10), (event, payload[:60])
+        return got[0][0]
+
+    for event in ("ballot", "comment", "idea", "sync"):
+        for payload in raw_payloads:
+            answer = send_raw(event, payload)
+            if event == "sync" and payload.startswith("{"):
+                continue  # sync takes no data: whatever object it is given, it answers
+            assert answer["ok"] is False, (event, payload[:60], answer)
+            assert answer["error"]["code"] == "invalid", (event, payload[:60], answer)
+    assert phone.client.connected
+    assert phone.call("ballot", {"stage": "vision", "choices": {"items": ["v1"]}})["ok"]
+
+
+# -- 4. erase ------------------------------------------------------------------------------
+
+def test_erase_leaves_no_card_token_receipt_or_fine_time_in_any_table_or_database_file(
+        api: Any, backend: str, database_url: str) -> None:
+    """Erase kept each card's code, used_at and participant link: whoever knew who got
+    which card could read that person's votes. Now every table is dumped after erase,
+    and on SQLite the database file, its WAL and shared memory read as bytes: no card
+    code, participant token or its hash, ballot_id, time finer than the day of a
+    ballot, join, card, comment or idea, nor the text of a deleted comment."""
+    from pathlib import Path
+
+    from sqlalchemy import text
+
+    from workshop.models import Base
+    from workshop.services.security import token_hash
+    from workshop.storage import db
+
+    created = api.create_workshop(workshop_object(join="tokens", moderation="pre"))
+    wid = created["id"]
+    cards = api.post(f"/api/v1/workshops/{wid}/tokens", {"group": "civil", "count": 3}).get_json()["tokens"]
+    api.stage(wid, "vision", "open")
+    tokens = []
+    for n, card in enumerate(cards[:2]):
+        browser, token = api.join(created["code"], None, token=card["token"])
+        tokens.append(token)
+        sock = api.socket(browser)
+        assert sock.emit("ballot", {"stage": "vision", "choices": {"items": ["v1"]},
+                                    "ballot_id": f"receipt-{n}-qz"}, callback=True)["ok"]
+        kept = sock.emit("comment", {"stage": "vision", "text": f"kept comment {n}"}, callback=True)
+        api.post(f"/api/v1/comments/{kept['id']}/approve")
+        sock.emit("comment", {"stage": "vision", "text": f"never published zx{n}"}, callback=True)
+    with api.app.app_context():
+        session = db.session()
+        fine = set()
+        for table, columns in (("ballots", ("created_at", "updated_at")),
+                               ("participants", ("created_at",)),
+                               ("join_tokens", ("created_at", "used_at")),
+                               ("ballot_receipts", ("created_at",)),
+                               ("comments", ("created_at", "moderated_at"))):
+            for column in columns:
+                fine |= {str(v) for (v,) in session.execute(text(f"SELECT {column} FROM {table}"))
+                         if v is not None}
+        db.session.remove()
+    fine = {moment for moment in fine if "00:00:00" not in moment}
+    assert fine
+    secrets = ([c["token"] for c in cards] + tokens + [token_hash(t) for t in tokens]
+               + ["receipt-0-qz", "receipt-1-qz", "never published zx0", "never published zx1"]
+               + sorted(fine))
+
+    response = api.post(f"/api/v1/workshops/{wid}/erase")
+    assert response.status_code == 200, response.get_json()
+    with api.app.app_context():
+        session = db.session()
+        dumped = "\n".join(f"{table.name}: {tuple(row)}" for table in Base.metadata.sorted_tables
+                           for row in session.execute(text(f"SELECT * FROM {table.name}")))
+        db.session.remove()
+    assert "kept comment 0" in dumped and "v1" in dumped  # the dump holds what erase keeps
+    assert [s for s in secrets if s in dumped] == []
+    assert api.results(wid)["stages"][0]["ballots"] == 2  # results unchanged
+    if backend == "sqlite":
+        path = Path(database_url.removeprefix("sqlite:///"))
+        on_disk = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+        assert b"kept comment 0" in on_disk
+        assert [s for s in secrets if s.encode() in on_disk] == []
+        assert not Path(str(path) + "-wal").exists() or Path(str(path) + "-wal").stat().st_size == 0
+        # and deleting the workshop leaves none of its texts on disk
+        assert api.delete(f"/api/v1/workshops/{wid}").status_code in (200, 204)
+        on_disk = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+        assert b"kept comment 0" not in on_disk

@@ -54,7 +54,7 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     writer.writerow(header)
     for row in rows:
         writer.writerow([neutralize(cell) for cell in row])
-    return buffer.getvalue().encode("utf-8")
+    return buffer.getvalue().encode("utf-8", "replace")  # a lone surrogate stored before the check: "?"
 
 
 #: scores and spreads in results.csv are rounded to this many decimals

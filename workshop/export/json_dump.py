@@ -38,4 +38,4 @@ def document(data: ExportData, exported_at: datetime | None = None) -> dict[str,
 
 
 def build_json(data: ExportData) -> bytes:
-    return json.dumps(document(data), ensure_ascii=False, indent=1).encode("utf-8")
+    return json.dumps(document(data), ensure_ascii=False, indent=1).encode("utf-8", "replace")

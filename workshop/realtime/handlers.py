@@ -11,6 +11,7 @@ from flask import Flask, current_app, request
 from flask_socketio import ConnectionRefusedError, join_room
 
 from ..adapters import ratelimit
+from ..domain import inbound
 from ..extensions import db, socketio
 from ..services import ballots, content, participants, results, screens, workshops
 from ..services.errors import ServiceError, database_unreachable
@@ -73,6 +74,9 @@ def event(name: str, *, participants_only: bool = True) -> Callable[..., Any]:
                 return refused("not_allowed", f"only residents send '{name}'")
             if not isinstance(data, dict):
                 return refused("invalid", "the event data must be an object")
+            found = inbound.problem(data)  # once, at the boundary (issue 14)
+            if found is not None:
+                return refused("invalid", found.message)
             rate_key = (identity.kind, identity.participant_id or sid)
             if not ratelimit.socket_allowed(name, rate_key):
                 return refused("rate_limited", "too many requests: wait a moment and try again")
@@ -94,6 +98,11 @@ def event(name: str, *, participants_only: bool = True) -> Callable[..., Any]:
     return decorate
 
 
+#: sockets one participant may hold open at once in a process (a phone, a tablet, a
+#: reconnecting tab or two); the next is refused (issue 14: 500 sockets on one token)
+SOCKETS_PER_PARTICIPANT = 5
+
+
 def on_connect(auth: Any = None) -> None:
     if process.state(current_app._get_current_object()).draining:  # type: ignore[attr-defined]
         raise ConnectionRefusedError("this server process is stopping: connect again")
@@ -104,6 +113,10 @@ def on_connect(auth: Any = None) -> None:
         db.session.remove()
     if identity is None:
         raise ConnectionRefusedError("unauthorized")
+    if identity.participant_id is not None and sum(
+            1 for other in connections().values()
+            if other.participant_id == identity.participant_id) >= SOCKETS_PER_PARTICIPANT:
+        raise ConnectionRefusedError("too_many_connections")
     connections()[request.sid] = identity  # type: ignore[attr-defined]
     join_room(rooms.everyone(identity.workshop_id))
     if identity.kind == "participant":

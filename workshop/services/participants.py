@@ -20,6 +20,16 @@ def _language(workshop: Workshop, language: object) -> str:
     return language if isinstance(language, str) and language in languages else languages[0]
 
 
+def _join_language(workshop: Workshop, language: object) -> str:
+    """On join, ``language`` is absent (the workshop's first) or one of its languages (else 422)."""
+    languages: list[str] = workshop.definition["languages"]
+    if language is None:
+        return languages[0]
+    if not isinstance(language, str) or language not in languages:
+        raise Invalid(f"language: must be one of {', '.join(languages)}")
+    return language
+
+
 def join(code: object, group: object = None, token: object = None,
          language: object = None) -> tuple[Participant, str]:
     """Create a participant; returns it and its secret token (given to the phone once)."""
@@ -27,6 +37,7 @@ def join(code: object, group: object = None, token: object = None,
         raise Invalid("code: required")
     workshop = workshop_by_code(code)
     groups = [g["key"] for g in workshop.definition["groups"]]
+    wanted_language = _join_language(workshop, language)
     session = db.session()
     card: JoinToken | None = None
     if workshop.definition.get("join", "open") == "tokens":
@@ -42,7 +53,7 @@ def join(code: object, group: object = None, token: object = None,
         raise Invalid(f"group: must be one of {', '.join(groups)}")
     raw = new_token(24)
     participant = Participant(workshop_id=workshop.id, token_hash=token_hash(raw),
-                              group_key=group, language=_language(workshop, language))
+                              group_key=group, language=wanted_language)
     session.add(participant)
     session.flush()
     if card is not None:
@@ -73,6 +84,9 @@ def set_language(participant: Participant, language: object) -> None:
 
 def create_join_tokens(workshop_id: int, group: object, count: object) -> list[JoinToken]:
     workshop = get_workshop(workshop_id)
+    if workshop.definition.get("join", "open") != "tokens":
+        raise Conflict("this workshop is joined with its code: printed cards are for join: tokens",
+                       code="join_open")
     groups = [g["key"] for g in workshop.definition["groups"]]
     if not isinstance(group, str) or group not in groups:
         raise Invalid(f"group: must be one of {', '.join(groups)}")

@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..domain import inbound
 from ..domain.lifecycle import results_visible
 from ..models import Item, Participant, Stage, Workshop
 from ..schema import DefinitionError, load_workshop_text, parse_workshop
@@ -49,9 +50,13 @@ def parse_definition(data: object) -> dict[str, Any]:
 
 def parse_definition_text(text: str | bytes, filename: str = "") -> dict[str, Any]:
     try:
-        return load_workshop_text(text, filename=filename)
+        definition = load_workshop_text(text, filename=filename)
     except DefinitionError as exc:
         raise _definition_error(exc) from exc
+    found = inbound.problem(definition)  # a file is text from outside, like a request
+    if found is not None:
+        raise Invalid(f"the file cannot be taken: {found.message}")
+    return definition
 
 
 def create_workshop(definition: dict[str, Any], *, user_id: int | None = None) -> Workshop:

@@ -11,6 +11,7 @@ import json
 import logging
 from collections import deque
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, request
 
@@ -37,7 +38,7 @@ def csp_report() -> tuple[str, int]:
     raw = request.get_data(cache=False)[:MAX_REPORT]
     try:
         body = json.loads(raw or b"null")
-    except ValueError:
+    except (ValueError, RecursionError):  # 5,000 levels deep was a 500
         return "", 400
     entries = body if isinstance(body, list) else [body]
     for entry in entries:
@@ -61,3 +62,35 @@ def _loggable(value: Any, limit: int = 300) -> str:
     """
     text = str(value)[:limit]
     return "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in text)
+
+
+def asked_by_own_page() -> bool:
+    """Whether this request comes from one of our own pages (so it may set a cookie).
+
+    A valid CSRF token (``X-CSRFToken`` header or ``csrf_token`` field) says so; else
+    the browser's ``Sec-Fetch-Site`` must be ``same-origin``; else its ``Origin`` must be
+    this host, WORKSHOP_PUBLIC_URL or one of WORKSHOP_CORS_ORIGINS. A request with none
+    of these (a script, curl) is not a page: it gets its token in the body, no cookie.
+    Issue 14: a form on another site posting text/plain to /api/v1/join replaced a
+    resident's remembered participant.
+    """
+    from flask_wtf.csrf import CSRFError, validate_csrf
+    from wtforms import ValidationError
+
+    token = request.headers.get("X-CSRFToken") or request.form.get("csrf_token")
+    if token:
+        try:
+            validate_csrf(token)
+            return True
+        except (CSRFError, ValidationError):
+            return False
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
+    origin = request.headers.get("Origin")
+    if not origin or origin == "null":
+        return False
+    allowed = {o.rstrip("/") for o in current_app.config.get("CORS_ORIGINS") or [] if o != "*"}
+    if current_app.config.get("PUBLIC_URL"):
+        allowed.add(str(current_app.config["PUBLIC_URL"]).rstrip("/"))
+    return origin.rstrip("/") in allowed or urlsplit(origin).netloc == request.host

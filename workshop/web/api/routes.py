@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from flask import Response, g, jsonify, request, session
 
 from ...adapters import ratelimit
+from ...domain import inbound
 from ...extensions import message_queue_state
 from ...schema import DefinitionError, load_json_text
 from ...services import (
@@ -28,6 +29,7 @@ from ...services import (
 )
 from ...services.errors import Invalid, ServiceError, TooLarge, Unauthorized
 from ...services.sessions import remember_participant
+from ...web.security import asked_by_own_page
 from . import bp
 from .openapi import openapi_document
 
@@ -89,6 +91,14 @@ def json_body() -> dict[str, Any]:
         raise Invalid(str(exc).splitlines()[0], details=exc.errors) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise ServiceError(f"malformed JSON: {exc}", code="bad_json") from exc
+    except RecursionError as exc:  # 5,000 levels: Python's decoder gives up (was a 500)
+        raise ServiceError(f"malformed JSON: nested more than {inbound.MAX_DEPTH} levels deep",
+                           code="bad_json") from exc
+    found = inbound.problem(data)  # once, at the boundary (issue 14)
+    if found is not None:
+        if found.kind == "too_deep":
+            raise ServiceError(f"malformed JSON: {found.message}", code="bad_json")
+        raise Invalid(found.message)
     if not isinstance(data, dict):
         raise ServiceError("the JSON body must be an object", code="bad_json")
     return data
@@ -351,7 +361,8 @@ def join() -> tuple[Response, int]:
     data = json_body()
     participant, raw = participants.join(data.get("code"), data.get("group"), data.get("token"),
                                          data.get("language"))
-    remember_participant(session, participant.workshop_id, raw)
+    if asked_by_own_page():  # never a cookie for another site's form (issue 14)
+        remember_participant(session, participant.workshop_id, raw)
     return created({"participant": raw, "workshop_id": participant.workshop_id,
                     "group": participant.group_key})
 

@@ -164,7 +164,8 @@ def join(code: str) -> Any:
         return not_found_page()
     if _current_participant(workshop) is not None:  # a second tap, or a reloaded POST
         return redirect(url_for(".room", code=workshop.code), 303)
-    language = request.form.get("language")
+    language = request.form.get("language")  # the page's language: the workshop's or none
+    language = language if language in workshop.definition["languages"] else None
     g.workshop_language = workshop.definition["languages"][0]
     try:
         participant, raw = participants.join(

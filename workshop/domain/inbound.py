@@ -1,0 +1,68 @@
+"""What a value from outside may hold: checked once, where it enters (issue 14).
+
+Every value a resident, a facilitator's API call, a paper line or a file sends is
+decoded JSON (or YAML, or form text). Before any use case sees it, :func:`problem`
+walks it once, without recursion, and names the first thing no stored row may hold:
+
+- a string with a lone UTF-16 surrogate (U+D800..U+DFFF, which JSON's ``\\ud800``
+  escape can carry but UTF-8 cannot encode: such a row broke every CSV and JSON
+  export) or a Unicode noncharacter (U+FDD0..U+FDEF and the last two code points of
+  every plane, U+FFFE, U+FFFF, ...);
+- nesting deeper than :data:`MAX_DEPTH` (nothing we read is deeper than 8);
+- an integer outside a 64-bit database integer (a 4,300-digit number).
+
+Texts are otherwise taken as sent (trimming is each field's rule).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NamedTuple
+
+#: deepest nesting of any body or event we accept (a workshop file is 7 deep)
+MAX_DEPTH = 32
+#: integers fit a signed 64-bit database column
+MAX_INT = 2**63 - 1
+
+_BAD_CHAR = re.compile(
+    "[\ud800-\udfff\ufdd0-\ufdef"
+    + "".join(f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17))
+    + "]"
+)
+
+
+class Problem(NamedTuple):
+    """Why a value cannot be taken: ``kind`` is bad_text, too_deep or too_large_number."""
+
+    kind: str
+    message: str
+
+
+def bad_text(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate or a noncharacter."""
+    return _BAD_CHAR.search(text) is not None
+
+
+def problem(value: Any, *, max_depth: int = MAX_DEPTH) -> Problem | None:
+    """The first reason ``value`` (decoded JSON) cannot be taken, or None. Linear, iterative."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if bad_text(item):
+                return Problem("bad_text", "a text holds a character that is not valid Unicode text")
+        elif isinstance(item, bool) or item is None or isinstance(item, float):
+            continue
+        elif isinstance(item, int):
+            if not -MAX_INT - 1 <= item <= MAX_INT:
+                return Problem("too_large_number", "a number is too large")
+        elif isinstance(item, dict | list | tuple):
+            if depth >= max_depth:
+                return Problem("too_deep", f"nested more than {max_depth} levels deep")
+            if isinstance(item, dict):
+                for key, inner in item.items():
+                    stack.append((key, depth + 1))
+                    stack.append((inner, depth + 1))
+            else:
+                stack.extend((inner, depth + 1) for inner in item)
+    return None
