@@ -128,6 +128,9 @@ class Config:
         self.EXPORT_TIMEOUT = float(os.environ.get("WORKSHOP_EXPORT_TIMEOUT", "120"))
         #: behind a reverse proxy: how many proxies' X-Forwarded-* headers to trust (0 = none)
         self.TRUSTED_PROXIES = int(os.environ.get("WORKSHOP_TRUSTED_PROXIES", "0"))
+        #: the session cookie's Secure flag: auto (when the request came over HTTPS, directly or
+        #: through a trusted proxy's X-Forwarded-Proto), 1 (always), 0 (never: a plain-HTTP LAN)
+        self.COOKIE_SECURE = os.environ.get("WORKSHOP_COOKIE_SECURE", "auto")
 
     def as_flask(self) -> dict[str, object]:
         return {k: v for k, v in vars(self).items() if k.isupper()}

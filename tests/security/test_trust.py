@@ -456,3 +456,105 @@ def test_erase_leaves_no_card_token_receipt_or_fine_time_in_any_table_or_databas
         assert api.delete(f"/api/v1/workshops/{wid}").status_code in (200, 204)
         on_disk = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
         assert b"kept comment 0" not in on_disk
+
+
+# -- 3. residents: moderation floods ------------------------------------------------------
+
+def test_a_comment_flood_meets_the_moderation_cap_and_the_console_moderates_a_selection(api: Any) -> None:
+    """1,000 comments from 200 phones left a moderation page of 1,000 forms and no bulk
+    action. Now at most PENDING_CAP comments (and, apart, ideas) wait in a workshop: the
+    next one is refused `rate_limited` and not stored, until the facilitators moderate.
+    The console's moderation page ticks entries (checkboxes joined to one form: no
+    JavaScript) and publishes or rejects them with one button."""
+    import re
+
+    from sqlalchemy import func, select
+
+    from workshop.models import Comment
+    from workshop.services import content
+    from workshop.storage import db
+
+    api.app.config["RATE_LIMITS"] = False  # the per-phone limits are not what is tested here
+    created = api.create_workshop(workshop_object(moderation="pre"))
+    wid = created["id"]
+    api.stage(wid, "vision", "open")
+    api.stage(wid, "goals", "open")
+    phones = [api.socket(api.join(created["code"])[0]) for _ in range(4)]
+    answers = [phones[n % 4].emit("comment", {"stage": "vision", "text": f"comment {n}"}, callback=True)
+               for n in range(content.PENDING_CAP + 20)]
+    assert all(a["ok"] for a in answers[:content.PENDING_CAP])
+    assert {a["error"]["code"] for a in answers[content.PENDING_CAP:]} == {"rate_limited"}
+    ideas = [phones[0].emit("idea", {"stage": "goals", "title": f"idea {n}"}, callback=True)
+             for n in range(content.PENDING_CAP + 1)]
+    assert ideas[-1]["ok"] is False and ideas[-1]["error"]["code"] == "rate_limited"
+    with api.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Comment)) == content.PENDING_CAP
+        db.session.remove()
+
+    from tests.integration.test_console import sign_in
+
+    console = api.app.test_client()
+    assert sign_in(console, api.username).status_code == 302
+    page = console.get(f"/console/w/{wid}/moderation")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert html.count('form="bulk-comment"') == content.PENDING_CAP
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    pending = [c["id"] for c in api.get(f"/api/v1/workshops/{wid}/comments?status=pending").get_json()]
+    chosen, rejected = pending[:150], pending[150:160]
+    answer = console.post(f"/console/w/{wid}/moderation/comment",
+                          data={"csrf_token": token, "action": "approve", "ids": [str(i) for i in chosen]})
+    assert answer.status_code == 302
+    console.post(f"/console/w/{wid}/moderation/comment",
+                 data={"csrf_token": token, "action": "reject", "ids": [str(i) for i in rejected]})
+    statuses = {c["id"]: c["status"] for c in api.get(f"/api/v1/workshops/{wid}/comments").get_json()}
+    assert [statuses[i] for i in chosen] == ["published"] * 150
+    assert [statuses[i] for i in rejected] == ["rejected"] * 10
+    assert sum(1 for s in statuses.values() if s == "pending") == content.PENDING_CAP - 160
+    # without the CSRF token nothing happens
+    console.post(f"/console/w/{wid}/moderation/comment", data={"action": "reject", "ids": [str(pending[-1])]})
+    assert api.get(f"/api/v1/workshops/{wid}/comments?status=pending").get_json()[-1]["id"] == pending[-1]
+    # room again: the next comment waits
+    assert phones[1].emit("comment", {"stage": "vision", "text": "after"}, callback=True)["ok"]
+
+
+# -- 6. transport: cookies and caches -------------------------------------------------------
+
+def test_pages_are_never_cached_and_the_cookie_is_secure_behind_an_https_proxy(api: Any) -> None:
+    """Console, projector and resident pages carry Cache-Control: no-store (a shared or
+    a phone's cache kept them). The session cookie gets Secure when the request came
+    over HTTPS through a trusted proxy (X-Forwarded-Proto, WORKSHOP_TRUSTED_PROXIES),
+    not when a client sends that header with no proxy trusted; WORKSHOP_COOKIE_SECURE
+    says so explicitly (1: always, 0: never, for a venue's plain-HTTP LAN)."""
+    from tests.factories import SAME_ORIGIN
+    from workshop import create_app
+    from workshop.config import TestConfig
+
+    created = api.create_workshop(workshop_object())
+    projector = created["projector_url"].split("ruamkit.test", 1)[1]
+    browser = api.app.test_client()
+    for path in ("/login", f"/j/{created['code']}", projector):
+        response = browser.get(path)
+        assert response.status_code == 200, path
+        assert "no-store" in response.headers.get("Cache-Control", ""), path
+    with api.app.test_client().get("/static/css/console.css") as static:
+        assert "no-store" not in static.headers.get("Cache-Control", "")
+
+    def cookie(app: Any, **headers: str) -> str:
+        client = app.test_client()
+        answer = client.post("/api/v1/join", json={"code": created["code"], "group": "civil"},
+                             headers={**SAME_ORIGIN, **headers})
+        assert answer.status_code == 201
+        return str(answer.headers.get("Set-Cookie", ""))
+
+    https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    assert "Secure" not in cookie(api.app)
+    assert "Secure" not in cookie(api.app, **https)  # no proxy trusted: the header is anyone's
+    url = api.app.config["DATABASE_URL"]
+    for settings, headers, secure in (({"TRUSTED_PROXIES": 1}, https, True),
+                                      ({"TRUSTED_PROXIES": 1}, {}, False),
+                                      ({"COOKIE_SECURE": "1"}, {}, True),
+                                      ({"TRUSTED_PROXIES": 1, "COOKIE_SECURE": "0"}, https, False)):
+        other = create_app(TestConfig(url, ASYNC_MODE="threading", RESULTS_INTERVAL=0, RUN_MIGRATIONS=False,
+                                      **settings))
+        assert ("Secure" in cookie(other, **headers)) is secure, settings

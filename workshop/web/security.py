@@ -13,7 +13,8 @@ from collections import deque
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, Flask, current_app, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 
 from ..adapters import ratelimit
 
@@ -28,8 +29,29 @@ def reports(app: Flask | None = None) -> deque[dict[str, Any]]:
     return found
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie, Secure whenever the request came over HTTPS (COOKIE_SECURE)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        setting = str(app.config.get("COOKIE_SECURE", "auto")).strip().lower()
+        if setting in ("1", "true", "yes", "always"):
+            return True
+        if setting in ("0", "false", "no", "never"):
+            return False
+        # ProxyFix has applied X-Forwarded-Proto only when WORKSHOP_TRUSTED_PROXIES trusts a proxy
+        return has_request_context() and request.is_secure
+
+
 def init_app(app: Flask) -> None:
     app.extensions[EXTENSION_KEY] = deque(maxlen=200)
+    app.session_interface = SessionInterface()
+
+    @app.after_request
+    def _no_store_pages(response: Any) -> Any:
+        # console, projector and resident pages hold live state and tokens: never cached
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
 
 
 @bp.post("/csp-report")

@@ -24,6 +24,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.exceptions import NotFound as NoSuchPage
@@ -701,6 +702,28 @@ def moderate_idea(workshop_id: int, idea_id: int, action: str) -> Response:
     else:
         flash(_("The idea is approved: it is now an item residents can vote on.")
               if action == "approve" else _("The idea is rejected."), "success")
+    return _back_to_moderation(workshop_id)
+
+
+@bp.post("/console/w/<int:workshop_id>/moderation/<any(comment, idea):kind>")
+@login_required
+def moderate_selected(workshop_id: int, kind: str) -> Response:
+    """The comments or ideas ticked on the moderation page, approved or rejected at once
+    (the checkboxes belong to this form by their `form` attribute: no JavaScript needed)."""
+    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit() and len(v) < 19]
+    action = request.form.get("action")
+    if action not in ("approve", "reject") or not ids:
+        flash(_("Tick the entries to moderate first, then press one of the buttons above them."), "error")
+        return _back_to_moderation(workshop_id)
+    counts = content.moderate_selected(kind, ids, action == "approve", workshop_id=workshop_id)
+    if action == "approve":
+        flash(ngettext("%(num)d entry approved.", "%(num)d entries approved.", counts["done"]), "success")
+    else:
+        flash(ngettext("%(num)d entry rejected.", "%(num)d entries rejected.", counts["done"]), "success")
+    if counts["skipped"]:
+        flash(ngettext("%(num)d entry was left as it was (already approved as an item, or not found).",
+                       "%(num)d entries were left as they were (already approved as items, or not found).",
+                       counts["skipped"]), "error")
     return _back_to_moderation(workshop_id)
 
 
