@@ -67,6 +67,7 @@ JS_ALLOWED = {
 #: every `|safe` in templates/: (template, the expression marked safe) - all server-made SVG
 SAFE_ALLOWED = {
     ("facilitator/workshop.html", "qr"),  # services.qr.qr_svg: the join QR code, title escaped
+    ("facilitator/poster.html", "qr"),  # the same QR code on the printable poster
 }
 #: every Markup() in workshop/: (file, what is wrapped) - all server-made SVG
 MARKUP_ALLOWED = {
