@@ -176,7 +176,7 @@ def public_url_for(configured: str | None, host: str, port: int) -> str | None:
 
 def serve(app: Flask, host: str, port: int, *, demo: bool = False, access_log: bool = False) -> int:
     from .extensions import socketio
-    from .realtime import process
+    from .realtime import process, schedule
 
     app.config["PORT"] = port
     app.config["PUBLIC_URL"] = public_url_for(app.config.get("PUBLIC_URL"), host, port)
@@ -188,5 +188,6 @@ def serve(app: Flask, host: str, port: int, *, demo: bool = False, access_log: b
         process.name_sessions(app, port)
         process.install_sigterm(app, lambda: getattr(socketio, "wsgi_server", None))
         process.start_balancer(app)
+    schedule.start(app)
     socketio.run(app, **run_kwargs)
     return 0

@@ -93,6 +93,8 @@ class Config:
         self.RESULTS_INTERVAL = float(os.environ.get("WORKSHOP_RESULTS_INTERVAL", "0.25"))
         #: seconds between two checks of this process's facilitator sockets (0 = none)
         self.SIGNOUT_SWEEP = float(os.environ.get("WORKSHOP_SIGNOUT_SWEEP", "2"))
+        #: seconds between two checks of the stages' voting windows (opens_at / closes_at; 0 = none)
+        self.SCHEDULE_INTERVAL = float(os.environ.get("WORKSHOP_SCHEDULE_INTERVAL", "5"))
         #: group commit: at most this many phone ballots in one transaction (0 = one at a time)
         self.BALLOT_BATCH = int(os.environ.get("WORKSHOP_BALLOT_BATCH", "256"))
         #: a greenlet per socket event (1) or events handled in the socket's own greenlet (0)
@@ -151,6 +153,7 @@ class TestConfig(Config):
         self.PUBLIC_URL = "http://ruamkit.test"
         self.WTF_CSRF_ENABLED = True
         self.SIGNOUT_SWEEP = 0.0  # tests call realtime.signout.sweep() themselves
+        self.SCHEDULE_INTERVAL = 0.0  # tests call realtime.schedule.check() themselves
         #: WeasyPrint in the test process, where its fetches can be watched (live-server tests
         #: and tests/security/test_trust.py use the child process)
         self.EXPORT_RENDERER = "thread"

@@ -243,6 +243,23 @@ def _check_timezone(value: Any) -> str:
     raise PydanticCustomError("timezone", "must be a time zone name such as Asia/Bangkok")
 
 
+_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})?"
+)
+
+
+def _check_datetime(value: Any) -> str:
+    """An ISO date and time (``2026-12-05T18:00``, an offset optional): a stage's window."""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, str) and len(value) <= 40 and _DATETIME.fullmatch(value):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat(timespec="seconds")
+        except ValueError:
+            pass
+    raise PydanticCustomError("datetime_format", "must be a date and time like 2026-12-05T18:00")
+
+
 _SDG = re.compile(r"(?:[1-9]|1[0-7])(?:\.[0-9a-z]{1,2})?")
 
 
@@ -273,6 +290,7 @@ DescriptionText = _text(LIMITS["description_chars"])
 IndicatorText = _text(LIMITS["indicator_chars"])
 WorkshopDate = Annotated[str, PlainValidator(_check_date, json_schema_input_type=str)]
 TimeZoneName = Annotated[str, PlainValidator(_check_timezone, json_schema_input_type=str)]
+DateTimeText = Annotated[str, PlainValidator(_check_datetime, json_schema_input_type=str)]
 Sdg = Annotated[str, BeforeValidator(_sdg_text), AfterValidator(_check_sdg)]
 Baht = _number(at_least=0, high=LIMITS["budget_baht"])
 Weight = _number(above=0, high=LIMITS["criterion_weight"])
@@ -365,6 +383,10 @@ class _Stage(_Model):
     allow_comments: bool = True
     allow_ideas: bool = False
     items: Annotated[list[Item], Field(max_length=LIMITS["items_per_stage"])] = []
+    #: a voting window (issue 15): the scheduler opens the stage then and closes it at
+    #: closes_at; a time without an offset is in the workshop's timezone (domain.schedule)
+    opens_at: DateTimeText | None = None
+    closes_at: DateTimeText | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -543,7 +565,24 @@ def _check_relations(data: object) -> list[_Error]:
     for s, stage in enumerate(stages):
         if isinstance(stage, dict):
             errors += _check_stage(stage, ("stages", s), goals)
+            errors += _check_window(stage, ("stages", s), data.get("timezone"))
     return errors
+
+
+def _check_window(stage: dict[Any, Any], loc: Loc, zone: object) -> list[_Error]:
+    """``closes_at`` after ``opens_at``, both read in the workshop's time zone."""
+    from .domain.schedule import moment
+
+    if stage.get("opens_at") is None or stage.get("closes_at") is None:
+        return []
+    try:
+        tz = _check_timezone(zone) if zone is not None else None
+        opens, closes = (moment(_check_datetime(stage.get(name)), tz) for name in ("opens_at", "closes_at"))
+    except (PydanticCustomError, ValueError):
+        return []  # a missing or malformed time or zone gets its own error
+    if opens is not None and closes is not None and closes <= opens:
+        return [((*loc, "closes_at"), "must be after opens_at")]
+    return []
 
 
 def _check_stage(stage: dict[Any, Any], loc: Loc, goals: set[str]) -> list[_Error]:
@@ -666,7 +705,13 @@ def _normalize_stage(stage: _Stage) -> dict[str, Any]:
         "allow_comments": raw["allow_comments"],
         "allow_ideas": raw["allow_ideas"],
         "items": [_normalize_item(item) for item in raw["items"]],
+        # the window only when given, so workshops without one look exactly as before
+        **{name: raw[name] for name in STAGE_EXTENSIONS if raw.get(name) is not None},
     }
+
+
+#: optional additions to a stage left out of the normalized object when absent
+STAGE_EXTENSIONS = ("opens_at", "closes_at")
 
 
 #: optional additions to an item that are left out of the normalized object when absent,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
-from ..domain import lifecycle
+from sqlalchemy import select, update
+
+from ..domain import lifecycle, schedule
 from ..models import Stage, Workshop
 from ..models._types import utcnow
 from ..storage import db
@@ -64,3 +67,60 @@ ACTIONS: dict[str, Callable[[int, str], tuple[Workshop, Stage]]] = {
     "reveal": reveal_stage,
     "hide": hide_stage,
 }
+
+
+def run_schedule(now: datetime | None = None) -> list[tuple[int, str, str]]:
+    """Open and close the stages whose voting window (``opens_at`` / ``closes_at``) says so.
+
+    Called every few seconds by each process (realtime.schedule) and once at start.
+    Each change is a conditional UPDATE on the state read, so two processes running
+    it at the same moment change a stage once and announce it once; a restart
+    opens a stage whose window is now. Returns ``(workshop_id, stage_key, action)``.
+    """
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(Stage, Workshop.definition)
+        .join(Workshop, Stage.workshop_id == Workshop.id)
+        .where(Workshop.erased_at.is_(None))
+    ).all()
+    due: list[tuple[int, int, str, str, str]] = []  # stage id, workshop id, key, state, action
+    for stage, definition in rows:
+        if not any(stage.config.get(name) for name in schedule.FIELDS):
+            continue
+        zone = definition.get("timezone")
+        action = schedule.due_action(
+            stage.state,
+            opens_at=schedule.moment(stage.config.get("opens_at"), zone),
+            closes_at=schedule.moment(stage.config.get("closes_at"), zone),
+            opened_at=stage.opened_at,
+            closed_at=stage.closed_at,
+            now=now,
+        )
+        if action is not None:
+            due.append((stage.id, stage.workshop_id, stage.key, stage.state, action))
+    done: list[tuple[int, str, str]] = []
+    for stage_id, workshop_id, key, state, action in due:
+        target = lifecycle.transition(state, action, stage_key=key)
+        stamp = {"opened_at": now} if action == "open" else {"closed_at": now}
+        changed = db.session.execute(
+            update(Stage)
+            .where(Stage.id == stage_id, Stage.state == state)
+            .values(state=target, **stamp)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not changed:
+            db.session.rollback()  # another process was first
+            continue
+        db.session.execute(
+            update(Workshop)
+            .where(Workshop.id == workshop_id)
+            .values(revision=Workshop.revision + 1)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        done.append((workshop_id, key, action))
+    db.session.expire_all()
+    for workshop_id, key, _action in done:
+        notifier().state_changed(workshop_id)
+        notifier().results_changed(workshop_id, key)
+    return done

@@ -1,0 +1,126 @@
+"""Voting outside the hall (issue 15.1): stages open and close at their scheduled times.
+
+The scheduler's check (realtime.schedule.check) is called directly with the time
+it should believe, so no test waits on the wall clock.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import make_app
+from tests.factories import Api, workshop_object
+from workshop.realtime import schedule
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def bangkok(moment: datetime) -> str:
+    """A naive time as a workshop file in Thailand writes it (UTC+7)."""
+    return (moment + timedelta(hours=7)).replace(tzinfo=None).isoformat()
+
+
+def scheduled(**windows: tuple[datetime | None, datetime | None]) -> dict[str, Any]:
+    obj = workshop_object()
+    for stage in obj["stages"]:
+        if stage["key"] in windows:
+            opens, closes = windows[stage["key"]]
+            if opens:
+                stage["opens_at"] = bangkok(opens)
+            if closes:
+                stage["closes_at"] = bangkok(closes)
+    return obj
+
+
+def states(api: Api, wid: int) -> dict[str, str]:
+    return {s["key"]: s["state"] for s in api.get(f"/api/v1/workshops/{wid}").get_json()["stages"]}
+
+
+def test_a_stage_in_its_window_is_opened_then_closed_when_the_window_ends(api: Api, app: Any) -> None:
+    wid = api.create_workshop(scheduled(vision=(NOW - timedelta(hours=1), NOW + timedelta(hours=2)),
+                                        goals=(NOW + timedelta(hours=1), None)))["id"]
+    stage = next(s for s in api.get(f"/api/v1/workshops/{wid}").get_json()["stages"] if s["key"] == "vision")
+    assert stage["opens_at"] == bangkok(NOW - timedelta(hours=1))  # kept as the file said it
+    browser, _token = api.join(api.get(f"/api/v1/workshops/{wid}").get_json()["code"])
+    phone = api.socket(browser)
+    phone.get_received()
+    revision = api.get(f"/api/v1/workshops/{wid}").get_json()["revision"]
+
+    assert schedule.check(app, NOW) == [(wid, "vision", "open")]
+    assert states(api, wid) == {"vision": "open", "goals": "draft", "projects": "draft", "words": "draft"}
+    announced = [e["args"][0] for e in phone.get_received() if e["name"] == "state"]
+    assert any(s["key"] == "vision" and s["state"] == "open" for s in announced[-1]["stages"])
+    assert schedule.check(app, NOW + timedelta(seconds=5)) == []  # once only
+    assert api.get(f"/api/v1/workshops/{wid}").get_json()["revision"] == revision + 1
+
+    # residents vote from home in the window
+    ack = phone.emit("ballot", {"stage": "vision", "choices": {"items": ["v1"]}, "ballot_id": "b1"},
+                     callback=True)
+    assert ack["ok"] is True, ack
+
+    # an hour later goals opens too; two hours later vision closes
+    assert schedule.check(app, NOW + timedelta(hours=1)) == [(wid, "goals", "open")]
+    assert schedule.check(app, NOW + timedelta(hours=2)) == [(wid, "vision", "close")]
+    assert states(api, wid)["vision"] == "closed"
+    assert schedule.check(app, NOW + timedelta(days=30)) == []  # goals has no end; vision stays closed
+    assert states(api, wid) == {"vision": "closed", "goals": "open", "projects": "draft", "words": "draft"}
+
+
+def test_the_facilitator_s_live_actions_win_over_the_schedule(api: Api, app: Any) -> None:
+    wid = api.create_workshop(scheduled(vision=(NOW - timedelta(hours=3), NOW - timedelta(hours=1)),
+                                        goals=(NOW - timedelta(hours=1), NOW + timedelta(hours=1))))["id"]
+    # vision's window is over: never opened by the schedule; opened live in the hall now, it stays open
+    assert schedule.check(app, NOW) == [(wid, "goals", "open")]
+    api.stage(wid, "vision", "open")
+    api.stage(wid, "goals", "close")  # closed in the hall during its window: stays closed
+    assert schedule.check(app, NOW + timedelta(minutes=1)) == []
+    assert states(api, wid)["vision"] == "open" and states(api, wid)["goals"] == "closed"
+
+
+def test_a_restarted_server_opens_a_stage_whose_window_began_while_it_was_down(
+    api: Api, database_url: str, tmp_path: Path
+) -> None:
+    window = (NOW - timedelta(minutes=30), NOW + timedelta(hours=1))
+    wid = api.create_workshop(scheduled(projects=window))["id"]
+    # two processes on the same database: the first check opens it, the second finds nothing to do
+    first = make_app(database_url, tmp_path / "one")
+    second = make_app(database_url, tmp_path / "two")
+    assert schedule.check(first) == [(wid, "projects", "open")]  # the real clock
+    assert schedule.check(second) == []
+    assert states(api, wid)["projects"] == "open"
+
+
+def test_a_stage_read_open_by_two_processes_changes_once(api: Api, app: Any, monkeypatch: Any) -> None:
+    """Both processes decide to open it; the conditional UPDATE lets only the first one do it."""
+    from workshop.services import stages
+
+    wid = api.create_workshop(scheduled(vision=(NOW - timedelta(hours=1), None)))["id"]
+    real = stages.run_schedule
+    nested: list[Any] = []
+    revision = api.get(f"/api/v1/workshops/{wid}").get_json()["revision"]
+
+    def racing_transition(state: str, action: str, *, stage_key: str) -> str:
+        if not nested:  # the other process changes the stage between our read and our write
+            nested.append(None)
+            nested[0] = real(NOW)
+        return original(state, action, stage_key=stage_key)
+
+    original = stages.lifecycle.transition
+    monkeypatch.setattr(stages.lifecycle, "transition", racing_transition)
+    assert schedule.check(app, NOW) == []  # ours found it changed already
+    assert nested == [[(wid, "vision", "open")]]
+    assert states(api, wid)["vision"] == "open"
+    assert api.get(f"/api/v1/workshops/{wid}").get_json()["revision"] == revision + 1
+
+
+def test_an_unscheduled_workshop_is_left_alone_and_bad_windows_are_refused(api: Api, app: Any) -> None:
+    wid = api.create_workshop()["id"]
+    assert schedule.check(app, NOW) == []
+    assert set(states(api, wid).values()) == {"draft"}
+    obj = scheduled(vision=(NOW, NOW - timedelta(hours=1)))
+    refused = api.post("/api/v1/workshops", obj)
+    assert refused.status_code == 422, refused.get_json()
+    problem = {"loc": "stages[0].closes_at", "message": "must be after opens_at"}
+    assert problem in refused.get_json()["error"]["details"]
