@@ -15,7 +15,8 @@ import pytest
 from tests.factories import Api
 
 #: path parameters filled with ids that exist (a 404 must not hide a missing check)
-PARAMS = {"workshop_id": "{wid}", "key": "vision", "user_id": "1"}
+PARAMS = {"workshop_id": "{wid}", "key": "vision", "user_id": "1", "plan_id": "1", "batch_id": "1",
+          "merge_id": "1", "action": "open", "kind": "comments"}
 
 
 def facilitator_operations(api: Api) -> list[tuple[str, str]]:
