@@ -188,7 +188,7 @@ WORKSHOP_INSTANCE=$DATA
 # nginx is one proxy in front: believe one hop of X-Forwarded-For/-Proto/-Host
 WORKSHOP_TRUSTED_PROXIES=1
 # cookies only over HTTPS (1 with --cert; 0 for plain HTTP on a LAN)
-WORKSHOP_SECURE_COOKIES=$SECURE
+WORKSHOP_COOKIE_SECURE=$SECURE
 EOF
 umask 022
 mv "$ENV_FILE.new" "$ENV_FILE"

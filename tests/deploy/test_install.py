@@ -197,7 +197,7 @@ def test_install_script_then_800_phones_through_nginx_and_a_killed_process(
     assert env_mode == 0o640
     assert len(settings["WORKSHOP_SECRET_KEY"]) >= 40
     assert re.fullmatch(r"ruamkit-[A-Za-z0-9_-]{8,}", settings["WORKSHOP_MESSAGE_QUEUE_CHANNEL"])
-    assert settings["WORKSHOP_SECURE_COOKIES"] == "0"  # plain HTTP on a LAN
+    assert settings["WORKSHOP_COOKIE_SECURE"] == "0"  # plain HTTP on a LAN
     main_conf = (root / "etc/nginx/nginx.conf").read_text()
     connections = int(re.search(r"worker_connections\s+(\d+);", main_conf).group(1))  # type: ignore[union-attr]
     assert connections >= 2 * 1000
