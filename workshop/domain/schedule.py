@@ -16,6 +16,7 @@ The rule leaves a facilitator's live decisions alone:
 from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
+from typing import overload
 from zoneinfo import ZoneInfo
 
 from .formats import DEFAULT_TIMEZONE
@@ -38,6 +39,14 @@ def moment(value: str | None, zone: str | tzinfo | None = None) -> datetime | No
         where = zone if isinstance(zone, tzinfo) else ZoneInfo(zone or DEFAULT_TIMEZONE)
         parsed = parsed.replace(tzinfo=where)
     return parsed.astimezone(UTC)
+
+
+@overload
+def _aware(value: datetime) -> datetime: ...
+
+
+@overload
+def _aware(value: datetime | None) -> datetime | None: ...
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from ..domain import lifecycle, schedule
 from ..models import Stage, Workshop
@@ -102,12 +103,14 @@ def run_schedule(now: datetime | None = None) -> list[tuple[int, str, str]]:
     for stage_id, workshop_id, key, state, action in due:
         target = lifecycle.transition(state, action, stage_key=key)
         stamp = {"opened_at": now} if action == "open" else {"closed_at": now}
-        changed = db.session.execute(
+        # an UPDATE's result is a CursorResult (its rowcount tells whether this process was first)
+        result: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
             update(Stage)
             .where(Stage.id == stage_id, Stage.state == state)
             .values(state=target, **stamp)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
+        changed = result.rowcount
         if not changed:
             db.session.rollback()  # another process was first
             continue
