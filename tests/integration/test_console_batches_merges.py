@@ -117,3 +117,26 @@ def test_results_page_in_peoples_units(app: Any, console: Any) -> None:
     assert left and "100" in left.group(1)
     thai = text(console.get(f"/console/w/{workshop_id}/results?lang=th"))
     assert "ไม่ได้รับงบ" in thai and "งบคงเหลือ" in thai
+
+
+def test_a_viewer_cannot_void_or_merge(app: Any, console: Any) -> None:
+    from tests.factories import grant
+
+    workshop_id, _code = create(app)
+    stage_action(console, workshop_id, "vision", "open")
+    stage_action(console, workshop_id, "words", "open")
+    paper(console, workshop_id, "vision", "v1")
+    paper(console, workshop_id, "words", "green")
+    assert "/results/words/merges" in text(console.get(f"/console/w/{workshop_id}/results?lang=en"))
+    owner_page = text(console.get(f"/console/w/{workshop_id}/paper/vision?lang=en"))
+    void = re.findall(r'action="([^"]+/void)"', owner_page)[0]
+    viewer = app.test_client()
+    make_user(app, "viewer")
+    grant(app, workshop_id, "viewer", "viewer")
+    assert sign_in(viewer, "viewer").status_code == 302
+    assert viewer.get(f"/console/w/{workshop_id}/paper/vision?lang=en").status_code == 403  # paper is run
+    results_page = text(viewer.get(f"/console/w/{workshop_id}/results?lang=en"))
+    assert "merge_words" not in results_page and "/results/words/merges" not in results_page
+    refused = viewer.post(void, data={"csrf_token": csrf(viewer, f"/console/w/{workshop_id}/results")})
+    assert refused.status_code == 403
+    assert stage_results(app, workshop_id, "vision")["paper_ballots"] == 1
