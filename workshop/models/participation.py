@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ._types import JSONType, UTCDateTime, utcnow
@@ -24,6 +24,8 @@ class Participant(Base):
     group_key: Mapped[str] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: joined at a helper kiosk in the hall (a facilitator's tablet), so its ballots were assisted
+    assisted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class JoinToken(Base):

@@ -31,8 +31,10 @@ def _join_language(workshop: Workshop, language: object) -> str:
 
 
 def join(code: object, group: object = None, token: object = None,
-         language: object = None) -> tuple[Participant, str]:
-    """Create a participant; returns it and its secret token (given to the phone once)."""
+         language: object = None, *, assisted: bool = False) -> tuple[Participant, str]:
+    """Create a participant; returns it and its secret token (given to the phone once).
+
+    ``assisted``: joined at a helper kiosk in the hall; every kiosk resident is a new one."""
     if not isinstance(code, str) or not code.strip():
         raise Invalid("code: required")
     workshop = workshop_by_code(code)
@@ -53,7 +55,8 @@ def join(code: object, group: object = None, token: object = None,
         raise Invalid(f"group: must be one of {', '.join(groups)}")
     raw = new_token(24)
     participant = Participant(workshop_id=workshop.id, token_hash=token_hash(raw),
-                              group_key=group, language=wanted_language)
+                              group_key=group, language=wanted_language,
+                              assisted=assisted)
     session.add(participant)
     session.flush()
     if card is not None:

@@ -4,6 +4,10 @@ A phone remembers which participant it is: the cookie maps workshop id ->
 participant token, so one phone can take part in several workshops; reloading
 the page never makes a second participant. A console browser remembers its
 facilitator's API token (revoked on logout, so its sockets end too).
+
+A helper kiosk (a hall tablet a facilitator started from the console) remembers the
+workshop it serves; it holds at most the participant of the resident at it now, and
+forgets that one when the resident presses "Finished: next person".
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ MAX_REMEMBERED = 20
 SESSION_TOKEN = "facilitator_token"  # noqa: S105 - a session key, not a secret
 #: session key of the language chosen with ?lang= (web.i18n.select_locale)
 LANGUAGE = "lang"
+#: session key of the workshop id a helper kiosk serves
+KIOSK = "kiosk"
 
 
 def remember_participant(session: SessionMixin, workshop_id: int, token: str) -> None:
@@ -42,3 +48,22 @@ def remembered_tokens(session: MutableMapping[str, Any]) -> dict[str, str]:
 def facilitator_token(session: MutableMapping[str, Any]) -> str | None:
     token = session.get(SESSION_TOKEN)
     return token if isinstance(token, str) else None
+
+
+def forget_participant(session: SessionMixin, workshop_id: int | str) -> None:
+    """This browser is no longer that workshop's participant (its ballots stay counted)."""
+    known = dict(session.get(KEY) or {})
+    if known.pop(str(workshop_id), None) is not None:
+        session[KEY] = known
+
+
+def start_kiosk(session: SessionMixin, workshop_id: int) -> None:
+    """Make this (signed-out) browser a helper kiosk of one workshop, holding no participant."""
+    session.pop(KEY, None)
+    session[KIOSK] = workshop_id
+    session.permanent = True
+
+
+def kiosk_workshop(session: MutableMapping[str, Any]) -> int | None:
+    value = session.get(KIOSK)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("facilitator", __name__)
 
-from . import builder, people, plans, screen, share, views  # noqa: F401
+from . import builder, kiosk, people, plans, screen, share, views  # noqa: F401

@@ -24,7 +24,12 @@ from ...models import JoinToken, Participant, Workshop
 from ...services import ballots, content, participants, results, workshops
 from ...services.errors import NotFound, ServiceError
 from ...services.payloads import public_workshop
-from ...services.sessions import remember_participant, remembered_token
+from ...services.sessions import (
+    forget_participant,
+    kiosk_workshop,
+    remember_participant,
+    remembered_token,
+)
 from ..i18n import SUPPORTED, current_language
 from . import bp
 from .units import unit_strings
@@ -92,6 +97,11 @@ def _workshop_or_none(code: str) -> Workshop | None:
 def _current_participant(workshop: Workshop) -> Participant | None:
     found = participants.participant_by_token(remembered_token(session, workshop.id))
     return found if found is not None and found.workshop_id == workshop.id else None
+
+
+def _is_kiosk(workshop: Workshop) -> bool:
+    """Whether this browser is a helper kiosk of this workshop (web/facilitator/kiosk.py)."""
+    return kiosk_workshop(session) == workshop.id
 
 
 def _card(workshop: Workshop, token: str) -> JoinToken | None:
@@ -169,13 +179,27 @@ def join(code: str) -> Any:
     g.workshop_language = workshop.definition["languages"][0]
     try:
         participant, raw = participants.join(
-            workshop.code, request.form.get("group"), request.form.get("t") or None, language)
+            workshop.code, request.form.get("group"), request.form.get("t") or None, language,
+            assisted=_is_kiosk(workshop))
     except ServiceError as exc:
         message = join_errors().get(exc.code, exc.message)
         return _join_page(workshop, token=request.form.get("t", ""), error=message,
                           chosen=request.form.get("group")), exc.status
     remember_participant(session, participant.workshop_id, raw)
     session["lang"] = participant.language
+    return redirect(url_for(".room", code=workshop.code), 303)
+
+
+@bp.post("/j/<code>/next")
+def kiosk_next(code: str) -> Any:
+    """The kiosk's "Finished: next person" button: it forgets the resident who just voted (their ballots
+    stay counted) and shows a fresh join page, so the next resident can neither read nor
+    change them. Outside a kiosk it does nothing but go back to the room."""
+    workshop = _workshop_or_none(code)
+    if workshop is None:
+        return not_found_page()
+    if _is_kiosk(workshop):
+        forget_participant(session, workshop.id)
     return redirect(url_for(".room", code=workshop.code), 303)
 
 
@@ -216,7 +240,7 @@ def _join_page(workshop: Workshop, *, token: str = "", error: str | None = None,
                 for gr in workshop.definition["groups"]],
         languages=workshop.definition["languages"],
         by_card=by_card, token=token.strip(), card_group=card_group,
-        error=error, chosen=chosen,
+        error=error, chosen=chosen, kiosk=_is_kiosk(workshop),
     )
 
 
@@ -231,7 +255,7 @@ def _room_page(workshop: Workshop, participant: Participant) -> str:
         group=group_label(workshop, participant.group_key),
         boot={"workshop_id": workshop.id, "lang": current_language(),
               "snapshot": snapshot(workshop, participant)},
-        strings=resident_strings(),
+        strings=resident_strings(), kiosk=_is_kiosk(workshop),
     )
 
 
