@@ -20,7 +20,8 @@ MARKER = "__pwned"
 #: a URL nobody listens on, for tests without a listener (port 9: discard)
 NO_LISTENER = "http://127.0.0.1:9"
 
-#: field -> most characters it takes (workshop/schema.py LIMITS, services/content.py, domain/methods.py)
+#: field -> most characters it takes
+#: (workshop/domain/definition.py LIMITS, services/content.py, domain/methods.py)
 LIMITS = {
     "title": 200, "city": 200, "group_label": 200, "criterion_label": 200,
     "stage_title": 200, "prompt": 1000, "item_title": 200, "description": 2000, "indicator": 500,

@@ -11,6 +11,8 @@ from typing import Any
 
 from flask import Flask
 
+from .domain.text import localize
+
 DEMO_FILE = Path(__file__).resolve().parent.parent / "sessions" / "ranong-livable-city.yaml"
 
 
@@ -126,8 +128,7 @@ def startup_banner(app: Flask, demo: bool) -> list[str]:
         lines.append(f"  Facilitator console: {base}/console")
         # join links only: a projector link is a facilitator's secret, and this goes to the log
         for w in workshops.list_workshops()[:5]:
-            title = w.definition["title"]
-            title = title if isinstance(title, str) else next(iter(title.values()))
+            title = localize(workshops.definition_of(w).title, "", [])
             lines.append(f"  Workshop {w.id} '{title}' (code {w.code})")
             lines.append(f"    join:      {workshops.join_url(w)}")
         if lines[-1].startswith("    join:"):

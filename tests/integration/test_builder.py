@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 import yaml
+from workshop.schema import load_workshop_text, parse_workshop
 
 from tests.factories import SESSIONS, workshop_object
 from tests.integration.test_console import create, csrf_from, make_user, sign_in, text
-from workshop.schema import load_workshop_text, parse_workshop
 from workshop.services import stages, workshops
 
 REVISION = re.compile(r'name="revision" value="(\d+)"')

@@ -9,9 +9,9 @@ import pytest
 
 from tests.factories import workshop_object
 from workshop.domain.edits import CODES, ENGLISH, Refusal, StageUse, Use, check_edit
-from workshop.schema import parse_workshop
+from workshop.domain.workshop_file import parse_workshop
 
-OLD = parse_workshop(workshop_object())
+OLD = parse_workshop(workshop_object()).to_json()
 #: ballots in vision (approval) and projects (score); goals opened without ballots
 IN_USE = Use(
     stages={"vision": StageUse("open", 3, frozenset({"v2"})), "goals": StageUse("closed", 0),
@@ -24,7 +24,7 @@ NOTHING = Use()
 def edited(change: Any) -> dict[str, Any]:
     new = copy.deepcopy(OLD)
     change(new)
-    return parse_workshop(new)  # an edit is always validated first
+    return parse_workshop(new).to_json()  # an edit is always validated first
 
 
 def stage(definition: dict[str, Any], key: str) -> dict[str, Any]:
@@ -84,14 +84,14 @@ def test_dots_options_and_budget_are_protected() -> None:
         {"key": "d", "kind": "goals", "title": "D", "method": "dots", "dots": 5,
          "items": [{"key": "a", "title": "A"}]},
         {"key": "b", "kind": "projects", "title": "B", "method": "budget", "budget": 1000,
-         "items": [{"key": "p", "title": "P", "budget": 300}]}]))
+         "items": [{"key": "p", "title": "P", "budget": 300}]}])).to_json()
     use = Use(stages={"d": StageUse("open", 1), "b": StageUse("open", 1)})
     new = copy.deepcopy(old)
     new["stages"][0]["dots"] = 6
     new["stages"][0]["max_per_item"] = 2
     new["stages"][1]["budget"] = 2000
     new["stages"][1]["items"][0]["budget"] = 400  # an item's cost is not a ballot rule
-    assert codes(check_edit(old, parse_workshop(new), use)) == [
+    assert codes(check_edit(old, parse_workshop(new).to_json(), use)) == [
         ("stages[0].dots", "option_changed"), ("stages[0].max_per_item", "option_changed"),
         ("stages[1].budget", "option_changed")]
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from workshop.domain.definition import WorkshopDefinition
 from workshop.export import context as ctx
 from workshop.export.csv_zip import ballot_rows, neutralize
 
@@ -214,6 +215,8 @@ def report(lang: str = "th", **overrides: Any) -> dict[str, Any]:
         "generated": date(2026, 12, 6),
     }
     args.update(overrides)
+    # the typed workshop, as services hand it over (shapes checked; relations are a file's concern)
+    args["definition"] = WorkshopDefinition.model_validate(args["definition"])
     return ctx.build_report(**args)
 
 

@@ -6,6 +6,9 @@ from typing import Any
 
 import pytest
 
+from tests.unit.stages import typed_stage
+from workshop.domain.definition import METHODS as DEFINITION_METHODS
+from workshop.domain.definition import Criterion, StageDefinition
 from workshop.domain.methods import (
     METHODS,
     BallotRejected,
@@ -17,7 +20,7 @@ from workshop.domain.methods import (
 )
 
 
-def make_stage(method: str, keys: str = "a b c d", **options: Any) -> dict[str, Any]:
+def make_stage(method: str, keys: str = "a b c d", **options: Any) -> StageDefinition:
     """A normalized stage as the workshop loader hands it over."""
     stage: dict[str, Any] = {
         "key": method,
@@ -38,8 +41,15 @@ def make_stage(method: str, keys: str = "a b c d", **options: Any) -> dict[str, 
         "items": [{"key": key, "title": key.upper()} for key in keys.split()],
     }
     stage.update(options)
-    return stage
+    return typed_stage(stage)
 
+
+OPTIONS_OF: dict[str, dict[str, Any]] = {
+    "dots": {"dots": 3},
+    "score": {"criteria": [{"key": "q", "label": "Q"}]},
+    "budget": {"budget": 100},
+    "words": {"keys": ""},
+}
 
 SINGLE = make_stage("single")
 APPROVAL = make_stage("approval", max_choices=2)
@@ -242,9 +252,16 @@ def test_registry_has_one_method_per_contract_row() -> None:
         assert method.name == name
 
 
-def test_unknown_method_is_a_programming_error() -> None:
-    with pytest.raises(ValueError, match="unknown method 'poll'"):
-        get_method(make_stage("poll"))
+def test_unknown_method_makes_no_stage() -> None:
+    """The typed stage cannot hold a method without rules (the model lists the methods)."""
+    with pytest.raises(ValueError, match="literal_error"):
+        make_stage("poll")
+
+
+def test_registry_follows_the_definitions_list_of_methods() -> None:
+    assert tuple(METHODS) == DEFINITION_METHODS
+    for name in DEFINITION_METHODS:
+        assert get_method(make_stage(name, **OPTIONS_OF.get(name, {}))).name == name
 
 
 def test_item_values_default_to_stage_definition_order() -> None:
@@ -275,11 +292,10 @@ def test_score_tally_exposes_criterion_means() -> None:
 
 
 def test_score_with_all_weights_zero_falls_back_to_plain_mean() -> None:
-    stage = make_stage(
-        "score",
-        criteria=[{"key": "x", "label": "X", "weight": 0}, {"key": "y", "label": "Y", "weight": 0}],
-        scale={"min": 1, "max": 5},
-    )
+    # A file cannot say weight 0 (the model wants > 0); the tally still never divides by 0.
+    stage = make_stage("score", criteria=[{"key": "x", "label": "X"}, {"key": "y", "label": "Y"}])
+    zero = [Criterion.model_construct(key=c.key, label=c.label, weight=0) for c in stage.criteria]
+    stage = stage.model_copy(update={"criteria": zero})
     tally = item_values(stage, [{"scores": {"a": {"x": 5, "y": 3}}}])
     assert tally.value("a") == 4.0
 

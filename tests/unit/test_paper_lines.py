@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
+from tests.unit.stages import typed_stage
+from workshop.domain.definition import StageDefinition
 from workshop.domain.methods import validate_ballot
-from workshop.web.facilitator.paper import (
+from workshop.domain.paper import (
     MESSAGES,
     METHODS,
     LineError,
@@ -184,10 +186,9 @@ def test_unknown_method() -> None:
 # The examples shown on the page are valid ballots of their stage
 
 
-def stage(method: str, keys: str = "a1 b2 c3 d4", **options: Any) -> dict[str, Any]:
-    return {"key": method, "method": method, "max_choices": None, "dots": None, "max_per_item": None,
-            "criteria": None, "scale": None, "budget": None, "max_words": 3,
-            "items": [{"key": k, "title": k} for k in keys.split()], **options}
+def stage(method: str, keys: str = "a1 b2 c3 d4", **options: Any) -> StageDefinition:
+    return typed_stage({"key": method, "method": method, "allow_ideas": True,
+                        "items": [{"key": k, "title": k} for k in keys.split()], **options})
 
 
 STAGES = [
@@ -210,11 +211,11 @@ STAGES = [
 ]
 
 
-@pytest.mark.parametrize("spec", STAGES, ids=lambda s: f"{s['method']}-{len(s['items'])}")
-def test_examples_parse_and_pass_the_ballot_rules(spec: dict[str, Any]) -> None:
+@pytest.mark.parametrize("spec", STAGES, ids=lambda s: f"{s.method}-{len(s.items)}")
+def test_examples_parse_and_pass_the_ballot_rules(spec: StageDefinition) -> None:
     lines = example_lines(spec)
     assert lines
-    for choices in parse_lines(spec["method"], "\n".join(lines)):
+    for choices in parse_lines(spec.method, "\n".join(lines)):
         validate_ballot(spec, choices)
 
 

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.unit.stages import typed_stage
 from workshop.domain.methods import METHODS, simple_segment, validate_ballot
 from workshop.domain.results import stage_results
 
@@ -26,7 +27,7 @@ def segment(text: str) -> list[str]:
 
 
 def results(stage: dict[str, Any], ballots: Ballots) -> dict[str, Any]:
-    return stage_results(stage, ballots, segment=segment)
+    return stage_results(typed_stage(stage), ballots, segment=segment)
 
 
 @st.composite
@@ -111,7 +112,7 @@ def ballots_of(draw: st.DrawFn, stage: dict[str, Any], min_size: int = 0) -> Bal
     """(group, normalized choices) pairs; every generated ballot must validate."""
     ballot = st.tuples(st.sampled_from(GROUPS), raw_choices(stage))
     return [
-        (group, validate_ballot(stage, raw))
+        (group, validate_ballot(typed_stage(stage), raw))
         for group, raw in draw(st.lists(ballot, min_size=min_size, max_size=MAX_BALLOTS))
     ]
 
@@ -146,7 +147,7 @@ def test_replacing_a_ballot_is_removing_it_and_adding_the_new_one(method: str, d
     ballots = data.draw(ballots_of(stage, min_size=1))
     index = data.draw(st.integers(0, len(ballots) - 1))
     group, _ = ballots[index]
-    new = (group, validate_ballot(stage, data.draw(raw_choices(stage))))
+    new = (group, validate_ballot(typed_stage(stage), data.draw(raw_choices(stage))))
     replaced = [*ballots[:index], new, *ballots[index + 1 :]]
     removed_then_added = [*ballots[:index], *ballots[index + 1 :], new]
     assert results(stage, replaced) == results(stage, removed_then_added)

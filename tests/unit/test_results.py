@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 
+from tests.unit.stages import typed_stage
+from workshop.domain.definition import Item, StageDefinition
 from workshop.domain.results import rank_positions, stage_results
 from workshop.domain.text import localize
 
 
-def make_stage(method: str, keys: str, **options: Any) -> dict[str, Any]:
+def make_stage(method: str, keys: str, **options: Any) -> StageDefinition:
     """A normalized stage with items named by ``keys`` (titles upper-cased)."""
     stage: dict[str, Any] = {
         "key": method, "kind": "other", "method": method, "title": method, "prompt": None,
@@ -22,7 +24,7 @@ def make_stage(method: str, keys: str, **options: Any) -> dict[str, Any]:
         "budget": None, "max_words": 3, "show_results": "after_close", "allow_comments": True,
         "allow_ideas": False, "items": [{"key": key, "title": key.upper()} for key in keys.split()],
     }  # fmt: skip
-    return {**stage, **options}
+    return typed_stage({**stage, **options})
 
 
 def rounded(data: Any, places: int = 4) -> Any:
@@ -477,8 +479,8 @@ def test_spread_ignores_groups_whose_score_is_none() -> None:
 
 def test_title_is_copied_as_given() -> None:
     title = {"th": "สะอาด", "en": "Clean"}
-    stage = make_stage("single", keys="a")
-    stage["items"][0]["title"] = title
+    stage = make_stage("single", keys="")
+    stage = stage.model_copy(update={"items": [Item(key="a", title=title)]})
     item = stage_results(stage, [("resident", {"item": "a"})])["items"][0]
     assert item["title"] == title
     assert item["title"] is not title

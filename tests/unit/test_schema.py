@@ -1,4 +1,4 @@
-"""Workshop-file validation (contract section 1): workshop/schema.py."""
+"""Workshop-file validation (contract section 1): workshop/domain/workshop_file.py."""
 
 import copy
 import json
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workshop.schema import LIMITS, DefinitionError, load_workshop_text, parse_workshop
+from workshop.domain.workshop_file import LIMITS, DefinitionError, load_workshop_text, parse_workshop
 
 Doc = dict[str, Any]
 
@@ -141,7 +141,7 @@ def goals_first(doc: Doc) -> None:
 
 
 def test_minimal_file_is_accepted_with_defaults() -> None:
-    result = parse_workshop(minimal())
+    result = parse_workshop(minimal()).to_json()
     assert result["title"] == "แผนพัฒนาเมือง"
     assert result["city"] is None and result["date"] is None
     assert result["languages"] == ["th"]
@@ -161,7 +161,7 @@ def test_minimal_file_is_accepted_with_defaults() -> None:
 
 
 def test_every_method_normalizes_to_the_same_shape() -> None:
-    result = parse_workshop(full())
+    result = parse_workshop(full()).to_json()
     assert json.loads(json.dumps(result)) == result
     assert list(result) == [
         "title", "city", "date", "languages", "join", "moderation", "groups", "stages",
@@ -195,7 +195,7 @@ def test_option_defaults() -> None:
     del stage(doc, 4)["scale"]
     del stage(doc, 6)["max_words"]
     del stage(doc, 1)["max_choices"]
-    result = parse_workshop(doc)["stages"]
+    result = parse_workshop(doc).to_json()["stages"]
     assert result[2]["max_per_item"] is None  # means: as many as dots
     assert result[4]["scale"] == {"min": 1, "max": 5}
     assert result[6]["max_words"] == 3
@@ -204,8 +204,8 @@ def test_option_defaults() -> None:
 
 def test_normalized_output_parses_to_itself() -> None:
     for doc in (minimal(), full()):
-        once = parse_workshop(doc)
-        assert parse_workshop(copy.deepcopy(once)) == once
+        once = parse_workshop(doc).to_json()
+        assert parse_workshop(copy.deepcopy(once)).to_json() == once
 
 
 def test_input_is_not_modified() -> None:
@@ -219,7 +219,7 @@ def test_texts_are_stripped() -> None:
     doc = minimal()
     doc["title"] = "  แผนพัฒนาเมือง \n"
     item(doc)["description"] = {"th": "บรรทัดหนึ่ง\nบรรทัดสอง\n"}
-    result = parse_workshop(doc)
+    result = parse_workshop(doc).to_json()
     assert result["title"] == "แผนพัฒนาเมือง"
     assert result["stages"][0]["items"][0]["description"] == {"th": "บรรทัดหนึ่ง\nบรรทัดสอง"}
 
@@ -228,7 +228,7 @@ def test_stage_without_items_is_allowed_when_it_takes_ideas() -> None:
     doc = minimal()
     stage(doc)["items"] = []
     stage(doc)["allow_ideas"] = True
-    assert parse_workshop(doc)["stages"][0]["items"] == []
+    assert parse_workshop(doc).to_json()["stages"][0]["items"] == []
 
 
 @pytest.mark.parametrize(
@@ -243,13 +243,13 @@ def test_stage_without_items_is_allowed_when_it_takes_ideas() -> None:
 def test_date_is_normalized(value: object, expected: str | None) -> None:
     doc = minimal()
     doc["date"] = value
-    assert parse_workshop(doc)["date"] == expected
+    assert parse_workshop(doc).to_json()["date"] == expected
 
 
 def test_yaml_date_is_normalized() -> None:
     text = "title: t\ndate: 2026-12-05\ngroups: [{key: a, label: A}]\n"
     text += "stages: [{key: w, kind: other, title: W, method: words}]\n"
-    assert load_workshop_text(text)["date"] == "2026-12-05"
+    assert load_workshop_text(text).to_json()["date"] == "2026-12-05"
 
 
 # ---------------------------------------------------------------------------
@@ -656,7 +656,7 @@ def test_limits_are_inclusive() -> None:
         {"key": f"s{i}", "kind": "other", "title": "t", "method": "words"}
         for i in range(LIMITS["stages"] - len(doc["stages"]))
     ]
-    result = parse_workshop(doc)
+    result = parse_workshop(doc).to_json()
     assert len(result["stages"]) == LIMITS["stages"]
     assert len(result["stages"][0]["items"]) == LIMITS["items_per_stage"]
 
@@ -690,18 +690,18 @@ stages:
 
 
 def test_yaml_text_and_bytes_load() -> None:
-    expected = parse_workshop(minimal() | {"title": "แผนพัฒนาเมือง"})
-    loaded = load_workshop_text(GOOD_YAML)
+    expected = parse_workshop(minimal() | {"title": "แผนพัฒนาเมือง"}).to_json()
+    loaded = load_workshop_text(GOOD_YAML).to_json()
     assert loaded["stages"][0]["items"][0]["title"] == "เมืองน่าอยู่"
-    assert load_workshop_text(GOOD_YAML.encode()) == loaded
-    assert load_workshop_text(b"\xef\xbb\xbf" + GOOD_YAML.encode()) == loaded  # BOM
+    assert load_workshop_text(GOOD_YAML.encode()).to_json() == loaded
+    assert load_workshop_text(b"\xef\xbb\xbf" + GOOD_YAML.encode()).to_json() == loaded  # BOM
     assert loaded["languages"] == expected["languages"]
 
 
 def test_json_text_loads() -> None:
     doc = full()
-    assert load_workshop_text(json.dumps(doc, ensure_ascii=False)) == parse_workshop(doc)
-    assert load_workshop_text(json.dumps(doc, indent=2)) == parse_workshop(doc)
+    assert load_workshop_text(json.dumps(doc, ensure_ascii=False)).to_json() == parse_workshop(doc).to_json()
+    assert load_workshop_text(json.dumps(doc, indent=2)).to_json() == parse_workshop(doc).to_json()
 
 
 def test_duplicate_top_level_key_gives_its_line() -> None:
@@ -760,7 +760,7 @@ def test_alias_bomb_is_refused() -> None:
 def test_aliases_within_reason_are_fine() -> None:
     text = GOOD_YAML.replace("title: วิสัยทัศน์", "title: &t วิสัยทัศน์")
     text = text.replace("title: เมืองน่าอยู่", "title: *t")
-    assert load_workshop_text(text)["stages"][0]["items"][0]["title"] == "วิสัยทัศน์"
+    assert load_workshop_text(text).to_json()["stages"][0]["items"][0]["title"] == "วิสัยทัศน์"
 
 
 def test_impossible_yaml_date_is_a_field_error() -> None:
@@ -845,7 +845,7 @@ def test_any_value_anywhere_gives_readable_errors(data: st.DataObject) -> None:
         parent = parent[part]
     parent[path[-1]] = data.draw(JSON_VALUES)
     try:
-        result = parse_workshop(doc)
+        result = parse_workshop(doc).to_json()
     except DefinitionError as exc:
         assert exc.errors
         for error in exc.errors:

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from workshop.schema import load_workshop_text
+from workshop.domain.workshop_file import load_workshop_text
 
 SESSIONS = Path(__file__).resolve().parents[2] / "sessions"
 FILES = sorted(SESSIONS.glob("*.yaml"))
@@ -13,7 +13,7 @@ ALL_METHODS = {"single", "approval", "dots", "rank", "score", "budget", "words"}
 
 
 def load(path: Path) -> dict[str, Any]:
-    return load_workshop_text(path.read_bytes(), filename=path.name)
+    return load_workshop_text(path.read_bytes(), filename=path.name).to_json()
 
 
 def texts(workshop: dict[str, Any]) -> list[tuple[str, Any]]:

@@ -4,8 +4,8 @@ Each method of the contract's table is one small class in the ``METHODS``
 registry. A method checks one resident's ``choices`` (``validate``) and turns a
 list of already validated choices into per-item values plus the linear rule
 that maps a value to a 0-100 score (``tally``). Nothing here knows about
-requests, rows or sockets: a stage is the plain, normalized dict of the
-workshop file and ballots are plain dicts.
+requests, rows or sockets: a stage is the typed stage of the workshop
+definition (``domain.definition``) and ballots are plain dicts.
 """
 
 from __future__ import annotations
@@ -16,10 +16,21 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from .definition import (
+    METHODS as METHOD_NAMES,
+)
+from .definition import (
+    ApprovalStage,
+    BudgetStage,
+    DotsStage,
+    ScoreStage,
+    StageDefinition,
+    WordsStage,
+)
 from .words import count_entries, space_words
 
-#: A stage of a workshop file, validated and normalized elsewhere.
-Stage = Mapping[str, Any]
+#: A stage of a workshop definition (with its current items).
+Stage = StageDefinition
 #: One resident's validated, normalized choices for one stage.
 Choices = Mapping[str, Any]
 #: Splits one given word or phrase into words (Thai needs a real segmenter).
@@ -109,7 +120,7 @@ def _is_int(value: object) -> bool:
 
 
 def _item_keys(stage: Stage) -> list[str]:
-    return [item["key"] for item in stage.get("items") or ()]
+    return stage.item_keys
 
 
 def _known_item(key: object, known: Sequence[str]) -> str:
@@ -213,12 +224,11 @@ class Approval(Method):
     field = "items"
 
     def check(self, stage: Stage, raw: object) -> list[str]:
-        known = _item_keys(stage)
-        chosen = _key_list(raw, self.field, known, "")
+        assert isinstance(stage, ApprovalStage)
+        chosen = _key_list(raw, self.field, _item_keys(stage), "")
         if not chosen:
             raise BallotRejected("choose at least one item")
-        limit = stage.get("max_choices")
-        limit = len(known) if limit is None else limit
+        limit = stage.choice_limit
         if len(chosen) > limit:
             raise BallotRejected(f"at most {_plural(limit, 'choice')}")
         return chosen
@@ -239,9 +249,8 @@ class Dots(Method):
     field = "dots"
 
     def check(self, stage: Stage, raw: object) -> dict[str, int]:
-        total_allowed: int = stage["dots"]
-        per_item = stage.get("max_per_item")
-        per_item = total_allowed if per_item is None else per_item
+        assert isinstance(stage, DotsStage)
+        total_allowed, per_item = stage.dots, stage.per_item_limit
         dots = _int_map(raw, self.field, "dots", _item_keys(stage))
         for key, count in dots.items():
             if count > per_item:
@@ -289,9 +298,10 @@ class Score(Method):
     def check(self, stage: Stage, raw: object) -> dict[str, dict[str, int]]:
         if not isinstance(raw, dict):
             raise BallotRejected("'scores' must be an object of item keys to scores")
+        assert isinstance(stage, ScoreStage)
         known = _item_keys(stage)
-        criteria = [criterion["key"] for criterion in stage["criteria"]]
-        low, high = stage["scale"]["min"], stage["scale"]["max"]
+        criteria = [criterion.key for criterion in stage.criteria]
+        low, high = stage.scale.min, stage.scale.max
         kept: dict[str, dict[str, int]] = {}
         for key, given in raw.items():
             item = _known_item(key, known)
@@ -311,8 +321,9 @@ class Score(Method):
         return kept
 
     def tally(self, stage: Stage, ballots: Sequence[Choices], segment: Segmenter) -> ItemTally:
-        low, high = stage["scale"]["min"], stage["scale"]["max"]
-        weights = {c["key"]: c.get("weight", 1) for c in stage["criteria"]}
+        assert isinstance(stage, ScoreStage)
+        low, high = stage.scale.min, stage.scale.max
+        weights = {c.key: c.weight for c in stage.criteria}
         given: dict[str, dict[str, list[int]]] = {key: {} for key in _item_keys(stage)}
         for ballot in ballots:
             for item, scores in ballot[self.field].items():
@@ -353,7 +364,8 @@ class Budget(Method):
     field = "budget"
 
     def check(self, stage: Stage, raw: object) -> dict[str, int]:
-        limit: int = stage["budget"]
+        assert isinstance(stage, BudgetStage)
+        limit = stage.budget
         amounts = _int_map(raw, self.field, "amount", _item_keys(stage))
         total = sum(amounts.values())
         if total > limit:
@@ -373,8 +385,8 @@ class Words(Method):
     field = "words"
 
     def check(self, stage: Stage, raw: object) -> list[str]:
-        limit = stage.get("max_words")
-        limit = 3 if limit is None else limit
+        assert isinstance(stage, WordsStage)
+        limit = stage.max_words
         if not isinstance(raw, list):
             raise BallotRejected("'words' must be a list of strings")
         if not raw:
@@ -420,6 +432,7 @@ def _sum_amounts(stage: Stage, ballots: Sequence[Choices], field_name: str) -> I
 METHODS: dict[str, Method] = {
     method.name: method for method in (Single(), Approval(), Dots(), Rank(), Score(), Budget(), Words())
 }
+assert tuple(METHODS) == METHOD_NAMES, "one Method per method of domain.definition, in its order"
 
 
 def check_item_costs(stage: Stage, choices: Choices) -> None:
@@ -429,9 +442,9 @@ def check_item_costs(stage: Stage, choices: Choices) -> None:
     (the resident page enforces it as the amounts are typed); paper ballots are
     counted as residents wrote them, as contract 1.1's ballot rules say.
     """
-    if stage.get("method") != "budget":
+    if stage.method != "budget":
         return
-    costs = {item["key"]: item.get("budget") for item in stage.get("items") or ()}
+    costs = {item.key: item.budget for item in stage.items}
     for key, amount in (choices.get("budget") or {}).items():
         cost = costs.get(key)
         if _is_int(cost) and amount > cost:
@@ -441,9 +454,9 @@ def check_item_costs(stage: Stage, choices: Choices) -> None:
 def get_method(stage: Stage) -> Method:
     """The method of ``stage``; ValueError for a name not in ``METHODS``."""
     try:
-        return METHODS[stage["method"]]
+        return METHODS[stage.method]
     except KeyError:
-        raise ValueError(f"unknown method {stage.get('method')!r}") from None
+        raise ValueError(f"unknown method {stage.method!r}") from None
 
 
 def validate_ballot(stage: Stage, choices: object) -> dict[str, Any]:

@@ -81,8 +81,8 @@ def stage_results(
     keys = list(whole.values)
     scores = [whole.score(key) for key in keys]
     ranks = rank_positions(scores)
-    titles = {item["key"]: item.get("title") for item in stage.get("items") or ()}
-    criteria = [criterion["key"] for criterion in stage.get("criteria") or ()]
+    titles = {item.key: item.title for item in stage.items}
+    criteria = [criterion.key for criterion in getattr(stage, "criteria", ())]
 
     items = []
     for index in _rank_order(scores):

@@ -23,7 +23,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-Stage = Mapping[str, Any]
+from .definition import DEFAULT_SCALE, BudgetStage, ScoreStage, StageDefinition
+
+Stage = StageDefinition
 Choices = Mapping[str, Any]
 
 
@@ -67,16 +69,16 @@ def funded_line(ranked: Sequence[tuple[str, float | int | None, float | int | No
 
 def _costs(stage: Stage) -> dict[str, Any]:
     costs = {}
-    for item in stage.get("items") or ():
-        cost = item.get("budget")
-        costs[item["key"]] = cost if isinstance(cost, int | float) and not isinstance(cost, bool) else None
+    for item in stage.items:
+        cost = item.budget
+        costs[item.key] = cost if isinstance(cost, int | float) and not isinstance(cost, bool) else None
     return costs
 
 
 def item_units(stage: Stage, items: Sequence[Mapping[str, Any]],
                ballots: Sequence[Choices]) -> dict[str, dict[str, Any]]:
     """Each item's ``units`` by key; ``items`` are the ranked results items."""
-    method = stage["method"]
+    method = stage.method
     count = len(ballots)
     units: dict[str, dict[str, Any]] = {}
     if method in ("single", "approval", "words"):
@@ -96,7 +98,7 @@ def item_units(stage: Stage, items: Sequence[Mapping[str, Any]],
                 "ranked_by": len(mine),
             }
     elif method == "score":
-        scale = stage.get("scale") or {"min": 1, "max": 5}
+        scale = (stage.scale if isinstance(stage, ScoreStage) else DEFAULT_SCALE).model_dump()
         for item in items:
             units[item["key"]] = {
                 "mean": item["value"],
@@ -104,7 +106,7 @@ def item_units(stage: Stage, items: Sequence[Mapping[str, Any]],
                 "scale": {"min": scale["min"], "max": scale["max"]},
             }
     elif method == "budget":
-        pot = stage.get("budget") or 0
+        pot = stage.budget if isinstance(stage, BudgetStage) else 0
         costs = _costs(stage)
         funded, _left = funded_line([(i["key"], i["value"], costs.get(i["key"])) for i in items], pot)
         for item in items:
@@ -123,9 +125,9 @@ def item_units(stage: Stage, items: Sequence[Mapping[str, Any]],
 def stage_units(stage: Stage, items: Sequence[Mapping[str, Any]],
                 ballots: Sequence[Choices]) -> dict[str, Any] | None:
     """The stage-level part: the budget's pot, what the funded line uses and what is left."""
-    method = stage["method"]
+    method = stage.method
     if method == "budget":
-        pot = stage.get("budget") or 0
+        pot = stage.budget if isinstance(stage, BudgetStage) else 0
         costs = _costs(stage)
         funded, left = funded_line([(i["key"], i["value"], costs.get(i["key"])) for i in items], pot)
         return {
@@ -138,10 +140,10 @@ def stage_units(stage: Stage, items: Sequence[Mapping[str, Any]],
     if method == "dots":
         return {"dots_cast": sum(item["value"] or 0 for item in items)}
     if method == "score":
-        scale = stage.get("scale") or {"min": 1, "max": 5}
+        scale = (stage.scale if isinstance(stage, ScoreStage) else DEFAULT_SCALE).model_dump()
         return {"scale": {"min": scale["min"], "max": scale["max"]}}
     if method == "rank":
-        return {"items": len(stage.get("items") or ())}
+        return {"items": len(stage.items)}
     return None
 
 

@@ -29,7 +29,7 @@ LOCAL_TIME = ZoneInfo("Asia/Bangkok")
 
 def file_stem(data: ExportData) -> str:
     """ruamkit-12-2026-12-05: ASCII, sortable, the same for every format."""
-    when = str(data.definition.get("date") or "")[:10]
+    when = data.definition.date or ""
     return f"ruamkit-{data.workshop_id}" + (f"-{when}" if when else "")
 
 

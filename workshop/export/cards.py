@@ -26,13 +26,10 @@ CARDS_PER_SHEET = 8  # 2 columns x 4 rows of 105 x 74.25 mm
 
 def card_context(workshop_id: int, group: str | None = None, lang: str | None = None) -> dict[str, Any]:
     workshop = workshops.get_workshop(workshop_id)
-    definition = workshop.definition
+    definition = workshops.definition_of(workshop)
     language = report_language(definition, lang)
-    languages = definition.get("languages") or [language]
-    labels = {
-        g["key"]: localize(g.get("label"), language, languages) or g["key"]
-        for g in definition.get("groups") or ()
-    }
+    languages = definition.languages
+    labels = {g.key: localize(g.label, language, languages) or g.key for g in definition.groups}
     if group is not None and group not in labels:
         raise Invalid(f"group: must be one of {', '.join(labels)}")
     tokens = [t for t in participants.join_tokens(workshop_id) if group is None or t.group_key == group]
@@ -43,7 +40,7 @@ def card_context(workshop_id: int, group: str | None = None, lang: str | None = 
             code="no_tokens",
         )
     base = workshops.join_url(workshop)
-    title = localize(definition.get("title"), language, languages)
+    title = localize(definition.title, language, languages)
     order = list(labels)
     tokens.sort(key=lambda t: (order.index(t.group_key) if t.group_key in order else len(order), t.id))
     cards = []
@@ -72,9 +69,9 @@ def card_context(workshop_id: int, group: str | None = None, lang: str | None = 
         "join_url": base,
         "sheets": sheets,
         "count": len(cards),
-        "city": localize(definition.get("city"), language, languages),
-        "date": definition.get("date"),
-        "date_text": long_date(definition.get("date"), language) if definition.get("date") else "",
+        "city": localize(definition.city, language, languages),
+        "date": definition.date,
+        "date_text": long_date(definition.date, language) if definition.date else "",
     }
 
 

@@ -16,6 +16,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from ..domain.definition import (
+    DEFAULT_SCALE,
+    ApprovalStage,
+    BudgetStage,
+    DotsStage,
+    Item,
+    ScoreStage,
+    StageDefinition,
+    WordsStage,
+    WorkshopDefinition,
+)
 from ..domain.formats import baht, long_date
 from ..domain.text import localize
 
@@ -90,7 +101,7 @@ def heat_class(score: float | None) -> str:
 
 def build_report(
     *,
-    definition: Mapping[str, Any],
+    definition: WorkshopDefinition,
     results: Mapping[str, Any],
     comments: Iterable[Mapping[str, Any]],
     ideas: Iterable[Mapping[str, Any]],
@@ -100,26 +111,24 @@ def build_report(
 ) -> Dict:
     """Everything the plan draft template needs.
 
-    ``definition`` is the workshop object (services.workshops.definition_of),
+    ``definition`` is the typed workshop (services.workshops.definition_of),
     ``results`` the results object in ``lang``, ``comments``/``ideas`` the API's
     dicts (any status: only published comments and approved ideas are shown),
     ``counts`` ``{"participants": {"total", "by_group"}, "ballots": {stage:
     {group: {"phone": n, "paper": n}}}}``.
     """
-    languages = list(definition.get("languages") or [lang])
+    languages = list(definition.languages)
 
     def tr(text: Any) -> str:
         return localize(text, lang, languages)
 
-    groups = [
-        {"key": g["key"], "label": tr(g.get("label")) or g["key"]} for g in definition.get("groups") or ()
-    ]
+    groups = [{"key": g.key, "label": tr(g.label) or g.key} for g in definition.groups]
     group_label = {g["key"]: g["label"] for g in groups}
     goal_titles = {
-        item["key"]: tr(item.get("title"))
-        for stage in definition.get("stages") or ()
-        if stage.get("kind") == "goals"
-        for item in stage.get("items") or ()
+        item.key: tr(item.title)
+        for stage in definition.stages
+        if stage.kind == "goals"
+        for item in stage.items
     }
     published = [c for c in comments if c.get("status") == "published"]
     approved = [i for i in ideas if i.get("status") == "approved"]
@@ -130,8 +139,8 @@ def build_report(
     with_items = sum(1 for stage in definition.get("stages") or () if stage.get("method") != "words")
     top_items = max(TOP_ITEMS_MIN, ITEM_BUDGET // max(with_items, 1))
     stages = []
-    for number, stage_def in enumerate(definition.get("stages") or (), start=1):
-        entry = entries.get(stage_def["key"])
+    for number, stage_def in enumerate(definition.stages, start=1):
+        entry = entries.get(stage_def.key)
         if entry is None:
             continue
         stages.append(
@@ -144,9 +153,9 @@ def build_report(
                 groups=groups,
                 group_label=group_label,
                 goal_titles=goal_titles,
-                comments=[c for c in published if c.get("stage") == stage_def["key"]],
-                ideas=[i for i in approved if i.get("stage") == stage_def["key"]],
-                ballots=ballot_counts.get(stage_def["key"]) or {},
+                comments=[c for c in published if c.get("stage") == stage_def.key],
+                ideas=[i for i in approved if i.get("stage") == stage_def.key],
+                ballots=ballot_counts.get(stage_def.key) or {},
                 cap=cap,
                 top_items=top_items,
             )
@@ -176,10 +185,10 @@ def build_report(
     return {
         "lang": lang,
         "languages": languages,
-        "title": tr(definition.get("title")),
-        "city": tr(definition.get("city")),
-        "date": str(definition.get("date") or ""),
-        "date_text": long_date(definition.get("date"), lang) if definition.get("date") else "",
+        "title": tr(definition.title),
+        "city": tr(definition.city),
+        "date": definition.date or "",
+        "date_text": long_date(definition.date, lang) if definition.date else "",
         "generated_text": long_date(generated, lang) if generated else "",
         "groups": groups,
         "stages": stages,
@@ -196,7 +205,7 @@ def build_report(
 
 
 def _stage(
-    stage_def: Mapping[str, Any],
+    stage_def: StageDefinition,
     entry: Mapping[str, Any],
     *,
     number: int,
@@ -211,12 +220,13 @@ def _stage(
     cap: int | None = None,
     top_items: int | None = None,
 ) -> Dict:
-    method = stage_def["method"]
+    method = stage_def.method
     criteria = [
-        {"key": c["key"], "label": tr(c.get("label")) or c["key"], "weight": c.get("weight", 1)}
-        for c in stage_def.get("criteria") or ()
+        {"key": c.key, "label": tr(c.label) or c.key, "weight": c.weight}
+        for c in (stage_def.criteria if isinstance(stage_def, ScoreStage) else ())
     ]
-    definitions = {item["key"]: item for item in stage_def.get("items") or ()}
+    scale = stage_def.scale if isinstance(stage_def, ScoreStage) else DEFAULT_SCALE
+    definitions = {item.key: item for item in stage_def.items}
     idea_by_item = {i.get("item"): i for i in ideas if i.get("item")}
     stage_groups = []
     for group in groups:
@@ -231,7 +241,7 @@ def _stage(
         items.append(
             _item(
                 result,
-                definitions.get(result["key"], {}),
+                definitions.get(result["key"]),
                 number=index + 1,
                 method=method,
                 tr=tr,
@@ -248,19 +258,19 @@ def _stage(
     shown, hidden = items, len(ranked) - len(items)
 
     stage: Dict = {
-        "key": stage_def["key"],
-        "anchor": f"stage-{stage_def['key']}",
+        "key": stage_def.key,
+        "anchor": f"stage-{stage_def.key}",
         "number": number,
-        "kind": stage_def.get("kind", "other"),
+        "kind": stage_def.kind,
         "method": method,
-        "title": tr(stage_def.get("title")) or stage_def["key"],
-        "prompt": tr(stage_def.get("prompt")),
+        "title": tr(stage_def.title) or stage_def.key,
+        "prompt": tr(stage_def.prompt),
         "state": entry.get("state"),
         "ballots": entry.get("ballots", 0),
         "paper_ballots": entry.get("paper_ballots", 0),
         "phone_ballots": entry.get("ballots", 0) - entry.get("paper_ballots", 0),
         "criteria": criteria,
-        "scale": stage_def.get("scale") or {"min": 1, "max": 5},
+        "scale": scale.model_dump(),
         "options": _options(stage_def, lang),
         "funding": funding_view(entry, lang) if method == "budget" else None,
         "items": shown,
@@ -271,8 +281,8 @@ def _stage(
         "more_comments": max(0, sum(1 for c in comments if not c.get("item")) - (cap or len(comments))),
         "ideas": [_idea(i, group_label) for i in ideas],
         "top": [i for i in shown if i["score"] is not None][:3],
-        "horizons": _by_horizon(shown) if stage_def.get("kind") == "projects" else None,
-        "scatter": _scatter(shown, criteria, stage_def.get("scale") or {"min": 1, "max": 5})
+        "horizons": _by_horizon(shown) if stage_def.kind == "projects" else None,
+        "scatter": _scatter(shown, criteria, scale.model_dump())
         if method == "score"
         else None,
     }
@@ -314,29 +324,26 @@ def funding_view(entry: Mapping[str, Any], lang: str) -> Dict | None:
             "left_text": baht(units["left"], lang), "count": len(units.get("funded") or ())}
 
 
-def _options(stage_def: Mapping[str, Any], lang: str) -> Dict:
+def _options(stage_def: StageDefinition, lang: str) -> Dict:
     """The method's parameters, for the appendix's explanation of the score."""
-    method = stage_def["method"]
-    n_items = len(stage_def.get("items") or ())
-    options: Dict = {"n_items": n_items}
-    if method == "approval":
-        options["max_choices"] = stage_def.get("max_choices") or n_items
-    elif method == "dots":
-        options["dots"] = stage_def.get("dots")
-        options["max_per_item"] = stage_def.get("max_per_item") or stage_def.get("dots")
-    elif method == "budget":
-        options["budget_text"] = baht(stage_def.get("budget"), lang)
-    elif method == "words":
-        options["max_words"] = stage_def.get("max_words") or 3
-    elif method == "score":
-        scale = stage_def.get("scale") or {"min": 1, "max": 5}
-        options["min"], options["max"] = scale["min"], scale["max"]
+    options: Dict = {"n_items": len(stage_def.items)}
+    if isinstance(stage_def, ApprovalStage):
+        options["max_choices"] = stage_def.choice_limit
+    elif isinstance(stage_def, DotsStage):
+        options["dots"] = stage_def.dots
+        options["max_per_item"] = stage_def.per_item_limit
+    elif isinstance(stage_def, BudgetStage):
+        options["budget_text"] = baht(stage_def.budget, lang)
+    elif isinstance(stage_def, WordsStage):
+        options["max_words"] = stage_def.max_words
+    elif isinstance(stage_def, ScoreStage):
+        options["min"], options["max"] = stage_def.scale.min, stage_def.scale.max
     return options
 
 
 def _item(
     result: Mapping[str, Any],
-    item_def: Mapping[str, Any],
+    item_def: Item | None,
     *,
     number: int,
     method: str,
@@ -369,13 +376,13 @@ def _item(
             }
         )
     means = result.get("criteria") or {}
-    goal_key = item_def.get("goal")
-    budget = item_def.get("budget")
+    goal_key = item_def.goal if item_def else None
+    budget = item_def.budget if item_def else None
     return {
         "key": result["key"],
         "number": number,
         "title": tr(result.get("title")) or result["key"],
-        "description": tr(item_def.get("description")),
+        "description": tr(item_def.description if item_def else None),
         "rank": result.get("rank"),
         "value": result.get("value"),
         "value_text": value_text(method, result.get("value")),
@@ -385,15 +392,15 @@ def _item(
         "bar": 0.0 if score is None else max(0.0, min(100.0, float(score))),
         "goal_key": goal_key,
         "goal": goal_titles.get(goal_key, goal_key or "") if goal_key else "",
-        "horizon": item_def.get("horizon"),
+        "horizon": item_def.horizon if item_def else None,
         "budget": budget,
         "budget_text": baht(budget, lang) if budget is not None else "",
-        "sdgs": list(item_def.get("sdgs") or ()),
-        "indicator": tr(item_def.get("indicator")),
+        "sdgs": list(item_def.sdgs if item_def else ()),
+        "indicator": tr(item_def.indicator if item_def else None),
         #: where a carried item came from (plans, carry forward): workshop, stage, item, rank, score
-        "source": item_def.get("source"),
-        "office": tr(item_def.get("office")),
-        "strategy": tr(item_def.get("strategy")),
+        "source": item_def.to_json().get("source") if item_def else None,
+        "office": tr(item_def.office if item_def else None),
+        "strategy": tr(item_def.strategy if item_def else None),
         "criteria": [
             {
                 **c,

@@ -111,8 +111,8 @@ def ballot_rows(
 
 
 def build_zip(data: ExportData) -> bytes:
-    languages = data.definition.get("languages") or [data.lang]
-    zone = ZoneInfo(data.definition.get("timezone") or DEFAULT_TIMEZONE)
+    languages = data.definition.languages
+    zone = ZoneInfo(data.definition.timezone or DEFAULT_TIMEZONE)
 
     def at(value: str | None) -> str | None:
         return local_time(value, zone)
@@ -121,12 +121,10 @@ def build_zip(data: ExportData) -> bytes:
         return localize(text, data.lang, languages)
 
     titles = {
-        (stage["key"], item["key"]): tr(item.get("title"))
-        for stage in data.definition["stages"]
-        for item in stage.get("items") or ()
+        (stage.key, item.key): tr(item.title) for stage in data.definition.stages for item in stage.items
     }
-    groups = {g["key"]: tr(g.get("label")) for g in data.definition.get("groups") or ()}
-    n_items = {stage["key"]: len(stage.get("items") or ()) for stage in data.definition["stages"]}
+    groups = {g.key: tr(g.label) for g in data.definition.groups}
+    n_items = {stage.key: len(stage.items) for stage in data.definition.stages}
 
     ballots = csv_bytes(
         BALLOT_COLUMNS,

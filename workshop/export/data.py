@@ -12,11 +12,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from ..domain.definition import WorkshopDefinition
 from ..domain.formats import SUPPORTED
-from ..extensions import db
 from ..models import Ballot
 from ..services import content, merges, paper, results, workshops
 from ..services.errors import Invalid
+from ..storage import db
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class ExportData:
     #: id, code, join_url, created_at, revision (never the projector key)
     workshop: dict[str, Any]
     #: the workshop object, approved ideas included as items (services.workshops.definition_of)
-    definition: dict[str, Any]
+    definition: WorkshopDefinition
     #: key, state, results_shown, opened_at, closed_at of each stage
     stages: list[dict[str, Any]]
     #: the contract's results object in ``lang``
@@ -45,10 +46,10 @@ class ExportData:
     word_merges: list[dict[str, Any]] = field(default_factory=list)
 
 
-def report_language(definition: dict[str, Any], lang: object = None) -> str:
+def report_language(definition: WorkshopDefinition, lang: object = None) -> str:
     """``lang`` if given (th or en), else the workshop's default language; 422 otherwise."""
     if lang is None or lang == "":
-        return str((definition.get("languages") or ["th"])[0])
+        return definition.language
     if lang not in SUPPORTED:
         raise Invalid(f"lang: must be one of {', '.join(SUPPORTED)}")
     return str(lang)
@@ -59,7 +60,7 @@ def collect(workshop_id: int, lang: object = None, *, with_ballots: bool = True)
     definition = workshops.definition_of(workshop)
     language = report_language(definition, lang)
     stage_key = {stage.id: stage.key for stage in workshop.stages}
-    method = {stage.id: stage.config["method"] for stage in workshop.stages}
+    method = {stage.id: spec.method for stage, spec in zip(workshop.stages, definition.stages, strict=True)}
 
     per_source = db.session.execute(
         select(Ballot.stage_id, Ballot.group_key, Ballot.source, func.count())

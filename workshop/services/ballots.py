@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import select
 
+from ..domain.definition import StageDefinition
 from ..domain.methods import BallotRejected, check_item_costs, validate_ballot
 from ..models import Ballot, Participant, Stage, Workshop
 from ..models._types import utcnow
@@ -25,7 +26,7 @@ from ..storage.ballot_writer import BallotWriter, WriterBusy, ballot_batch, writ
 from ..storage.ballot_writer import install as install_ballot_writer
 from .errors import BallotRefused, Conflict, Invalid, TooLarge
 from .notify import notifier
-from .workshops import get_stage, get_workshop, stage_spec, stage_spec_at
+from .workshops import definition_of, get_stage, get_workshop, stage_spec, stage_spec_at
 
 MAX_PAPER_BATCH = 1000
 MAX_BALLOT_ID = 64
@@ -194,7 +195,7 @@ def cast_ballot(
     return stored
 
 
-def _check(spec: dict[str, Any], ballots: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _check(spec: StageDefinition, ballots: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     normalized, errors = [], []
     for index, choices in enumerate(ballots):
         try:
@@ -222,7 +223,7 @@ def cast_paper_ballots(workshop_id: int, stage_key: str, group: object, ballots:
 
     workshop = get_workshop(workshop_id)
     stage = get_stage(workshop, stage_key)
-    groups = [g["key"] for g in workshop.definition["groups"]]
+    groups = definition_of(workshop).group_keys
     if not isinstance(group, str) or group not in groups:
         raise Invalid(f"group: must be one of {', '.join(groups)}")
     if not isinstance(ballots, list) or not ballots:

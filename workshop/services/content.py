@@ -6,13 +6,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from ..domain.definition import Item as ItemDefinition
 from ..models import Comment, Idea, Item, Participant
 from ..models._types import utcnow
 from ..storage import db
 from .ballots import _find_stage
 from .errors import BallotRefused, Conflict, Invalid, NotFound
 from .notify import notifier
-from .workshops import get_workshop
+from .workshops import definition_of, get_workshop, stage_spec_of
 
 MAX_COMMENT = 1000
 MAX_IDEA_TITLE = 200
@@ -51,13 +52,13 @@ def add_comment(participant: Participant, stage_key: object, item_key: object,
                 text: object) -> Comment:
     workshop = get_workshop(participant.workshop_id)
     stage = _find_stage(workshop, stage_key)
-    if not stage.config.get("allow_comments", True):
+    if not stage_spec_of(stage).allow_comments:
         raise BallotRefused(f"stage '{stage.key}' takes no comments", code="not_allowed")
     if item_key is not None and (not isinstance(item_key, str)
                                  or item_key not in {i.key for i in stage.items}):
         raise BallotRefused(f"unknown item {item_key!r}")
     body = _text(text, "text", MAX_COMMENT)
-    moderated = workshop.definition.get("moderation", "pre") == "pre"
+    moderated = definition_of(workshop).moderation == "pre"
     if moderated:
         _queue_has_room(Comment, workshop.id)
     comment = Comment(workshop_id=workshop.id, stage_key=stage.key, item_key=item_key,
@@ -77,7 +78,7 @@ def add_idea(participant: Participant, stage_key: object, title: object,
              description: object = None) -> Idea:
     workshop = get_workshop(participant.workshop_id)
     stage = _find_stage(workshop, stage_key)
-    if not stage.config.get("allow_ideas", False):
+    if not stage_spec_of(stage).allow_ideas:
         raise BallotRefused(f"stage '{stage.key}' takes no ideas", code="not_allowed")
     _queue_has_room(Idea, workshop.id)
     idea = Idea(workshop_id=workshop.id, stage_key=stage.key, participant_id=participant.id,
@@ -174,9 +175,8 @@ def moderate_idea(idea_id: int, approve: bool, *, workshop_id: int | None = None
         workshop = get_workshop(idea.workshop_id)
         stage = _find_stage(workshop, idea.stage_key)
         key = f"idea-{idea.id}"
-        item: dict[str, Any] = {"key": key, "title": idea.title, "description": idea.description,
-                                "goal": None, "horizon": None, "budget": None, "sdgs": [],
-                                "indicator": None}
+        # Checked by the same model as a file's items (an idea's limits are an item's).
+        item = ItemDefinition(key=key, title=idea.title, description=idea.description).to_json()
         stage.items.append(Item(key=key, position=len(stage.items), data=item, origin="idea"))
         idea.item_key = key
         workshop.revision += 1

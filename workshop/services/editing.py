@@ -14,11 +14,13 @@ import yaml
 from sqlalchemy import func, select
 
 from ..domain import edits
+from ..domain.definition import Item as ItemDefinition
+from ..domain.definition import WorkshopDefinition
 from ..models import Ballot, Comment, Item, JoinToken, Participant, Stage, Workshop
 from ..storage import db
 from .errors import Conflict, Invalid
 from .notify import notifier
-from .workshops import STAGE_ONLY, definition_of, get_workshop, parse_definition
+from .workshops import definition_of, get_workshop, parse_definition
 
 #: Fields of ``GET /api/v1/workshops/{id}`` that are not part of the workshop object:
 #: a client may send back what it got, and these are ignored.
@@ -87,9 +89,9 @@ def usage(workshop: Workshop) -> edits.Use:
     )
 
 
-def refusals(workshop: Workshop, definition: dict[str, Any]) -> list[edits.Refusal]:
+def refusals(workshop: Workshop, definition: WorkshopDefinition) -> list[edits.Refusal]:
     """Why ``definition`` (validated) may not replace the workshop's, if at all."""
-    return edits.check_edit(definition_of(workshop), definition, usage(workshop))
+    return edits.check_edit(definition_of(workshop).to_json(), definition.to_json(), usage(workshop))
 
 
 def edit_workshop(workshop_id: int, data: dict[str, Any], revision: int) -> Workshop:
@@ -129,28 +131,28 @@ def _locked(workshop_id: int) -> Workshop:
     return found
 
 
-def apply_definition(workshop: Workshop, definition: dict[str, Any]) -> None:
+def apply_definition(workshop: Workshop, definition: WorkshopDefinition) -> None:
     """Make the rows say ``definition``: stages and items matched by key (so their
     ballots, states and origins stay), new ones added, missing ones removed."""
-    workshop.definition = {k: v for k, v in definition.items() if k != "stages"}
+    workshop.definition = definition.stored_header()
     existing = {stage.key: stage for stage in workshop.stages}
     wanted = []
-    for position, stage_def in enumerate(definition["stages"]):
-        stage = existing.get(stage_def["key"]) or Stage(key=stage_def["key"])
+    for position, stage_def in enumerate(definition.stages):
+        stage = existing.get(stage_def.key) or Stage(key=stage_def.key)
         stage.position = position
-        stage.config = {k: v for k, v in stage_def.items() if k not in STAGE_ONLY}
-        _apply_items(stage, stage_def["items"])
+        stage.config = WorkshopDefinition.stored_stage(stage_def)
+        _apply_items(stage, stage_def.items)
         wanted.append(stage)
     workshop.stages = wanted  # delete-orphan removes the stages left out
 
 
-def _apply_items(stage: Stage, items: list[dict[str, Any]]) -> None:
+def _apply_items(stage: Stage, items: list[ItemDefinition]) -> None:
     existing = {item.key: item for item in stage.items}
     wanted = []
     for position, data in enumerate(items):
-        item = existing.get(data["key"]) or Item(key=data["key"], origin="definition")
+        item = existing.get(data.key) or Item(key=data.key, origin="definition")
         item.position = position
-        item.data = data
+        item.data = data.to_json()
         wanted.append(item)
     stage.items = wanted
 

@@ -10,19 +10,19 @@ from ..storage import db
 from .errors import Conflict, Forbidden, Invalid, TooLarge
 from .notify import notifier
 from .security import new_code, new_token, token_hash
-from .workshops import get_workshop, workshop_by_code
+from .workshops import definition_of, get_workshop, workshop_by_code
 
 MAX_TOKENS_PER_REQUEST = 2000
 
 
 def _language(workshop: Workshop, language: object) -> str:
-    languages: list[str] = workshop.definition["languages"]
+    languages = definition_of(workshop).languages
     return language if isinstance(language, str) and language in languages else languages[0]
 
 
 def _join_language(workshop: Workshop, language: object) -> str:
     """On join, ``language`` is absent (the workshop's first) or one of its languages (else 422)."""
-    languages: list[str] = workshop.definition["languages"]
+    languages = definition_of(workshop).languages
     if language is None:
         return languages[0]
     if not isinstance(language, str) or language not in languages:
@@ -38,11 +38,12 @@ def join(code: object, group: object = None, token: object = None,
     if not isinstance(code, str) or not code.strip():
         raise Invalid("code: required")
     workshop = workshop_by_code(code)
-    groups = [g["key"] for g in workshop.definition["groups"]]
+    definition = definition_of(workshop)
+    groups = definition.group_keys
     wanted_language = _join_language(workshop, language)
     session = db.session()
     card: JoinToken | None = None
-    if workshop.definition.get("join", "open") == "tokens":
+    if definition.uses_cards:
         if not isinstance(token, str) or not token.strip():
             raise Forbidden("this workshop is joined with a printed card: scan its QR code",
                             code="token_required")
@@ -87,10 +88,10 @@ def set_language(participant: Participant, language: object) -> None:
 
 def create_join_tokens(workshop_id: int, group: object, count: object) -> list[JoinToken]:
     workshop = get_workshop(workshop_id)
-    if workshop.definition.get("join", "open") != "tokens":
+    if not definition_of(workshop).uses_cards:
         raise Conflict("this workshop is joined with its code: printed cards are for join: tokens",
                        code="join_open")
-    groups = [g["key"] for g in workshop.definition["groups"]]
+    groups = definition_of(workshop).group_keys
     if not isinstance(group, str) or group not in groups:
         raise Invalid(f"group: must be one of {', '.join(groups)}")
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:

@@ -27,7 +27,7 @@ def stage_states(workshop: Workshop) -> dict[str, Any]:
 
 def public_workshop(workshop: Workshop) -> dict[str, Any]:
     """The workshop as residents may see it: definition, stage states, visibility."""
-    body = workshops.definition_of(workshop)
+    body = workshops.definition_of(workshop).to_json()
     for stage_body, stage in zip(body["stages"], workshop.stages, strict=True):
         stage_body["state"] = stage.state
         stage_body["results_shown"] = workshops.stage_visible(stage)

@@ -28,7 +28,7 @@ from ..models._types import utcnow
 from ..storage import db
 from .notify import notifier
 from .security import new_token, token_hash
-from .workshops import get_workshop
+from .workshops import definition_of, get_workshop
 
 
 def erase_personal_data(workshop_id: int) -> dict[str, Any]:
@@ -39,7 +39,7 @@ def erase_personal_data(workshop_id: int) -> dict[str, Any]:
     if ids:
         counts["receipts"] = session.execute(
             delete(BallotReceipt).where(BallotReceipt.participant_id.in_(ids))).rowcount  # type: ignore[attr-defined]
-        language = workshop.definition["languages"][0]
+        language = definition_of(workshop).language
         for pid in ids:  # a fresh random hash each: nobody holds the token for it
             session.execute(update(Participant).where(Participant.id == pid).values(
                 token_hash=token_hash(f"erased:{new_token(24)}"), language=language,

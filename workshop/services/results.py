@@ -16,7 +16,7 @@ from ..domain.units import add_units
 from ..models import Ballot, Stage, Workshop
 from ..storage import db
 from .merges import active_merges
-from .workshops import get_workshop, participant_counts, stage_spec_at, stage_visible
+from .workshops import definition_of, get_workshop, participant_counts, stage_spec_at, stage_visible
 
 
 def _ballot_rows(stage_id: int) -> list[tuple[str | None, Any, str]]:
@@ -52,16 +52,16 @@ def stage_entry(workshop: Workshop, stage: Stage, lang: str | None = None) -> di
     """One stage's entry of the results object."""
     rows = _ballot_rows(stage.id)
     spec = stage_spec_at(stage.id, workshop.revision, stage)
-    merges = active_merges(stage.id) if spec.get("method") == "words" else []
+    merges = active_merges(stage.id) if spec.method == "words" else []
     computed = compute_stage_results(spec, [(g, c) for g, c, _ in rows], segment=segment, merges=merges)
     add_units(spec, computed, [c for _, c, _ in rows])
-    languages = workshop.definition["languages"]
+    languages = definition_of(workshop).languages
     wanted = lang if lang is not None and lang in languages else str(languages[0])
     for item in computed["items"]:
         item["title"] = localize(item["title"], wanted, languages)
     return {
         "key": stage.key,
-        "method": stage.config["method"],
+        "method": spec.method,
         "state": stage.state,
         "results_shown": stage_visible(stage),
         "ballots": len(rows),

@@ -14,7 +14,7 @@ from ..models import Workshop
 from ..storage import db
 from .errors import Invalid, NotFound
 from .notify import notifier
-from .workshops import get_workshop
+from .workshops import definition_of, get_workshop
 
 
 def _stage_views(workshop: Workshop) -> list[screens.StageView]:
@@ -23,9 +23,9 @@ def _stage_views(workshop: Workshop) -> list[screens.StageView]:
 
 def _walls(workshop: Workshop) -> dict[str, bool]:
     """Whether the comments and ideas walls belong in next/previous for this workshop."""
-    configs = [s.config for s in workshop.stages]
-    return {"comments": any(c.get("allow_comments", True) for c in configs),
-            "ideas": any(c.get("allow_ideas", False) for c in configs)}
+    stages = definition_of(workshop).stages
+    return {"comments": any(s.allow_comments for s in stages),
+            "ideas": any(s.allow_ideas for s in stages)}
 
 
 def screen_of(workshop: Workshop) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from ..models._types import utcnow
 from ..storage import db
 from .errors import Conflict
 from .notify import notifier
-from .workshops import get_stage, get_workshop
+from .workshops import get_stage, get_workshop, stage_spec_of
 
 
 def _apply(workshop_id: int, key: str, change: Callable[[Stage], None]) -> tuple[Workshop, Stage]:
@@ -50,14 +50,14 @@ def close_stage(workshop_id: int, key: str) -> tuple[Workshop, Stage]:
 
 def reveal_stage(workshop_id: int, key: str) -> tuple[Workshop, Stage]:
     def change(stage: Stage) -> None:
-        stage.revealed = lifecycle.reveal(stage.config["show_results"], stage.key)
+        stage.revealed = lifecycle.reveal(stage_spec_of(stage).show_results, stage.key)
 
     return _apply(workshop_id, key, change)
 
 
 def hide_stage(workshop_id: int, key: str) -> tuple[Workshop, Stage]:
     def change(stage: Stage) -> None:
-        stage.revealed = lifecycle.hide(stage.config["show_results"], stage.key)
+        stage.revealed = lifecycle.hide(stage_spec_of(stage).show_results, stage.key)
 
     return _apply(workshop_id, key, change)
 

@@ -9,14 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..domain import inbound
+from ..domain.definition import StageDefinition, WorkshopDefinition, stage_from_json
 from ..domain.lifecycle import results_visible
+from ..domain.workshop_file import DefinitionError, load_workshop_text, parse_workshop
 from ..models import Item, Participant, Stage, Workshop
-from ..schema import DefinitionError, load_workshop_text, parse_workshop
 from ..storage import db
 from .errors import Invalid, NotFound
 from .security import new_code, new_token
-
-STAGE_ONLY = ("items",)
 
 
 def public_url() -> str:
@@ -41,14 +40,14 @@ def _definition_error(exc: DefinitionError) -> Invalid:
     return Invalid(str(exc).splitlines()[0] if exc.errors else str(exc), details=exc.errors)
 
 
-def parse_definition(data: object) -> dict[str, Any]:
+def parse_definition(data: object) -> WorkshopDefinition:
     try:
         return parse_workshop(data)
     except DefinitionError as exc:
         raise _definition_error(exc) from exc
 
 
-def parse_definition_text(text: str | bytes, filename: str = "") -> dict[str, Any]:
+def parse_definition_text(text: str | bytes, filename: str = "") -> WorkshopDefinition:
     try:
         definition = load_workshop_text(text, filename=filename)
     except DefinitionError as exc:
@@ -59,8 +58,8 @@ def parse_definition_text(text: str | bytes, filename: str = "") -> dict[str, An
     return definition
 
 
-def create_workshop(definition: dict[str, Any], *, user_id: int | None = None) -> Workshop:
-    """Create a workshop from a *validated* definition; all or nothing.
+def create_workshop(definition: WorkshopDefinition, *, user_id: int | None = None) -> Workshop:
+    """Create a workshop from a validated definition; all or nothing.
 
     Its maker (``user_id``) owns it; made without an account (``run.py load``, the demo),
     it is owned by the first admin, or, on a database with no account yet, by the first
@@ -69,7 +68,7 @@ def create_workshop(definition: dict[str, Any], *, user_id: int | None = None) -
     from . import access
     from .accounts import first_admin
 
-    top = {k: v for k, v in definition.items() if k != "stages"}
+    header = definition.stored_header()
     if user_id is None:
         admin = first_admin()
         owner = admin.id if admin is not None else None
@@ -77,17 +76,17 @@ def create_workshop(definition: dict[str, Any], *, user_id: int | None = None) -
         owner = user_id
     for _attempt in range(10):
         workshop = Workshop(
-            code=new_code(), projector_key=new_token(24), definition=top, created_by=user_id
+            code=new_code(), projector_key=new_token(24), definition=header, created_by=user_id
         )
-        for position, stage_def in enumerate(definition["stages"]):
+        for position, stage_def in enumerate(definition.stages):
             stage = Stage(
-                key=stage_def["key"],
+                key=stage_def.key,
                 position=position,
-                config={k: v for k, v in stage_def.items() if k not in STAGE_ONLY},
+                config=WorkshopDefinition.stored_stage(stage_def),
             )
             stage.items = [
-                Item(key=item["key"], position=i, data=item, origin="definition")
-                for i, item in enumerate(stage_def["items"])
+                Item(key=item.key, position=i, data=item.to_json(), origin="definition")
+                for i, item in enumerate(stage_def.items)
             ]
             workshop.stages.append(stage)
         session = db.session()
@@ -132,19 +131,19 @@ def get_stage(workshop: Workshop, key: str) -> Stage:
     raise NotFound(f"stage '{key}' not found in workshop {workshop.id}")
 
 
-def stage_spec(stage: Stage) -> dict[str, Any]:
-    """The stage as the domain sees it: its definition with its current items."""
-    return {**stage.config, "items": [item.data for item in stage.items]}
+def stage_spec(stage: Stage) -> StageDefinition:
+    """The stage as the domain sees it: its definition with its current items (ideas included)."""
+    return stage_from_json({**stage.config, "items": [item.data for item in stage.items]})
 
 
-def stage_spec_at(stage_id: int, revision: int, stage: Stage | None = None) -> dict[str, Any]:
+def stage_spec_at(stage_id: int, revision: int, stage: Stage | None = None) -> StageDefinition:
     """``stage_spec`` kept per workshop revision, for the hot paths (ballots, live results).
 
     Every state change, item change or erasure bumps the workshop's revision, so a
     cached spec is never used out of date. ``stage``: the row if the caller holds it
     fresh; otherwise it is read again.
     """
-    specs: dict[int, tuple[int, dict[str, Any]]]
+    specs: dict[int, tuple[int, StageDefinition]]
     specs = current_app.extensions.setdefault("ruamkit.stage_specs", {})
     cached = specs.get(stage_id)
     if cached is not None and cached[0] == revision:
@@ -161,17 +160,40 @@ def stage_spec_at(stage_id: int, revision: int, stage: Stage | None = None) -> d
 
 
 def stage_visible(stage: Stage) -> bool:
-    return results_visible(stage.config["show_results"], stage.state, stage.revealed)
+    return results_visible(stage_spec_of(stage).show_results, stage.state, stage.revealed)
 
 
-def definition_of(workshop: Workshop) -> dict[str, Any]:
-    """The workshop object, as in a workshop file (approved ideas included as items)."""
-    return {**workshop.definition, "stages": [stage_spec(s) for s in workshop.stages]}
+def stage_spec_of(stage: Stage) -> StageDefinition:
+    """The stage's definition from its workshop's (cached) definition."""
+    found = definition_of(stage.workshop).stage(stage.key)
+    assert found is not None
+    return found
+
+
+def definition_of(workshop: Workshop) -> WorkshopDefinition:
+    """The workshop's typed definition (approved ideas included as items).
+
+    Kept per workshop revision (every change of items bumps it), so pages and
+    sockets do not check the stored JSON again on every request.
+    """
+    cache: dict[int, tuple[int, WorkshopDefinition]]
+    cache = current_app.extensions.setdefault("ruamkit.definitions", {})
+    cached = cache.get(workshop.id)
+    if cached is not None and cached[0] == workshop.revision:
+        return cached[1]
+    definition = WorkshopDefinition.from_stored(
+        workshop.definition,
+        [(stage.config, [item.data for item in stage.items]) for stage in workshop.stages],
+    )
+    if len(cache) > 200:
+        cache.clear()
+    cache[workshop.id] = (workshop.revision, definition)
+    return definition
 
 
 def describe(workshop: Workshop) -> dict[str, Any]:
     """The API's view: the workshop object plus ids, URLs and each stage's state."""
-    body = definition_of(workshop)
+    body = definition_of(workshop).to_json()
     for stage_body, stage in zip(body["stages"], workshop.stages, strict=True):
         stage_body["state"] = stage.state
         stage_body["results_shown"] = stage_visible(stage)
@@ -193,7 +215,7 @@ def participant_counts(workshop: Workshop) -> dict[str, Any]:
         .where(Participant.workshop_id == workshop.id)
         .group_by(Participant.group_key)
     ).all()
-    by_group = {g["key"]: 0 for g in workshop.definition["groups"]}
+    by_group = dict.fromkeys(definition_of(workshop).group_keys, 0)
     for group, count in rows:
         by_group[group] = count
     return {"total": sum(by_group.values()), "by_group": by_group}

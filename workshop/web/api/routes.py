@@ -10,8 +10,8 @@ from flask import Response, g, jsonify, request, session
 
 from ...adapters import ratelimit
 from ...domain import inbound
+from ...domain.workshop_file import DefinitionError, load_json_text
 from ...extensions import message_queue_state
-from ...schema import DefinitionError, load_json_text
 from ...services import (
     access,
     accounts,

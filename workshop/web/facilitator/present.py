@@ -14,6 +14,14 @@ from typing import Any
 from flask_babel import format_datetime, get_timezone, lazy_pgettext, ngettext, to_user_timezone
 from flask_babel import lazy_gettext as _l
 
+from ...domain.definition import (
+    ApprovalStage,
+    BudgetStage,
+    DotsStage,
+    ScoreStage,
+    StageDefinition,
+    WordsStage,
+)
 from ...domain.text import localize
 from ...models import Stage, Workshop
 from ...services import workshops
@@ -57,8 +65,7 @@ ACTION_LABELS = {
 
 
 def languages(workshop: Workshop) -> list[str]:
-    langs: list[str] = workshop.definition["languages"]
-    return langs
+    return workshops.definition_of(workshop).languages
 
 
 def text(workshop: Workshop, value: Any) -> str:
@@ -68,12 +75,12 @@ def text(workshop: Workshop, value: Any) -> str:
 
 def groups(workshop: Workshop) -> list[tuple[str, str]]:
     """(key, label) of each stakeholder group, in the workshop file's order."""
-    return [(g["key"], text(workshop, g["label"])) for g in workshop.definition["groups"]]
+    return [(g.key, text(workshop, g.label)) for g in workshops.definition_of(workshop).groups]
 
 
 def uses_cards(workshop: Workshop) -> bool:
     """Whether residents join with printed single-use cards (``join: tokens``)."""
-    return bool(workshop.definition.get("join", "open") == "tokens")
+    return workshops.definition_of(workshop).uses_cards
 
 
 def card_rows(workshop: Workshop, counts: dict[str, dict[str, int]]) -> dict[str, Any]:
@@ -102,45 +109,43 @@ def actions(state: str, policy: str, shown: bool) -> dict[str, bool]:
 
 def stage_summary(workshop: Workshop, stage: Stage, entry: dict[str, Any] | None) -> dict[str, Any]:
     """One stage as the run sheet shows it."""
-    config = stage.config
+    spec = workshops.stage_spec_of(stage)
     shown = workshops.stage_visible(stage)
     return {
         "key": stage.key,
         "number": stage.position + 1,
-        "title": text(workshop, config.get("title")) or stage.key,
-        "prompt": text(workshop, config.get("prompt")),
-        "kind": config.get("kind", "other"),
-        "method": config["method"],
+        "title": text(workshop, spec.title) or stage.key,
+        "prompt": text(workshop, spec.prompt),
+        "kind": spec.kind,
+        "method": spec.method,
         "state": stage.state,
-        "policy": config["show_results"],
+        "policy": spec.show_results,
         "shown": shown,
-        "item_count": len(stage.items),
+        "item_count": len(spec.items),
         "ballots": entry["ballots"] if entry else 0,
         "paper_ballots": entry["paper_ballots"] if entry else 0,
-        "actions": actions(stage.state, config["show_results"], shown),
-        "allow_comments": bool(config.get("allow_comments", True)),
-        "allow_ideas": bool(config.get("allow_ideas", False)),
-        "options": method_options(config),
+        "actions": actions(stage.state, spec.show_results, shown),
+        "allow_comments": spec.allow_comments,
+        "allow_ideas": spec.allow_ideas,
+        "options": method_options(spec),
     }
 
 
-def method_options(config: dict[str, Any]) -> list[str]:
+def method_options(spec: StageDefinition) -> list[str]:
     """Short notes on a stage's method options ("at most 2 choices", "5 dots")."""
     notes: list[str] = []
-    method = config["method"]
-    if method == "approval" and config.get("max_choices"):
-        notes.append(str(_l("at most %(n)d choices", n=config["max_choices"])))
-    if method == "dots":
-        notes.append(str(_l("%(n)d dots", n=config["dots"])))
-        if config.get("max_per_item"):
-            notes.append(str(_l("at most %(n)d per item", n=config["max_per_item"])))
-    if method == "score":
-        scale = config.get("scale") or {"min": 1, "max": 5}
-        notes.append(str(_l("scale %(low)d–%(high)d", low=scale["min"], high=scale["max"])))
-    if method == "budget":
-        notes.append(str(_l("budget %(amount)s", amount=baht(config["budget"]))))
-    if method == "words" and config.get("max_words"):
-        notes.append(str(_l("up to %(n)d words", n=config["max_words"])))
+    if isinstance(spec, ApprovalStage) and spec.max_choices:
+        notes.append(str(_l("at most %(n)d choices", n=spec.max_choices)))
+    if isinstance(spec, DotsStage):
+        notes.append(str(_l("%(n)d dots", n=spec.dots)))
+        if spec.max_per_item:
+            notes.append(str(_l("at most %(n)d per item", n=spec.max_per_item)))
+    if isinstance(spec, ScoreStage):
+        notes.append(str(_l("scale %(low)d–%(high)d", low=spec.scale.min, high=spec.scale.max)))
+    if isinstance(spec, BudgetStage):
+        notes.append(str(_l("budget %(amount)s", amount=baht(spec.budget))))
+    if isinstance(spec, WordsStage):
+        notes.append(str(_l("up to %(n)d words", n=spec.max_words)))
     return notes
 
 
@@ -189,8 +194,8 @@ def result_sections(workshop: Workshop, entries: list[dict[str, Any]]) -> list[d
             "entry": entry,
             "summary": stage_summary(workshop, stage, entry),
             "groups": [(key, label, ballots_by_group.get(key, 0)) for key, label in groups(workshop)],
-            "criteria": [(c["key"], text(workshop, c.get("label")), c.get("weight", 1))
-                         for c in stage.config.get("criteria") or ()],
+            "criteria": [(c.key, text(workshop, c.label), c.weight)
+                         for c in getattr(workshops.stage_spec_of(stage), "criteria", ())],
             "flagged": sum(1 for item in entry["items"] if spread_flagged(item["spread"])),
         })
     return sections
@@ -213,7 +218,7 @@ def state_count(state: str, count: int) -> str:
 
 def takes_ideas(workshop: Workshop) -> bool:
     """Whether any stage lets residents propose ideas."""
-    return any(stage.config.get("allow_ideas") for stage in workshop.stages)
+    return any(stage.allow_ideas for stage in workshops.definition_of(workshop).stages)
 
 
 def one_decimal(value: float | None) -> str:

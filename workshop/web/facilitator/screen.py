@@ -43,7 +43,7 @@ def screen_label(workshop: Workshop, screen: str, stage: str | None) -> str:
     if screen == rules.STAGE and stage is not None:
         for found in workshop.stages:
             if found.key == stage:
-                title = present.text(workshop, found.config.get("title")) or stage
+                title = present.text(workshop, workshops.stage_spec_of(found).title) or stage
                 return _("Stage %(n)d: %(title)s", n=found.position + 1, title=title)
         return stage
     return str(SCREEN_LABELS.get(screen, screen))

@@ -33,6 +33,8 @@ from werkzeug.wrappers import Response
 from ...adapters import ratelimit
 from ...domain.access import allows
 from ...domain.methods import MAX_WORD_LENGTH
+from ...domain.paper import MESSAGES as PAPER_MESSAGES
+from ...domain.paper import LineError, example_lines, parse_each
 from ...domain.text import localize
 from ...models import Stage, Workshop
 from ...services import (
@@ -66,8 +68,6 @@ from .forms import (
     password_messages,
 )
 from .messages import ballot_problem, definition_problem
-from .paper import MESSAGES as PAPER_MESSAGES
-from .paper import LineError, example_lines, parse_each
 from .people import people_context
 from .screen import run_sheet_context
 
@@ -113,7 +113,7 @@ def _workshop_access(endpoint: str | None, values: dict[str, Any] | None) -> Non
     if user is None:
         return
     g.workshop_role = access.require(user, "workshop", workshop_id, page_action(endpoint, request.method))
-    g.workshop_language = workshops.get_workshop(workshop_id).definition["languages"][0]
+    g.workshop_language = workshops.definition_of(workshops.get_workshop(workshop_id)).language
 
 
 def can(action: str) -> bool:
@@ -300,7 +300,7 @@ def _workshop_rows() -> list[dict[str, Any]]:
     user = current_user()
     roles = access.ids_of(user, "workshop")
     return [
-        {"workshop": w, "states": present.state_counts(w), "role": roles.get(w.id),
+        {"workshop": w, "definition": workshops.definition_of(w), "states": present.state_counts(w), "role": roles.get(w.id),
          "participants": workshops.participant_counts(w)["total"]}
         for w in access.workshops_of(user)
     ]
@@ -359,7 +359,7 @@ def create() -> Any:
     user = current_user()
     workshop = workshops.create_workshop(definition, user_id=user.id if user else None)
     flash(_("The workshop “%(title)s” is ready. Its join code is %(code)s.",
-            title=present.text(workshop, workshop.definition["title"]), code=workshop.code),
+            title=present.text(workshop, workshops.definition_of(workshop).title), code=workshop.code),
           "success")
     return redirect(url_for(".workshop", workshop_id=workshop.id))
 
@@ -379,6 +379,7 @@ def _common(workshop: Workshop) -> dict[str, Any]:
     """What every workshop page's header and live script need."""
     return {
         "workshop": workshop,
+        "definition": workshops.definition_of(workshop),
         "langs": present.languages(workshop),
         "pending": content.pending_counts(workshop.id),
         "join_url": workshops.join_url(workshop),
@@ -444,7 +445,7 @@ def delete(workshop_id: int) -> Response | tuple[str, int]:
     if form.validate_on_submit() and form.code.data.strip().upper() != workshop.code:
         form.code.errors = [*form.code.errors, _("That is not this workshop's join code.")]
     elif form.validate_on_submit():
-        title = present.text(workshop, workshop.definition["title"])
+        title = present.text(workshop, workshops.definition_of(workshop).title)
         privacy.delete_workshop(workshop_id)
         flash(_("The workshop “%(title)s” and everything in it are deleted.", title=title), "success")
         return redirect(url_for(".index"))
@@ -478,7 +479,7 @@ def make_cards(workshop_id: int) -> Response | tuple[str, int]:
 def stage_action(workshop_id: int, key: str, action: str) -> Response:
     workshop = workshops.get_workshop(workshop_id)
     stage = workshops.get_stage(workshop, key)
-    title = present.text(workshop, stage.config.get("title")) or key
+    title = present.text(workshop, workshops.stage_spec_of(stage).title) or key
     try:
         stages.ACTIONS[action](workshop_id, key)
     except Conflict:
@@ -562,7 +563,7 @@ def _count_paper(workshop: Workshop, stage: Stage, group: str, text: str,
                  confirm: bool = False) -> dict[str, Any]:
     """Count one batch; returns {"stored": n}, {"problems": [...]}, {"general": msg}
     or {"duplicate": the recent identical batch}."""
-    parsed, format_errors = parse_each(stage.config["method"], text)
+    parsed, format_errors = parse_each(workshops.stage_spec_of(stage).method, text)
     if format_errors:
         problems = _format_problems(format_errors) + _rule_problems(workshop, stage, parsed)
         return {"problems": sorted(problems, key=lambda p: p["line"])}
@@ -598,7 +599,7 @@ def paper(workshop_id: int, key: str) -> Any:
         if "stored" in outcome:
             flash(_("Counted %(n)d paper ballots from “%(group)s” in “%(stage)s”.",
                     n=outcome["stored"], group=dict(form.group.choices)[group],
-                    stage=present.text(workshop, stage.config.get("title"))), "success")
+                    stage=present.text(workshop, workshops.stage_spec_of(stage).title)), "success")
             return redirect(url_for(".paper", workshop_id=workshop.id, key=stage.key, group=group))
         if outcome.get("empty"):
             form.lines.errors = [*form.lines.errors, _("Type at least one ballot.")]
@@ -610,6 +611,7 @@ def paper(workshop_id: int, key: str) -> Any:
     else:
         form.confirm.data = ""
     entry = results.stage_entry(workshop, stage)
+    spec = workshops.stage_spec_of(stage)
     status = 422 if form.is_submitted() and (outcome or form.errors) else 200
     if outcome.get("duplicate"):
         status = 409
@@ -617,11 +619,10 @@ def paper(workshop_id: int, key: str) -> Any:
         "facilitator/paper.html", **_common(workshop), stage=stage,
         summary=present.stage_summary(workshop, stage, entry), form=form,
         problems=outcome.get("problems", []), general=outcome.get("general"),
-        examples=example_lines(workshops.stage_spec(stage)),
-        items=[(i.key, present.text(workshop, i.data.get("title"))) for i in stage.items],
-        criteria=[(c["key"], present.text(workshop, c.get("label")))
-                  for c in stage.config.get("criteria") or ()],
-        all_stages=workshop.stages, duplicate=outcome.get("duplicate"),
+        examples=example_lines(spec),
+        items=[(i.key, present.text(workshop, i.title)) for i in spec.items],
+        criteria=[(c.key, present.text(workshop, c.label)) for c in getattr(spec, "criteria", ())],
+        all_stages=workshop.stages, spec=spec, duplicate=outcome.get("duplicate"),
         batches=[_batch_row(b) for b in paper_batches.list_batches(workshop.id, stage.key)],
         group_labels=dict(form.group.choices),
     ), status
@@ -663,9 +664,10 @@ def moderation(workshop_id: int) -> str:
     idea_status = "approved" if show == "published" else show
     comments = content.list_comments(workshop.id, show)
     ideas = content.list_ideas(workshop.id, idea_status)
-    stage_titles = {s.key: present.text(workshop, s.config.get("title")) for s in workshop.stages}
-    item_titles = {(s.key, i.key): present.text(workshop, i.data.get("title"))
-                   for s in workshop.stages for i in s.items}
+    definition = workshops.definition_of(workshop)
+    stage_titles = {s.key: present.text(workshop, s.title) for s in definition.stages}
+    item_titles = {(s.key, i.key): present.text(workshop, i.title)
+                   for s in definition.stages for i in s.items}
     group_labels = dict(present.groups(workshop))
     return render_template(
         "facilitator/moderation.html", **_common(workshop), show=show, comments=comments,

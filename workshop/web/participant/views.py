@@ -74,13 +74,13 @@ def not_found_page(message: str | None = None) -> tuple[str, int]:
 
 def text_of(workshop: Workshop, text: Any) -> str:
     """A workshop text in the page's language."""
-    return localize(text, current_language(), workshop.definition["languages"])
+    return localize(text, current_language(), workshops.definition_of(workshop).languages)
 
 
 def group_label(workshop: Workshop, key: str | None) -> str:
-    for group in workshop.definition["groups"]:
-        if group["key"] == key:
-            return text_of(workshop, group["label"])
+    for group in workshops.definition_of(workshop).groups:
+        if group.key == key:
+            return text_of(workshop, group.label)
     return key or ""
 
 
@@ -163,7 +163,7 @@ def room(code: str) -> Any:
     participant = _current_participant(workshop)
     if participant is not None:
         return _room_page(workshop, participant)
-    g.workshop_language = workshop.definition["languages"][0]
+    g.workshop_language = workshops.definition_of(workshop).language
     return _join_page(workshop, token=request.args.get("t", ""))
 
 
@@ -175,8 +175,8 @@ def join(code: str) -> Any:
     if _current_participant(workshop) is not None:  # a second tap, or a reloaded POST
         return redirect(url_for(".room", code=workshop.code), 303)
     language = request.form.get("language")  # the page's language: the workshop's or none
-    language = language if language in workshop.definition["languages"] else None
-    g.workshop_language = workshop.definition["languages"][0]
+    language = language if language in workshops.definition_of(workshop).languages else None
+    g.workshop_language = workshops.definition_of(workshop).language
     try:
         participant, raw = participants.join(
             workshop.code, request.form.get("group"), request.form.get("t") or None, language,
@@ -210,7 +210,7 @@ def _csrf_failed(_exc: CSRFError) -> Any:
     workshop = _workshop_or_none(code) if code else None
     if workshop is None:
         return not_found_page()
-    g.workshop_language = workshop.definition["languages"][0]
+    g.workshop_language = workshops.definition_of(workshop).language
     message = _("This page had expired, so you have not joined yet. Please press Join again. "
                 "If this keeps happening, allow cookies for this site.")
     return _join_page(workshop, token=request.form.get("t", ""), error=message,
@@ -219,7 +219,7 @@ def _csrf_failed(_exc: CSRFError) -> Any:
 
 def _join_page(workshop: Workshop, *, token: str = "", error: str | None = None,
                chosen: str | None = None) -> str:
-    by_card = workshop.definition.get("join", "open") == "tokens"
+    by_card = workshops.definition_of(workshop).uses_cards
     card_group = None
     if by_card and token.strip() and error is None:
         card = _card(workshop, token)
@@ -233,12 +233,12 @@ def _join_page(workshop: Workshop, *, token: str = "", error: str | None = None,
         error = join_errors()["token_required"]
     return render_template(
         "participant/join.html",
-        workshop=workshop, title=text_of(workshop, workshop.definition["title"]),
-        city=text_of(workshop, workshop.definition.get("city")),
-        date=workshop.definition.get("date"),
-        groups=[{"key": gr["key"], "label": text_of(workshop, gr["label"])}
-                for gr in workshop.definition["groups"]],
-        languages=workshop.definition["languages"],
+        workshop=workshop, title=text_of(workshop, workshops.definition_of(workshop).title),
+        city=text_of(workshop, workshops.definition_of(workshop).city),
+        date=workshops.definition_of(workshop).date,
+        groups=[{"key": gr.key, "label": text_of(workshop, gr.label)}
+                for gr in workshops.definition_of(workshop).groups],
+        languages=workshops.definition_of(workshop).languages,
         by_card=by_card, token=token.strip(), card_group=card_group,
         error=error, chosen=chosen, kiosk=_is_kiosk(workshop),
     )
@@ -251,7 +251,7 @@ def _room_page(workshop: Workshop, participant: Participant) -> str:
     g.workshop_language = participant.language
     return render_template(
         "participant/room.html",
-        workshop=workshop, title=text_of(workshop, workshop.definition["title"]),
+        workshop=workshop, title=text_of(workshop, workshops.definition_of(workshop).title),
         group=group_label(workshop, participant.group_key),
         boot={"workshop_id": workshop.id, "lang": current_language(),
               "snapshot": snapshot(workshop, participant)},

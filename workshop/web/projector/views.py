@@ -36,16 +36,16 @@ def show(key: str) -> Any:
         with force_locale(wanted if wanted in SUPPORTED else "th"):
             return not_found_page(_("This projector link is not valid. Copy it again from the "
                                     "facilitator console."))
-    lang = wanted if wanted in SUPPORTED else workshop.definition["languages"][0]
-    by_card = workshop.definition.get("join", "open") == "tokens"
+    lang = wanted if wanted in SUPPORTED else workshops.definition_of(workshop).language
+    by_card = workshops.definition_of(workshop).uses_cards
     with force_locale(lang):
         join_url = workshops.join_url(workshop)
         counts = results.workshop_results(workshop.id, lang, live=True)
         comments, _more = content.published_comments(workshop.id)
         return render_template(
             "projector/show.html",
-            workshop=workshop, title=text_of(workshop, workshop.definition["title"]),
-            city=text_of(workshop, workshop.definition.get("city")),
+            workshop=workshop, title=text_of(workshop, workshops.definition_of(workshop).title),
+            city=text_of(workshop, workshops.definition_of(workshop).city),
             join_url=join_url, by_card=by_card,
             join_url_short=join_url.split("://", 1)[-1],
             qr=Markup(qr.qr_svg(join_url, title=_("QR code to join: %(url)s", url=join_url))),  # noqa: S704 - SVG made by the qrcode library, its title escaped by qr_svg

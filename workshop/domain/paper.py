@@ -1,6 +1,7 @@
 """Paper ballots typed by a facilitator: one ballot per line, parsed to ``choices``.
 
-Pure: no Flask, no database. ``parse_lines(method, text)`` turns the text of
+Pure: no Flask, no database. Keys follow the workshop file's rule
+(``domain.definition.KEY_PATTERN``). ``parse_lines(method, text)`` turns the text of
 the console's paper-ballot box into the contract's ``choices`` objects; the
 ballot rules themselves (known items, limits, scale) stay in
 ``domain.methods`` and are checked when the batch is counted.
@@ -39,9 +40,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-METHODS = ("single", "approval", "rank", "dots", "score", "budget", "words")
-#: What an item or criterion key may look like (the workshop file's key rule).
-KEY = re.compile(r"[a-z0-9_-]{1,64}")
+from .definition import KEY_RE as KEY
+from .definition import (
+    METHODS,
+    ApprovalStage,
+    BudgetStage,
+    DotsStage,
+    ScoreStage,
+    StageDefinition,
+)
 
 #: English messages of the line errors; the console shows translated ones by ``code``.
 MESSAGES = {
@@ -260,13 +267,13 @@ def _grouped(amount: int) -> str:
     return f"{amount:,}"
 
 
-def example_lines(stage: Mapping[str, Any]) -> list[str]:
-    """Two or three valid example lines for ``stage`` (a normalized stage with items).
+def example_lines(stage: StageDefinition) -> list[str]:
+    """Two or three valid example lines for ``stage`` (with its current items).
 
     Empty when the stage has no items yet (an ideas stage before any approval).
     """
-    method = stage["method"]
-    keys = [item["key"] for item in stage.get("items") or ()]
+    method = stage.method
+    keys = stage.item_keys
     if method == "words":
         return ["สะอาด, green", "ร่มรื่น; walkable city"]
     if not keys:
@@ -274,24 +281,22 @@ def example_lines(stage: Mapping[str, Any]) -> list[str]:
     first, second, third = keys[0], keys[min(1, len(keys) - 1)], keys[min(2, len(keys) - 1)]
     if method == "single":
         return [second, first]
-    if method == "approval":
-        limit = stage.get("max_choices") or len(keys)
+    if isinstance(stage, ApprovalStage):
+        limit = stage.choice_limit
         picked = [first, third] if limit >= 2 and third != first else [first]
         return [", ".join(picked), second]
     if method == "rank":
         order = list(dict.fromkeys([third, first, second]))
         return [", ".join(order), " > ".join(reversed(order))]
-    if method == "dots":
-        dots = int(stage.get("dots") or 1)
-        cap = int(stage.get("max_per_item") or dots)
+    if isinstance(stage, DotsStage):
+        dots, cap = stage.dots, stage.per_item_limit
         one = min(cap, dots)
         rest = min(cap, dots - one)
         line = f"{first}={one}" + (f", {keys[-1]}={rest}" if rest and keys[-1] != first else "")
         return [line, f"{second}=1"]
-    if method == "score":
-        criteria = [c["key"] for c in stage.get("criteria") or ()]
-        scale = stage.get("scale") or {"min": 1, "max": 5}
-        low, high = int(scale["min"]), int(scale["max"])
+    if isinstance(stage, ScoreStage):
+        criteria = [c.key for c in stage.criteria]
+        low, high = stage.scale.min, stage.scale.max
         middle = (low + high) // 2
         parts = [f"{first}.{criteria[0]}={high}"]
         if len(criteria) > 1:
@@ -299,8 +304,8 @@ def example_lines(stage: Mapping[str, Any]) -> list[str]:
         if second != first:
             parts.append(f"{second}.{criteria[0]}={max(low, high - 1)}")
         return [", ".join(parts), f"{second}.{criteria[-1]}={low}"]
-    if method == "budget":
-        total = int(stage.get("budget") or 0)
+    if isinstance(stage, BudgetStage):
+        total = stage.budget
         half = total // 2 // 1000 * 1000 or total // 2
         quarter = total // 4 // 1000 * 1000 or total // 4
         line = f"{first}={_grouped(half)}"

@@ -1,0 +1,588 @@
+"""Workshop files: reading and checking them (contract section 1).
+
+A workshop file (``sessions/*.yaml``, or the same object as JSON for the API)
+is checked in one go and either accepted whole or refused whole with every
+problem found, each named by its place: ``stages[2].items[0].horizon: must be
+one of short, medium, long``.
+
+Public API: :func:`parse_workshop`, :func:`load_workshop_text`,
+:class:`DefinitionError` and :data:`LIMITS`.
+
+How it is checked:
+
+* pydantic models (``extra="forbid"``, strict types: no ``true`` for a number,
+  no ``"5"`` for 5) check the shape of every field. A stage is a union tagged
+  by its ``method``, so an option of another method is refused ("not allowed
+  for method single") and a required one is asked for ("required for method
+  dots"), both by pydantic.
+* :func:`_check_relations` then checks what relates fields to each other:
+  unique keys, goal references, ``max_choices`` against the items, and so on.
+  It reads the raw data, so it reports its errors even when some fields are
+  malformed.
+
+Where the contract is silent, this module decides:
+
+* ``languages`` is optional and defaults to ``[th]``; codes come from
+  ``th`` and ``en``, without repeats.
+* ``moderation`` (our extension): ``pre`` (default) holds comments until a
+  facilitator approves them, ``post`` publishes them at once.
+* Texts are stripped of surrounding whitespace and must not be empty. A text
+  map needs at least one entry, and only languages of ``languages``; it need
+  not cover them all (readers fall back to the default language).
+* A ``words`` stage lists no items and takes no ideas (its words become its
+  items). Every other stage lists at least one item unless ``allow_ideas`` is
+  true (approved ideas become its items).
+* Item and criterion keys are unique within their stage, stage and group
+  keys within the workshop. An item's ``goal`` names an item of any stage of
+  kind ``goals``.
+* An option of another method that is null (or ``criteria: []``) counts as
+  absent, so the normalized output can be parsed again unchanged.
+* Numbers have sane upper bounds (see :data:`LIMITS`), so that every value
+  fits a database integer.
+* At most ``LIMITS["errors_reported"]`` errors are reported; a last entry says
+  how many more there were.
+
+The result is the typed :class:`~workshop.domain.definition.WorkshopDefinition`
+(its ``to_json()`` is the API's form: dates as ``"YYYY-MM-DD"``, every optional
+field present, every stage with all option keys).
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+__all__ = ["LIMITS", "DefinitionError", "load_workshop_text", "parse_workshop"]
+
+from .definition import (
+    DEFAULT_LANGUAGES,
+    KEY_PATTERN,
+    KEY_RE,
+    LIMITS,
+    METHODS,
+    OPTIONS,
+    SUPPORTED_LANGUAGES,
+    TAGS,
+    WorkshopDefinition,
+    sdg_text,
+    shown,
+)
+
+Loc = tuple[str | int, ...]
+_Error = tuple[Loc, str]
+
+
+class DefinitionError(ValueError):
+    """A workshop file that cannot be used, with every problem found.
+
+    ``errors`` lists ``{"loc": "stages[2].items[0].horizon", "message": "..."}``
+    in document order; ``loc`` is ``""`` for the file as a whole and
+    ``"line N"`` for a YAML syntax problem.
+    """
+
+    def __init__(self, errors: list[dict[str, str]], *, filename: str = "") -> None:
+        super().__init__(errors)
+        self.errors = errors
+        #: The file the errors are about, when known (for the command line).
+        self.filename = filename
+
+    def __str__(self) -> str:
+        return "\n".join(f"{e['loc']}: {e['message']}" if e["loc"] else e["message"] for e in self.errors)
+
+
+# ---------------------------------------------------------------------------
+# Public functions
+# ---------------------------------------------------------------------------
+
+
+def parse_workshop(data: object) -> WorkshopDefinition:
+    """Validate a workshop object (from JSON or YAML) and return it typed.
+
+    Raises :class:`DefinitionError` listing every problem found.
+    """
+    errors: list[_Error] = []
+    workshop: WorkshopDefinition | None = None
+    try:
+        workshop = WorkshopDefinition.model_validate(data, context={"languages": _declared_languages(data)})
+    except ValidationError as exc:
+        errors.extend(_convert(error, data) for error in exc.errors(include_url=False))
+    errors.extend(_check_relations(data))
+    if errors or workshop is None:
+        raise DefinitionError(_report(errors, data))
+    return workshop
+
+
+def load_workshop_text(text: str | bytes, *, filename: str = "") -> WorkshopDefinition:
+    """Read a workshop file (YAML, or JSON, which is YAML too) and parse it.
+
+    Duplicate mapping keys are refused. ``filename`` is kept on the error for
+    the caller's messages.
+    """
+    try:
+        return parse_workshop(_load_yaml(text))
+    except DefinitionError as exc:
+        exc.filename = filename
+        raise
+
+
+# ---------------------------------------------------------------------------
+# Relations between fields
+# ---------------------------------------------------------------------------
+
+
+def _check_relations(data: object) -> list[_Error]:
+    """Checks that relate fields to each other, on the raw data.
+
+    Each check skips values whose shape is wrong: pydantic reports those.
+    """
+    if not isinstance(data, dict):
+        return []
+    errors: list[_Error] = []
+
+    languages = data.get("languages")
+    if isinstance(languages, list):
+        errors += _duplicates(languages, ("languages",), "duplicate language", field=None)
+    groups = data.get("groups")
+    if isinstance(groups, list):
+        errors += _duplicates(groups, ("groups",), "duplicate group key")
+    stages = data.get("stages")
+    if not isinstance(stages, list):
+        return errors
+    errors += _duplicates(stages, ("stages",), "duplicate stage key")
+
+    goals = {
+        item["key"]
+        for stage in stages
+        if isinstance(stage, dict) and stage.get("kind") == "goals"
+        for item in _list(stage.get("items"))
+        if isinstance(item, dict) and isinstance(item.get("key"), str)
+    }
+    for s, stage in enumerate(stages):
+        if isinstance(stage, dict):
+            errors += _check_stage(stage, ("stages", s), goals)
+            errors += _check_window(stage, ("stages", s), data.get("timezone"))
+    return errors
+
+
+def _check_window(stage: dict[Any, Any], loc: Loc, zone: object) -> list[_Error]:
+    """``closes_at`` after ``opens_at``, both read in the workshop's time zone."""
+    from pydantic_core import PydanticCustomError
+
+    from .definition import check_datetime, check_timezone
+    from .schedule import moment
+
+    if stage.get("opens_at") is None or stage.get("closes_at") is None:
+        return []
+    try:
+        tz = check_timezone(zone) if zone is not None else None
+        opens, closes = (moment(check_datetime(stage.get(name)), tz) for name in ("opens_at", "closes_at"))
+    except (PydanticCustomError, ValueError):
+        return []  # a missing or malformed time or zone gets its own error
+    if opens is not None and closes is not None and closes <= opens:
+        return [((*loc, "closes_at"), "must be after opens_at")]
+    return []
+
+
+def _check_stage(stage: dict[Any, Any], loc: Loc, goals: set[str]) -> list[_Error]:
+    errors: list[_Error] = []
+    method = stage.get("method")
+    items = stage.get("items", [])
+
+    if isinstance(items, list):
+        errors += _duplicates(items, (*loc, "items"), "duplicate item key")
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            goal = item.get("goal")
+            if isinstance(goal, str) and goal not in goals:
+                message = f"unknown goal '{shown(goal)}' (no goals stage has this item)"
+                errors.append(((*loc, "items", i, "goal"), message))
+            sdgs = item.get("sdgs")
+            if isinstance(sdgs, list):
+                sdgs = [sdg_text(sdg) for sdg in sdgs]
+                errors += _duplicates(sdgs, (*loc, "items", i, "sdgs"), "duplicate SDG", field=None)
+    criteria = stage.get("criteria")
+    if method == "score" and isinstance(criteria, list):
+        errors += _duplicates(criteria, (*loc, "criteria"), "duplicate criterion key")
+
+    if method == "words":
+        if isinstance(items, list) and items:
+            errors.append(((*loc, "items"), "a words stage lists no items"))
+        if stage.get("allow_ideas") is True:
+            errors.append(((*loc, "allow_ideas"), "not allowed for method words"))
+    elif method in METHODS and isinstance(items, list) and not items and stage.get("allow_ideas") is not True:
+        errors.append(((*loc, "items"), "must list at least one item, unless allow_ideas is true"))
+
+    if method == "approval" and isinstance(items, list) and items:
+        max_choices = stage.get("max_choices")
+        if _is_int(max_choices) and max_choices > len(items):
+            errors.append(((*loc, "max_choices"), f"must be between 1 and {len(items)}"))
+    if method == "dots":
+        dots, per_item = stage.get("dots"), stage.get("max_per_item")
+        if _is_int(dots) and _is_int(per_item) and 1 <= dots < per_item:
+            errors.append(((*loc, "max_per_item"), f"must be between 1 and {dots} (dots)"))
+    if method == "score":
+        scale = stage.get("scale")
+        low, high = (scale.get("min"), scale.get("max")) if isinstance(scale, dict) else (None, None)
+        if _is_int(low) and _is_int(high) and low >= high:
+            errors.append(((*loc, "scale"), "min must be less than max"))
+    return errors
+
+
+def _duplicates(entries: list[Any], loc: Loc, message: str, *, field: str | None = "key") -> list[_Error]:
+    """Errors for repeated keys (or repeated plain values when ``field`` is None)."""
+    errors: list[_Error] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        value = entry if field is None else (entry.get(field) if isinstance(entry, dict) else None)
+        if field is not None and not (isinstance(value, str) and KEY_RE.fullmatch(value)):
+            continue  # a malformed key gets its own error
+        if not isinstance(value, str):
+            continue
+        if value in seen:
+            where = (*loc, index) if field is None else (*loc, index, field)
+            errors.append((where, f"{message} '{value}'"))
+        seen.add(value)
+    return errors
+
+
+def _declared_languages(data: object) -> list[str] | None:
+    """The workshop's languages when they are valid, for checking text maps."""
+    if not isinstance(data, dict):
+        return None
+    languages = data.get("languages", list(DEFAULT_LANGUAGES))
+    if (
+        isinstance(languages, list)
+        and languages
+        and all(isinstance(code, str) and code in SUPPORTED_LANGUAGES for code in languages)
+    ):
+        return languages
+    return None
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+# ---------------------------------------------------------------------------
+# Error messages
+# ---------------------------------------------------------------------------
+
+_BOUNDS: dict[str, tuple[str, str]] = {
+    "greater_than": ("greater than", "gt"),
+    "greater_than_equal": ("at least", "ge"),
+    "less_than": ("less than", "lt"),
+    "less_than_equal": ("at most", "le"),
+}
+_MESSAGES: dict[str, str] = {
+    "missing": "field required",
+    "string_type": "must be a string",
+    "int_type": "must be a whole number",
+    "bool_type": "must be true or false",
+    "list_type": "must be a list",
+    "dict_type": "must be a mapping",
+    "model_type": "must be a mapping",
+    "model_attributes_type": "must be a mapping",
+    "string_too_short": "must not be empty",
+    "string_pattern_mismatch": f"must match {KEY_PATTERN}",
+    "union_tag_invalid": "is not one of the allowed forms",
+    "union_tag_not_found": "is not one of the allowed forms",
+}
+
+
+def _convert(error: ErrorDetails, data: object) -> _Error:
+    """One pydantic error as (location, short plain-English message)."""
+    kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
+    loc = _clean_loc(error["loc"], key_error=kind == "invalid_key")
+    name = loc[-1] if loc else None
+    option_method = _option_method(loc, data)
+
+    if kind == "model_type" and not loc:
+        message = "a workshop must be a mapping (title, groups, stages, ...)"
+    elif kind == "missing" and option_method:
+        message = f"required for method {OPTIONS[str(name)]}"
+    elif kind == "extra_forbidden" and option_method:
+        message = f"not allowed for method {option_method}"
+    elif kind in ("extra_forbidden", "invalid_key"):
+        message = f"unknown field '{shown(name)}'"
+    elif kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        message = "must be one of " + ", ".join(choices)
+    elif kind == "string_too_long":
+        message = f"must be at most {ctx['max_length']} characters"
+    elif kind == "too_short" and ctx.get("field_type") == "Dictionary":
+        message = "must not be empty"
+    elif kind == "too_short":
+        message = f"must have at least {_entries(ctx['min_length'])}"
+    elif kind == "too_long":
+        message = f"must have at most {_entries(ctx['max_length'])}"
+    elif kind in _BOUNDS:  # pydantic's own gt/ge/lt/le, should a field use them
+        word, bound = _BOUNDS[kind]
+        message = f"must be {word} {ctx.get(bound)}"
+    elif kind in _MESSAGES:
+        message = _MESSAGES[kind]
+    else:  # our PydanticCustomErrors, and anything not foreseen
+        message = error["msg"]
+        message = message[:1].lower() + message[1:]
+
+    if isinstance(value, bool) and kind in ("string_type", "text_type"):
+        message += " (yes, no, on, off, true and false need quotes in YAML)"
+    elif isinstance(value, str) and kind in ("int_type", "number_type"):
+        message += " (write it without quotes)"
+    return loc, message
+
+
+def _clean_loc(loc: Sequence[str | int], *, key_error: bool = False) -> Loc:
+    """Drop pydantic's union tags and dict-key markers from a location.
+
+    A mapping key that is a number stays a name (``title.5``, not ``title[5]``).
+    """
+    parts = list(loc)
+    if parts and (key_error or parts[-1] == "[key]"):
+        parts = parts[:-1] if parts[-1] == "[key]" else parts
+        parts[-1] = str(parts[-1])
+    return tuple(part for part in parts if part not in TAGS)
+
+
+def _option_method(loc: Loc, data: object) -> str | None:
+    """The stage's method when ``loc`` is a method option of a stage (``stages[1].dots``)."""
+    if len(loc) != 3 or loc[0] != "stages" or not isinstance(loc[1], int) or loc[2] not in OPTIONS:
+        return None
+    stages = data.get("stages") if isinstance(data, dict) else None
+    stage = stages[loc[1]] if isinstance(stages, list) and loc[1] < len(stages) else None
+    method = stage.get("method") if isinstance(stage, dict) else None
+    return method if isinstance(method, str) and method in METHODS else None
+
+
+def _entries(count: int) -> str:
+    return f"{count} entry" if count == 1 else f"{count} entries"
+
+
+class _KeyedPairs(dict):  # type: ignore[type-arg]
+    """A JSON object as decoded, remembering the keys it held more than once."""
+
+    repeated: list[str]
+
+
+def _keep_repeats(pairs: list[tuple[str, Any]]) -> _KeyedPairs:
+    found = _KeyedPairs()
+    found.repeated = []
+    for key, value in pairs:
+        if key in found:
+            found.repeated.append(key)
+        found[key] = value
+    return found
+
+
+def _json_repeats(value: object, path: Loc, errors: list[dict[str, str]]) -> None:
+    if isinstance(value, dict):
+        for key in getattr(value, "repeated", ()):
+            errors.append({"loc": _format_loc(path) or "", "message": f"duplicate key '{shown(key)}'"})
+        for key, inner in value.items():
+            _json_repeats(inner, (*path, key), errors)
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            _json_repeats(inner, (*path, index), errors)
+
+
+def load_json_text(raw: str | bytes) -> object:
+    """JSON as Python values; a key given twice in one object is an error with its place
+    (plain ``json.loads`` keeps the last one silently). Raises ValueError for malformed
+    JSON and DefinitionError for repeated keys."""
+    data = json.loads(raw, object_pairs_hook=_keep_repeats)
+    errors: list[dict[str, str]] = []
+    _json_repeats(data, (), errors)
+    if errors:
+        raise DefinitionError(errors[: LIMITS["errors_reported"]])
+    return data
+
+
+def _format_loc(loc: Loc) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _report(errors: list[_Error], data: object) -> list[dict[str, str]]:
+    """Errors without repeats, in document order, capped, as dicts.
+
+    Linear in the number of errors: each mapping's keys are indexed once
+    (:class:`_Positions`), and only the first ``errors_reported`` are picked in
+    order (a heap of that size), not the whole list sorted.
+    """
+    unique = list(dict.fromkeys(errors))
+    limit = LIMITS["errors_reported"]
+    positions = _Positions(data)
+    first = heapq.nsmallest(limit, unique, key=lambda error: positions.of(error[0]))
+    report = [{"loc": _format_loc(loc), "message": message} for loc, message in first]
+    if len(unique) > limit:
+        report.append({"loc": "", "message": f"and {len(unique) - limit} more errors"})
+    return report
+
+
+class _Positions:
+    """Where a location is in the document, each mapping's keys indexed once."""
+
+    def __init__(self, data: object) -> None:
+        self.data = data
+        self._indexes: dict[int, dict[object, tuple[int, object]]] = {}
+        #: How many mappings were indexed (a test checks it stays one per mapping).
+        self.indexed = 0
+
+    def _index(self, node: Mapping[Any, Any]) -> dict[object, tuple[int, object]]:
+        found = self._indexes.get(id(node))
+        if found is None:
+            found = {}
+            for i, key in enumerate(node):
+                if key not in found:
+                    found[key] = (i, key)
+                if not isinstance(key, str):  # a number key shows as its name in a location
+                    found.setdefault(str(key), (i, key))
+            self._indexes[id(node)] = found
+            self.indexed += 1
+        return found
+
+    def of(self, loc: Loc) -> tuple[int, ...]:
+        """The position of ``loc``: a missing field sorts after its mapping's fields."""
+        position: list[int] = []
+        node: object = self.data
+        for part in loc:
+            if isinstance(node, Mapping):
+                index, key = self._index(node).get(part, (len(node), None))
+                node = node[key] if index < len(node) else None
+            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+                index, node = part, node[part]
+            else:
+                index, node = 0, None
+            position.append(index)
+        return tuple(position)
+
+
+# ---------------------------------------------------------------------------
+# YAML
+# ---------------------------------------------------------------------------
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML loading; an impossible date such as 2026-13-45 stays a string."""
+
+    def construct_date_or_text(self, node: yaml.Node) -> object:
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_date_or_text)
+
+#: Most values a file may expand to through YAML aliases (a "billion laughs" guard).
+_MAX_NODES = 1_000_000
+
+
+class _YamlProblem(Exception):
+    def __init__(self, mark: yaml.Mark | None, message: str) -> None:
+        super().__init__(message)
+        self.mark, self.message = mark, message
+
+
+def _load_yaml(text: str | bytes) -> object:
+    size = len(text.encode("utf-8") if isinstance(text, str) else text)
+    if size > LIMITS["file_bytes"]:
+        raise DefinitionError([{"loc": "", "message": "file is larger than 1 MB"}])
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise DefinitionError([{"loc": "", "message": "file is not UTF-8 text"}]) from None
+
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        duplicates: list[dict[str, str]] = []
+        _scan_nodes(root, (), duplicates, {}, set())
+        if duplicates:
+            raise DefinitionError(duplicates)
+        return loader.construct_document(root)
+    except DefinitionError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        problem = exc.problem or str(exc)
+        if isinstance(exc, yaml.composer.ComposerError) and "single document" in str(exc.context):
+            problem = "found a second document; a file holds one workshop"
+        raise DefinitionError([_yaml_error(exc.problem_mark, problem)]) from None
+    except _YamlProblem as exc:
+        raise DefinitionError([_yaml_error(exc.mark, exc.message)]) from None
+    except yaml.YAMLError as exc:
+        raise DefinitionError([{"loc": "", "message": f"not valid YAML: {exc}"}]) from None
+    except RecursionError:
+        raise DefinitionError([{"loc": "", "message": "file is nested too deeply"}]) from None
+    except ValueError as exc:  # int() refuses numbers of more than 4300 digits
+        message = "a number has too many digits" if "digits" in str(exc) else f"unreadable value: {exc}"
+        raise DefinitionError([{"loc": "", "message": message}]) from None
+    finally:
+        loader.dispose()
+
+
+def _yaml_error(mark: yaml.Mark | None, problem: str) -> dict[str, str]:
+    if "'\\t'" in problem:
+        problem = "found a tab; indent with spaces"
+    if mark is None:
+        return {"loc": "", "message": problem}
+    return {"loc": f"line {mark.line + 1}", "message": f"{problem} (column {mark.column + 1})"}
+
+
+def _scan_nodes(
+    node: yaml.Node,
+    path: Loc,
+    duplicates: list[dict[str, str]],
+    sizes: dict[int, int],
+    open_nodes: set[int],
+) -> int:
+    """Find duplicate mapping keys; refuse alias loops and alias bombs.
+
+    Returns how many values ``node`` expands to. Each node is scanned once,
+    however many aliases point at it.
+    """
+    if id(node) in sizes:
+        return sizes[id(node)]
+    if id(node) in open_nodes:
+        raise _YamlProblem(node.start_mark, "an alias refers to a value that contains it")
+    open_nodes.add(id(node))
+    size = 1
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key is not None and key in seen:
+                line = key_node.start_mark.line + 1
+                duplicates.append(
+                    {"loc": _format_loc(path), "message": f"duplicate key '{shown(key)}' (line {line})"}
+                    if path
+                    else {"loc": f"line {line}", "message": f"duplicate key '{shown(key)}'"}
+                )
+            if key is not None:
+                seen.add(key)
+            size += _scan_nodes(key_node, path, duplicates, sizes, open_nodes)
+            size += _scan_nodes(value_node, (*path, key or "?"), duplicates, sizes, open_nodes)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, child in enumerate(node.value):
+            size += _scan_nodes(child, (*path, index), duplicates, sizes, open_nodes)
+    open_nodes.discard(id(node))
+    if size > _MAX_NODES:
+        raise _YamlProblem(node.start_mark, "file expands to too many values (check its aliases)")
+    sizes[id(node)] = size
+    return size
