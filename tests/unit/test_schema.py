@@ -860,4 +860,4 @@ def test_sdgs_may_be_typed_as_numbers() -> None:
     """`sdgs: [11.2, 6]` as people type them in YAML: kept as the texts "11.2" and "6"."""
     doc = minimal()
     doc["stages"][0]["items"][0]["sdgs"] = [11.2, 6, "6.b", 17.0]
-    assert parse_workshop(doc)["stages"][0]["items"][0]["sdgs"] == ["11.2", "6", "6.b", "17"]
+    assert parse_workshop(doc).stages[0].items[0].sdgs == ["11.2", "6", "6.b", "17"]
