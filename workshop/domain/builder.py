@@ -1,9 +1,10 @@
 """Building a workshop definition step by step (pure): what the console's builder
 does to a workshop object before it is validated and saved.
 
-A definition here is the normalized workshop object of ``workshop.schema``
-(plain dicts and lists). Nothing in here checks the whole; the schema does
-that when the result is saved.
+A definition here is the workshop object in its JSON form
+(``WorkshopDefinition.to_json()``: plain dicts and lists), as a form edits it.
+Nothing in here checks the whole; ``domain.workshop_file`` does that when the
+result is saved. Methods, kinds, languages and defaults come from ``domain.definition``.
 """
 
 from __future__ import annotations
@@ -13,9 +14,14 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-LANGUAGES = ("th", "en")
-METHODS = ("single", "approval", "dots", "rank", "score", "budget", "words")
-KINDS = ("vision", "goals", "projects", "ideas", "other")
+from .definition import (
+    DEFAULT_MAX_WORDS,
+    DEFAULT_SCALE,
+    OPTIONS,
+    SUPPORTED_LANGUAGES,
+)
+
+LANGUAGES = SUPPORTED_LANGUAGES
 
 #: A stage's method options when it gets a method (the schema's defaults where it has one).
 METHOD_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -26,15 +32,12 @@ METHOD_DEFAULTS: dict[str, dict[str, Any]] = {
     "score": {"criteria": [
         {"key": "importance", "label": {"th": "ความสำคัญ", "en": "Importance"}, "weight": 1},
         {"key": "feasibility", "label": {"th": "ความเป็นไปได้", "en": "Feasibility"}, "weight": 1},
-    ], "scale": {"min": 1, "max": 5}},
+    ], "scale": DEFAULT_SCALE.model_dump()},
     "budget": {"budget": 1_000_000},
-    "words": {"max_words": 3},
+    "words": {"max_words": DEFAULT_MAX_WORDS},
 }
 #: Every option of any method: a stage of another method has them as None (or []).
-ALL_OPTIONS: dict[str, Any] = {
-    "max_choices": None, "dots": None, "max_per_item": None, "criteria": [], "scale": None,
-    "budget": None, "max_words": None,
-}
+ALL_OPTIONS: dict[str, Any] = {name: [] if name == "criteria" else None for name in OPTIONS}
 #: The kind a new stage of each method most often has.
 METHOD_KIND = {"single": "vision", "approval": "vision", "dots": "goals", "rank": "goals",
                "score": "projects", "budget": "projects", "words": "other"}

@@ -169,6 +169,6 @@ def definition_yaml(workshop: Workshop) -> str:
             return [pruned(v) for v in value]
         return value
 
-    text: str = yaml.safe_dump(pruned(definition_of(workshop)), allow_unicode=True, sort_keys=False,
+    text: str = yaml.safe_dump(pruned(definition_of(workshop).to_json()), allow_unicode=True, sort_keys=False,
                                width=100)
     return text

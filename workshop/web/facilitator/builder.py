@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ...domain import builder as steps
 from ...domain import checklist, sdgs
+from ...domain.definition import DEFAULT_SCALE
 from ...domain.entry import EntryError, parse_date, parse_number, thai_date
 from ...domain.text import localize
 from ...models import Workshop
@@ -126,7 +127,7 @@ def _workshop(workshop_id: int, action: str = "run") -> Workshop:
 
 
 def _definition(workshop: Workshop) -> dict[str, Any]:
-    return copy.deepcopy(workshops.definition_of(workshop))
+    return workshops.definition_of(workshop).to_json()  # a fresh JSON form for the form to edit
 
 
 def _revision() -> int:
@@ -291,7 +292,8 @@ def _new_page(*, typed: MultiDict[str, str] | None = None, errors: dict[str, str
     from .views import sample_choices
 
     readable = access.ids_of(current_user(), "workshop")
-    existing = [(w.id, present.text(w, w.definition["title"]), w.code) for w in workshops.list_workshops()
+    existing = [(w.id, present.text(w, workshops.definition_of(w).title), w.code)
+                for w in workshops.list_workshops()
                 if w.id in readable]
     return render_template("facilitator/builder/new.html", samples=sample_choices(), existing=existing,
                            typed=typed, errors=errors or {}, language_names=LANGUAGE_NAMES), status
@@ -317,7 +319,7 @@ def create_workshop() -> Any:
         except (ValueError, NotFound):
             errors["copy"] = _("Choose one of your workshops to copy.")
             return _new_page(typed=form, errors=errors, status=422)
-        definition = copy_of(workshops.definition_of(original))
+        definition = copy_of(workshops.definition_of(original).to_json())
     else:
         langs = [code for code in steps.LANGUAGES if form.get(f"lang-{code}")]
         first = form.get("first_language")
@@ -333,7 +335,7 @@ def create_workshop() -> Any:
     workshop = workshops.create_workshop(definition, user_id=user.id if user else None)
     flash(_("The workshop “%(title)s” is ready as a draft, with the join code %(code)s. Change anything "
             "below; residents see nothing until you open a stage.",
-            title=present.text(workshop, workshop.definition["title"]), code=workshop.code), "success")
+            title=present.text(workshop, definition.title), code=workshop.code), "success")
     return redirect(url_for(".build", workshop_id=workshop.id))
 
 
@@ -562,7 +564,7 @@ def read_stage(form: MultiDict[str, str], stage: dict[str, Any], langs: list[str
     elif stage["method"] == "words":
         changed["max_words"] = read_number(form, "max_words", errors, default=stage["max_words"])
     elif stage["method"] == "score":
-        scale = dict(stage.get("scale") or {"min": 1, "max": 5})
+        scale = dict(stage.get("scale") or DEFAULT_SCALE.model_dump())
         scale["min"] = read_number(form, "scale_min", errors, default=scale["min"])
         scale["max"] = read_number(form, "scale_max", errors, default=scale["max"])
         changed["scale"] = scale
@@ -743,12 +745,13 @@ def preview_phone(workshop_id: int, key: str) -> Response:
     _stage_of(_definition(workshop), key)
     wanted = request.args.get("as")
     lang = wanted if wanted is not None and wanted in steps.LANGUAGES else current_language()
-    langs = workshop.definition["languages"]
+    definition = workshops.definition_of(workshop)
+    langs = definition.languages
     with force_locale(lang):  # the phone speaks the language it previews
         page = render_template(
             "facilitator/builder/phone.html", workshop=workshop, asset_url=asset_url, lang=lang,
-            title=localize(workshop.definition["title"], lang, langs),
-            group=localize(workshop.definition["groups"][0]["label"], lang, langs),
+            title=localize(definition.title, lang, langs),
+            group=localize(definition.groups[0].label, lang, langs),
             boot={"workshop_id": workshop.id, "lang": lang, "preview": True,
                   "snapshot": {"workshop": preview_workshop(workshop, key), "ballots": {}, "results": {}}},
             strings={**resident_strings(), "preview_saved": _("Preview: this vote was not stored.")},
@@ -766,7 +769,7 @@ def preview_phone(workshop_id: int, key: str) -> Response:
 
 def checklist_rows(workshop: Workshop) -> list[dict[str, Any]]:
     """The run sheet's checklist: each finding in the page's language, with a link to fix it."""
-    definition = workshops.definition_of(workshop)
+    definition = workshops.definition_of(workshop).to_json()
     langs = definition["languages"]
     titles = {s["key"]: localize(s["title"], current_language(), langs) for s in definition["stages"]}
     rows = []
