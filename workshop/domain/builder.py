@@ -14,12 +14,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .definition import (
-    DEFAULT_MAX_WORDS,
-    DEFAULT_SCALE,
-    OPTIONS,
-    SUPPORTED_LANGUAGES,
-)
+from .definition import DEFAULT_MAX_WORDS, DEFAULT_SCALE, OPTIONS, SUPPORTED_LANGUAGES
+from .definition import KINDS as KINDS  # what the builder offers, re-exported for its pages
+from .definition import METHODS as METHODS
 
 LANGUAGES = SUPPORTED_LANGUAGES
 
