@@ -379,7 +379,7 @@ def _common(workshop: Workshop) -> dict[str, Any]:
     """What every workshop page's header and live script need."""
     return {
         "workshop": workshop,
-        "definition": workshops.definition_of(workshop),
+        "workshop_definition": workshops.definition_of(workshop),
         "langs": present.languages(workshop),
         "pending": content.pending_counts(workshop.id),
         "join_url": workshops.join_url(workshop),
