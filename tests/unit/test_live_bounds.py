@@ -45,7 +45,12 @@ def test_long_titles_and_many_groups_are_cut_to_the_byte_budget() -> None:
 def test_the_plan_draft_of_a_workshop_at_the_file_limits_prints_a_bounded_number_of_items() -> None:
     """50 stages of 200 items printed 381 pages: each stage now prints its best ranked share
     of ITEM_BUDGET items and says how many more the CSV export holds."""
+    from workshop.domain.definition import WorkshopDefinition
     from workshop.export import context as ctx
+
+    def typed(stages: list[dict[str, object]]) -> WorkshopDefinition:
+        return WorkshopDefinition.model_validate(
+            {"title": "T", "languages": ["en"], "groups": [{"key": "g", "label": "G"}], "stages": stages})
 
     stages = [{"key": f"s{s}", "kind": "other", "method": "approval", "title": f"S{s}",
                "items": [{"key": f"i{n}", "title": f"Item {n}"} for n in range(200)]} for s in range(50)]
@@ -55,14 +60,14 @@ def test_the_plan_draft_of_a_workshop_at_the_file_limits_prints_a_bounded_number
                            "items": [{"key": f"i{n}", "title": f"Item {n}", "rank": 1, "value": None,
                                       "score": None, "by_group": {}, "spread": None} for n in range(200)]}
                           for s in range(50)]}
-    report = ctx.build_report(definition={"languages": ["en"], "groups": [], "stages": stages},
+    report = ctx.build_report(definition=typed(stages),
                               results=results, comments=[], ideas=[], counts={}, lang="en")
     printed = sum(len(s["items"]) for s in report["stages"])
     assert printed == ctx.ITEM_BUDGET
     assert all(s["more_items"] == 200 - ctx.ITEM_BUDGET // 50 and s["all_items"] == 200
                for s in report["stages"])
     # a small workshop prints everything
-    small = ctx.build_report(definition={"languages": ["en"], "groups": [], "stages": stages[:2]},
+    small = ctx.build_report(definition=typed(stages[:2]),
                              results={**results, "stages": results["stages"][:2]},
                              comments=[], ideas=[], counts={}, lang="en")
     assert [len(s["items"]) for s in small["stages"]] == [200, 200]

@@ -136,7 +136,7 @@ def build_report(
     entries = {entry["key"]: entry for entry in results.get("stages") or ()}
     ballot_counts: Mapping[str, Any] = counts.get("ballots") or {}
 
-    with_items = sum(1 for stage in definition.get("stages") or () if stage.get("method") != "words")
+    with_items = sum(1 for stage in definition.stages if stage.method != "words")
     top_items = max(TOP_ITEMS_MIN, ITEM_BUDGET // max(with_items, 1))
     stages = []
     for number, stage_def in enumerate(definition.stages, start=1):

@@ -221,20 +221,22 @@ def free_workshops(user: User | None) -> list[Workshop]:
 
 
 def workshop_summary(workshop: Workshop, position: int, lang: str | None = None) -> dict[str, Any]:
-    definition = workshop.definition
-    languages = list(definition.get("languages") or ["th"])
+    from .workshops import definition_of
+
+    definition = definition_of(workshop)
+    languages = definition.languages
     return {
         "id": workshop.id,
         "position": position,
         "code": workshop.code,
-        "title": definition.get("title")
+        "title": definition.model_dump(mode="json")["title"]
         if lang is None
-        else localize(definition.get("title"), lang, languages),
-        "city": definition.get("city"),
-        "date": definition.get("date"),
+        else localize(definition.title, lang, languages),
+        "city": definition.model_dump(mode="json")["city"],
+        "date": definition.date,
         "stages": [
-            {"key": s.key, "kind": s.config.get("kind"), "method": s.config.get("method"), "state": s.state}
-            for s in workshop.stages
+            {"key": s.key, "kind": spec.kind, "method": spec.method, "state": s.state}
+            for s, spec in zip(workshop.stages, definition.stages, strict=True)
         ],
     }
 

@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from ...domain.plans import DESCRIPTION_CHARS, TITLE_CHARS, period_text
 from ...domain.text import localize
 from ...services import plans
+from ...services import workshops as workshop_service
 from ...services.errors import Conflict, Invalid, ServiceError
 from ..i18n import current_language
 from . import bp
@@ -185,19 +186,16 @@ def _render_plan(
     workshops = [
         {
             "workshop": w,
-            "title": localize(w.definition.get("title"), lang, w.definition.get("languages") or ["th"]),
-            "date": w.definition.get("date"),
+            "title": localize(d.title, lang, d.languages),
+            "date": d.date,
             "stages": [
-                {
-                    "key": s.key,
-                    "title": localize(s.config.get("title"), lang, w.definition.get("languages") or ["th"]),
-                    "kind": s.config.get("kind"),
-                    "state": s.state,
-                }
-                for s in w.stages
+                {"key": s.key, "title": localize(spec.title, lang, d.languages), "kind": spec.kind,
+                 "state": s.state}
+                for s, spec in zip(w.stages, d.stages, strict=True)
             ],
         }
         for w in plans.workshops_of(plan)
+        for d in (workshop_service.definition_of(w),)
     ]
     if edit is None:
         edit = PlanForm(formdata=None)
@@ -205,8 +203,9 @@ def _render_plan(
     if attach is None:
         attach = AttachForm(formdata=None)
     attach.workshop.choices = [
-        (w.id, localize(w.definition.get("title"), lang, w.definition.get("languages") or ["th"]))
+        (w.id, localize(d.title, lang, d.languages))
         for w in plans.free_workshops(user)
+        for d in (workshop_service.definition_of(w),)
     ]
     definition = plan.definition
     return render_template(
