@@ -5,11 +5,11 @@ from __future__ import annotations
 import copy
 
 import pytest
-from workshop.schema import parse_workshop
 
 from tests.factories import workshop_object
 from workshop.domain import builder, checklist, sdgs
 from workshop.domain.entry import EntryError, parse_date, parse_number, thai_date
+from workshop.domain.workshop_file import parse_workshop
 
 # -- numbers and dates as typed -------------------------------------------------
 

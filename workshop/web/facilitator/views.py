@@ -300,7 +300,8 @@ def _workshop_rows() -> list[dict[str, Any]]:
     user = current_user()
     roles = access.ids_of(user, "workshop")
     return [
-        {"workshop": w, "definition": workshops.definition_of(w), "states": present.state_counts(w), "role": roles.get(w.id),
+        {"workshop": w, "definition": workshops.definition_of(w), "states": present.state_counts(w),
+         "role": roles.get(w.id),
          "participants": workshops.participant_counts(w)["total"]}
         for w in access.workshops_of(user)
     ]
