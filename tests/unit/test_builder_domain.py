@@ -60,10 +60,10 @@ def test_thai_date_shows_the_buddhist_era() -> None:
 
 def test_blank_is_valid_in_one_or_two_languages() -> None:
     one = builder.blank("เวทีใหม่", ["th"])
-    assert parse_workshop(one)["title"] == "เวทีใหม่"
+    assert parse_workshop(one).to_json()["title"] == "เวทีใหม่"
     assert one["groups"][0]["label"] == "ประชาชน"
     two = builder.blank({"th": "", "en": "New"}, ["en", "th"])
-    assert parse_workshop(two)["title"] == {"en": "New"}
+    assert parse_workshop(two).to_json()["title"] == {"en": "New"}
     assert builder.blank(None, ["th"])["title"] == "เวทีใหม่"
 
 
@@ -73,7 +73,7 @@ def test_every_method_gets_valid_defaults(method: str) -> None:
     if method != "words":
         stage["items"] = [{"key": "a", "title": "A"}]
     definition = {**builder.blank("t", ["th", "en"]), "stages": [stage]}
-    parsed = parse_workshop(definition)["stages"][0]
+    parsed = parse_workshop(definition).to_json()["stages"][0]
     assert parsed["method"] == method
     for option, value in builder.METHOD_DEFAULTS[method].items():
         assert parsed[option] == value
@@ -98,17 +98,17 @@ def test_keys_moves_and_slugs() -> None:
 
 
 def test_set_languages_keeps_texts_valid() -> None:
-    definition = parse_workshop(workshop_object())
+    definition = parse_workshop(workshop_object()).to_json()
     thai_only = builder.set_languages(definition, ["th"])
-    parsed = parse_workshop(thai_only)
+    parsed = parse_workshop(thai_only).to_json()
     assert parsed["title"] == "แผนพัฒนาเมืองทดสอบ"
     assert parsed["stages"][0]["items"][0]["title"] == "วิสัยทัศน์ 1"
     english_first = builder.set_languages(definition, ["en", "th"])
-    assert parse_workshop(english_first)["title"] == {"en": "Test city plan", "th": "แผนพัฒนาเมืองทดสอบ"}
+    assert parse_workshop(english_first).to_json()["title"] == {"en": "Test city plan", "th": "แผนพัฒนาเมืองทดสอบ"}
 
 
 def test_goal_choices_come_from_goals_stages() -> None:
-    definition = parse_workshop(workshop_object())
+    definition = parse_workshop(workshop_object()).to_json()
     assert [key for key, _title in builder.goal_choices(definition)] == ["g1", "g2", "g3"]
 
 
@@ -126,7 +126,7 @@ def test_checklist_findings() -> None:
         item["goal"] = None
     obj["stages"][1]["title"] = "Goals"  # English only... as a plain text: the first language only
     obj["groups"][0]["label"] = {"th": "ประชาชน"}
-    found = checklist.check(parse_workshop(obj), "http://192.168.1.20:5000/j/ABC")
+    found = checklist.check(parse_workshop(obj).to_json(), "http://192.168.1.20:5000/j/ABC")
     assert ("no_items", {"stage": "goals"}) in codes(found)
     assert ("never_shown", {"stage": "words"}) in codes(found)
     missing = [f for f in found if f.code == "missing_text"]

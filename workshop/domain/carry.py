@@ -25,9 +25,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .definition import KEY_PATTERN
+
 RULES = ("top", "min_score", "approved_ideas", "items")
 MODES = ("append", "replace")
-KEY = re.compile(r"^[a-z0-9_-]{1,32}$")
+KEY = re.compile(f"^{KEY_PATTERN}$")
 #: fields of an item that travel with it (its texts and the plan's fields; never votes)
 CARRIED_FIELDS = (
     "title",

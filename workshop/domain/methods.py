@@ -405,10 +405,11 @@ class Words(Method):
             words.append(word)
         return words
 
-    def tally(self, stage: Stage, ballots: Sequence[Choices], segment: Segmenter) -> ItemTally:
+    def tally(self, stage: Stage, ballots: Sequence[Choices], segment: Segmenter,
+              merges: Mapping[str, Any] | None = None) -> ItemTally:
         # One entry per answer (split only when long), once per ballot, merges applied:
-        # the rules live in domain.words. ``merges`` is put on the stage by stage_results.
-        merges = stage.get("merges") or {}
+        # the rules live in domain.words. ``merges`` ({"map", "labels"}) come from stage_results.
+        merges = merges or {}
         found = count_entries(
             [ballot[self.field] for ballot in ballots], segment,
             merges.get("map"), merges.get("labels"),

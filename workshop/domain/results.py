@@ -63,18 +63,19 @@ def stage_results(
     a words stage's merges in the order made: (entries, into, into as typed).
     """
     method = get_method(stage)
-    if merges:
-        stage = {**stage, "merges": {
+    extra: dict[str, Any] = {}
+    if merges:  # a words stage's merges, for Words.tally
+        extra["merges"] = {
             "map": resolve_merges((sources, target) for sources, target, _ in merges),
             "labels": {target: label for _, target, label in merges},
-        }}
-    whole = method.tally(stage, [choices for _, choices in ballots], segment)
+        }
+    whole = method.tally(stage, [choices for _, choices in ballots], segment, **extra)
     per_group: dict[str, list[Choices]] = {}
     for group, choices in ballots:
         if group is not None:
             per_group.setdefault(group, []).append(choices)
     groups = {
-        group: (len(choices), method.tally(stage, choices, segment))
+        group: (len(choices), method.tally(stage, choices, segment, **extra))
         for group, choices in sorted(per_group.items())
     }
 
