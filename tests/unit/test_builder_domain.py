@@ -104,7 +104,8 @@ def test_set_languages_keeps_texts_valid() -> None:
     assert parsed["title"] == "แผนพัฒนาเมืองทดสอบ"
     assert parsed["stages"][0]["items"][0]["title"] == "วิสัยทัศน์ 1"
     english_first = builder.set_languages(definition, ["en", "th"])
-    assert parse_workshop(english_first).to_json()["title"] == {"en": "Test city plan", "th": "แผนพัฒนาเมืองทดสอบ"}
+    assert parse_workshop(english_first).to_json()["title"] == {
+        "en": "Test city plan", "th": "แผนพัฒนาเมืองทดสอบ"}
 
 
 def test_goal_choices_come_from_goals_stages() -> None:
