@@ -139,7 +139,7 @@ def carry_forward(user: User | None, plan_id: int, data: dict[str, Any]) -> dict
     ranked = results.stage_entry(source, source_stage)["items"]
     definitions = {item.key: item.data for item in source_stage.items}
     ideas = {item.key for item in source_stage.items if item.origin == "idea"}
-    definition = editing.workshop_object(workshops.definition_of(target))
+    definition = editing.workshop_object(workshops.definition_of(target).to_json())
     target_def = next(s for s in definition["stages"] if s["key"] == target_key)
     existing = list(target_def.get("items") or [])
     goal_keys = {
