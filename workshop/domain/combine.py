@@ -18,6 +18,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .definition import stage_from_json
 from .methods import Choices
 from .results import stage_results
 from .words import space_words
@@ -76,12 +77,14 @@ def combine(parts: Sequence[Part], *, segment: Any = space_words) -> dict[str, A
     """
     specs = [spec for _, spec, _ in parts]
     reason = why_not_combined(specs)
-    own = {wid: stage_results(spec, ballots, segment=segment) for wid, spec, ballots in parts}
+    # specs are JSON forms (StageDefinition.to_json()); the results want the typed stage
+    own = {wid: stage_results(stage_from_json(spec), ballots, segment=segment)
+           for wid, spec, ballots in parts}
     counts = {wid: len(ballots) for wid, _, ballots in parts}
     if reason is None:
         union = union_stage(specs)
         every = [ballot for _, _, ballots in parts for ballot in ballots]
-        whole = stage_results(union, every, segment=segment)
+        whole = stage_results(stage_from_json(union), every, segment=segment)
         items = whole["items"]
     else:
         # side by side only: every workshop's items, in the order met, no combined score

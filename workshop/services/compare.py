@@ -35,7 +35,7 @@ def plan_results(user: User | None, plan_id: int, lang: str | None = None) -> di
                 .where(Ballot.stage_id == stage.id)
                 .order_by(Ballot.id)
             ).all()
-            parts.append((workshop.id, workshops.stage_spec(stage), [(g, c) for g, c in rows]))
+            parts.append((workshop.id, workshops.stage_spec(stage).to_json(), [(g, c) for g, c in rows]))
         result = combine.combine(parts)
         first_workshop, first_stage = asked[0]
         languages = first_workshop.definition.get("languages") or ["th"]
