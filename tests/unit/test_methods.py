@@ -8,7 +8,7 @@ import pytest
 
 from tests.unit.stages import typed_stage
 from workshop.domain.definition import METHODS as DEFINITION_METHODS
-from workshop.domain.definition import Criterion, StageDefinition
+from workshop.domain.definition import Criterion, Item, StageDefinition
 from workshop.domain.methods import (
     METHODS,
     BallotRejected,
@@ -314,8 +314,8 @@ def test_simple_segment(text: str, words: list[str]) -> None:
     assert simple_segment(text) == words
 
 
-COSTED = make_stage("budget", budget=500000)
-COSTED["items"] = [{"key": "a", "title": "A", "budget": 200000}, {"key": "b", "title": "B"}]
+COSTED = make_stage("budget", keys="", budget=500000).model_copy(
+    update={"items": [Item(key="a", title="A", budget=200000), Item(key="b", title="B")]})
 
 
 def test_an_item_never_takes_more_than_its_own_cost() -> None:

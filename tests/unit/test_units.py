@@ -7,11 +7,12 @@ from typing import Any
 import pytest
 
 from tests.unit.test_results import make_stage, rounded
+from workshop.domain.definition import Item, StageDefinition
 from workshop.domain.results import stage_results
 from workshop.domain.units import add_units, funded_line
 
 
-def units_of(stage: dict[str, Any], ballots: list[dict[str, Any]]) -> dict[str, Any]:
+def units_of(stage: StageDefinition, ballots: list[dict[str, Any]]) -> dict[str, Any]:
     computed = stage_results(stage, [("g", b) for b in ballots])
     return rounded(add_units(stage, computed, ballots))
 
@@ -63,12 +64,10 @@ def test_score_means_on_the_scale() -> None:
     assert result["units"] == {"scale": {"min": 1, "max": 5}}
 
 
-def budget_stage(**costs: Any) -> dict[str, Any]:
-    stage = make_stage("budget", " ".join(costs), budget=1000)
-    for item in stage["items"]:
-        if costs[item["key"]] is not None:
-            item["budget"] = costs[item["key"]]
-    return stage
+def budget_stage(**costs: Any) -> StageDefinition:
+    stage = make_stage("budget", "", budget=1000)
+    items = [Item(key=key, title=key.upper(), budget=cost) for key, cost in costs.items()]
+    return stage.model_copy(update={"items": items})
 
 
 def test_budget_in_baht_percent_of_pot_and_the_funded_line() -> None:
