@@ -29,25 +29,25 @@ LINE_SHARE = "https://line.me/R/share?text="
 
 def line_message(workshop: Workshop, lang: str) -> str:
     """The invitation as residents read it in LINE, in ``lang``."""
-    definition = workshop.definition
-    langs = present.languages(workshop)
-    title = localize(definition["title"], lang, langs)
-    city = localize(definition.get("city") or "", lang, langs)
-    groups = ", ".join(localize(g["label"], lang, langs) for g in definition["groups"])
+    definition = workshops.definition_of(workshop)
+    langs = definition.languages
+    title = localize(definition.title, lang, langs)
+    city = localize(definition.city, lang, langs)
+    groups = ", ".join(localize(g.label, lang, langs) for g in definition.groups)
     join_url = workshops.join_url(workshop)
     with force_locale(lang):
         lines = [title]
         if city:
             lines.append(city)
-        if definition.get("date"):
-            lines.append(_("Date: %(date)s", date=long_date(definition["date"], lang)))
+        if definition.date:
+            lines.append(_("Date: %(date)s", date=long_date(definition.date, lang)))
         lines.append("")
-        if definition.get("join") == "tokens":
+        if definition.uses_cards:
             lines.append(_("Take part with the QR code of the card you were given, or open:"))
         else:
             lines.append(_("Give your views and vote from your phone, no app and no sign-up needed. Open:"))
         lines.append(join_url)
-        if definition.get("join") != "tokens":
+        if not definition.uses_cards:
             lines.append(_("Join code: %(code)s", code=workshop.code))
         lines.append(_("Choose your group (%(groups)s) and vote while the questions are open.",
                        groups=groups))
