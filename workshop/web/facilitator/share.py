@@ -77,12 +77,12 @@ def poster(workshop_id: int) -> str:
     workshop = workshops.get_workshop(workshop_id)
     langs = present.languages(workshop)
     lang = langs[0]
-    definition = workshop.definition
+    definition = workshops.definition_of(workshop)
     join_url = workshops.join_url(workshop)
     with force_locale(lang):  # the poster speaks to residents, in the workshop's language
         return render_template(
             "facilitator/poster.html", workshop=workshop, lang=lang, join_url=join_url,
-            title=localize(definition["title"], lang, langs),
-            city=localize(definition.get("city") or "", lang, langs),
-            date=long_date(definition["date"], lang) if definition.get("date") else "",
+            title=localize(definition.title, lang, langs),
+            city=localize(definition.city, lang, langs),
+            date=long_date(definition.date, lang) if definition.date else "",
             qr=qr.qr_svg(join_url, title=_("QR code to join the workshop: %(url)s", url=join_url)))
