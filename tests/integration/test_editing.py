@@ -220,7 +220,7 @@ def test_the_workshop_file_from_the_api_reads_back_the_same(api: Api) -> None:
     response = api.client.get(f"/api/v1/workshops/{created['id']}",
                               headers={**api._headers(), "Accept": "application/yaml"})
     assert response.status_code == 200 and response.mimetype == "application/yaml"
-    from workshop.schema import load_workshop_text, parse_workshop
+    from workshop.domain.workshop_file import load_workshop_text, parse_workshop
 
     assert load_workshop_text(response.get_data()) == parse_workshop(workshop_object())
     assert api.get(f"/api/v1/workshops/{created['id']}").mimetype == "application/json"

@@ -6,7 +6,7 @@ import copy
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from workshop.schema import DefinitionError, parse_workshop
+from workshop.domain.workshop_file import DefinitionError, parse_workshop
 
 from workshop.domain.schedule import due_action, in_window, moment
 
@@ -73,7 +73,7 @@ def parsed(timezone: str | None = None, **window: object) -> dict[str, object]:
     if timezone:
         data["timezone"] = timezone
     data["stages"][0].update(window)
-    stage: dict[str, object] = parse_workshop(data)["stages"][0]
+    stage: dict[str, object] = parse_workshop(data).to_json()["stages"][0]
     return stage
 
 
