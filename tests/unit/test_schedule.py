@@ -6,9 +6,9 @@ import copy
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from workshop.domain.workshop_file import DefinitionError, parse_workshop
 
 from workshop.domain.schedule import due_action, in_window, moment
+from workshop.domain.workshop_file import DefinitionError, parse_workshop
 
 OPENS = datetime(2026, 12, 5, 11, 0, tzinfo=UTC)  # 18:00 in Bangkok
 CLOSES = datetime(2026, 12, 6, 1, 0, tzinfo=UTC)  # 08:00 the next morning
