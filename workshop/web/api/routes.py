@@ -181,7 +181,7 @@ def edit_workshop(workshop_id: int) -> Response:
         if (request.content_length or 0) > MAX_WORKSHOP_BYTES:
             raise TooLarge("the workshop file is larger than 1 MB")
         revision = editing.base_revision({"revision": _whole(request.args.get("revision"))})
-        data = workshops.parse_definition_text(request.get_data())
+        data = workshops.parse_definition_text(request.get_data()).to_json()
     else:
         data = json_body()
         revision = editing.base_revision(data)
