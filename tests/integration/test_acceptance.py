@@ -108,6 +108,7 @@ def test_ranong_thai_plan(api: Api) -> None:
     assert results["participants"] == {
         "total": 1,
         "by_group": {"resident": 0, "government": 1, "private": 0, "civil": 0, "academic": 0, "youth": 0},
+        "assisted": 0,
     }
 
     vision = stage_entry(results, "vision")

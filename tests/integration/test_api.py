@@ -284,6 +284,7 @@ def test_join_open_workshop(api: Api) -> None:
     assert api.results(created["id"])["participants"] == {
         "total": 1,
         "by_group": {"resident": 0, "government": 0, "private": 0, "civil": 1},
+        "assisted": 0,
     }
 
 

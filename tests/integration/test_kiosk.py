@@ -14,7 +14,7 @@ from tests.integration.test_console import console, create, csrf_from, stage_res
 from tests.integration.test_live_pages import boot_of, csrf_of
 from workshop.extensions import db
 from workshop.models import Participant
-from workshop.services import stages
+from workshop.services import results, stages
 
 VISION = ["v1", "v2", "v3", "v1", "v2"]
 
@@ -72,6 +72,9 @@ def test_five_residents_at_a_kiosk_are_five_anonymous_assisted_participants(
         people = list(db.session.scalars(select(Participant).where(Participant.workshop_id == workshop_id)))
         assert len(people) == 5 and all(p.assisted for p in people)
         assert len({p.token_hash for p in people}) == 5
+    with app.app_context():
+        counts = results.workshop_results(workshop_id, "en")["participants"]
+    assert counts["total"] == 5 and counts["assisted"] == 5  # the results say how many at the kiosk
     vision = stage_results(app, workshop_id, "vision")
     assert vision["ballots"] == 5
     counts = {i["key"]: i["value"] for i in vision["items"]}
@@ -89,6 +92,7 @@ def test_a_phone_is_not_assisted_and_next_person_does_not_forget_it(app: Any, cl
     assert 'id="boot"' in client.get(f"/j/{code}").get_data(as_text=True)
     with app.app_context():
         assert [p.assisted for p in db.session.scalars(select(Participant))] == [False]
+        assert results.workshop_results(_workshop_id, "en")["participants"]["assisted"] == 0
 
 
 def test_starting_a_kiosk_needs_the_csrf_token_and_an_open_join(app: Any, console: Any) -> None:  # noqa: F811

@@ -276,7 +276,7 @@ def test_projector_page(api: Any, client: Any) -> None:
     boot = boot_of(html)
     assert boot["key"] == path.rsplit("/", 1)[1]
     assert boot["participants"] == {"total": 0, "by_group": {
-        "resident": 0, "government": 0, "private": 0, "civil": 0}}
+        "resident": 0, "government": 0, "private": 0, "civil": 0}, "assisted": 0}
     assert_scripts_safe(response)
     english = client.get(path + "?lang=en").get_data(as_text=True)
     assert '<html lang="en"' in english and "Test city plan" in english

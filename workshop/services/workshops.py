@@ -218,4 +218,7 @@ def participant_counts(workshop: Workshop) -> dict[str, Any]:
     by_group = dict.fromkeys(definition_of(workshop).group_keys, 0)
     for group, count in rows:
         by_group[group] = count
-    return {"total": sum(by_group.values()), "by_group": by_group}
+    assisted = db.session.scalar(select(func.count()).select_from(Participant).where(
+        Participant.workshop_id == workshop.id, Participant.assisted.is_(True))) or 0
+    # ``assisted``: of the total, residents who joined at a helper kiosk in the hall
+    return {"total": sum(by_group.values()), "by_group": by_group, "assisted": assisted}

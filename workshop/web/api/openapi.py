@@ -211,6 +211,8 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "total": {"type": "integer"},
             "by_group": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "assisted": {"type": "integer", "description": "of the total, residents who joined "
+                         "at a helper kiosk in the hall (README: Helper kiosk)"},
         },
     },
     "Results": {
