@@ -358,6 +358,7 @@ def test_csv_zip(api: Api) -> None:
         "method",
         "ballot_id",
         "source",
+        "channel",
         "group",
         "item",
         "item_title",

@@ -124,3 +124,52 @@ def test_an_unscheduled_workshop_is_left_alone_and_bad_windows_are_refused(api: 
     assert refused.status_code == 422, refused.get_json()
     problem = {"loc": "stages[0].closes_at", "message": "must be after opens_at"}
     assert problem in refused.get_json()["error"]["details"]
+
+
+# -- the channel of every ballot (hall, online, paper, kiosk) ----------------------------
+
+
+def vote(phone: Any, stage: str, choices: dict[str, Any], ballot_id: str) -> None:
+    ack = phone.emit("ballot", {"stage": stage, "choices": choices, "ballot_id": ballot_id}, callback=True)
+    assert ack["ok"] is True, ack
+
+
+def test_every_ballot_records_its_channel_in_results_and_exports(api: Api, app: Any) -> None:
+    import csv
+    import io
+    import json
+    import zipfile
+
+    wid = api.create_workshop(scheduled(vision=(NOW - timedelta(hours=1), NOW + timedelta(hours=1))))["id"]
+    code = api.get(f"/api/v1/workshops/{wid}").get_json()["code"]
+    phones = [api.socket(api.join(code)[0]) for _ in range(3)]
+    assert schedule.check(app, NOW) == [(wid, "vision", "open")]
+    vote(phones[0], "vision", {"items": ["v1"]}, "a")  # from home, in the window
+    vote(phones[1], "vision", {"items": ["v2"]}, "b")
+    api.stage(wid, "goals", "open")  # live in the hall
+    vote(phones[2], "goals", {"dots": {"g1": 2}}, "c")
+    paper = api.post(f"/api/v1/workshops/{wid}/stages/vision/paper",
+                     {"group": "resident", "ballots": [{"items": ["v3"]}]})
+    assert paper.status_code == 201, paper.get_json()
+
+    entries = {s["key"]: s for s in api.results(wid)["stages"]}
+    assert entries["vision"]["by_channel"] == {"hall": 0, "online": 2, "paper": 1, "kiosk": 0}
+    assert entries["goals"]["by_channel"] == {"hall": 1, "online": 0, "paper": 0, "kiosk": 0}
+    assert entries["vision"]["ballots"] == 3 and entries["vision"]["paper_ballots"] == 1  # as before
+
+    # the window closes; the facilitator opens it again live in the hall: a new ballot is a hall one
+    assert schedule.check(app, NOW + timedelta(hours=1)) == [(wid, "vision", "close")]
+    api.stage(wid, "vision", "open")
+    vote(phones[2], "vision", {"items": ["v1"]}, "d")
+    entries = {s["key"]: s for s in api.results(wid)["stages"]}
+    assert entries["vision"]["by_channel"] == {"hall": 1, "online": 2, "paper": 1, "kiosk": 0}
+
+    dump = json.loads(api.get(f"/api/v1/workshops/{wid}/export", query_string={"format": "json"}).data)
+    assert sorted(b["channel"] for b in dump["ballots"]) == ["hall", "hall", "online", "online", "paper"]
+    archive = zipfile.ZipFile(io.BytesIO(
+        api.get(f"/api/v1/workshops/{wid}/export", query_string={"format": "csv"}).data))
+    name = next(n for n in archive.namelist() if n.endswith("ballots.csv"))
+    rows = list(csv.DictReader(io.StringIO(archive.read(name).decode("utf-8-sig"))))
+    assert {(r["stage"], r["source"], r["channel"]) for r in rows} == {
+        ("vision", "phone", "online"), ("vision", "paper", "paper"), ("vision", "phone", "hall"),
+        ("goals", "phone", "hall")}

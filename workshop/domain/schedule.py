@@ -86,3 +86,16 @@ def in_window(opens_at: datetime | None, closes_at: datetime | None, now: dateti
     now_aware = _aware(now)
     assert now_aware is not None
     return opens_at is not None and opens_at <= now_aware and (closes_at is None or now_aware < closes_at)
+
+
+#: where a ballot was cast: in the hall while a facilitator holds the stage open, online
+#: in a scheduled window, typed in from paper, or on the hall's helper kiosk
+CHANNELS = ("hall", "online", "paper", "kiosk")
+#: who opened a stage (``stages.opened_by``): a facilitator live, or the schedule
+OPENERS = ("hall", "schedule")
+
+
+def channel_of(opened_by: str | None) -> str:
+    """The channel of a phone ballot cast while the stage is open: ``online`` when the
+    schedule opened it, ``hall`` when a facilitator did."""
+    return "online" if opened_by == "schedule" else "hall"

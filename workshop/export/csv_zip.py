@@ -29,6 +29,7 @@ BALLOT_COLUMNS = [
     "method",
     "ballot_id",
     "source",
+    "channel",
     "group",
     "item",
     "item_title",
@@ -83,7 +84,7 @@ def ballot_rows(
     criterion); the amount for budget; the word as given for words.
     """
     stage, method, choices = ballot["stage"], ballot["method"], ballot["choices"]
-    common = (stage, method, ballot["id"], ballot["source"], ballot["group"])
+    common = (stage, method, ballot["id"], ballot["source"], ballot.get("channel", ""), ballot["group"])
     when = local_time(ballot["updated_at"], zone) if zone is not None else ballot["updated_at"]
     tail = (ballot["version"], when)
 

@@ -38,7 +38,7 @@ class ExportData:
     ideas: list[dict[str, Any]]
     #: {"participants": {"total", "by_group"}, "ballots": {stage: {group: {"phone", "paper"}}}}
     counts: dict[str, Any]
-    #: current ballots: id, stage, method, group, source, choices, version, created_at, updated_at
+    #: current ballots: id, stage, method, group, source, channel, choices, version, created_at, updated_at
     ballots: list[dict[str, Any]]
     #: every paper batch, voided ones included (services.paper.batch_dict), newest first
     paper_batches: list[dict[str, Any]] = field(default_factory=list)
@@ -80,6 +80,7 @@ def collect(workshop_id: int, lang: object = None, *, with_ballots: bool = True)
                 Ballot.stage_id,
                 Ballot.group_key,
                 Ballot.source,
+                Ballot.channel,
                 Ballot.choices,
                 Ballot.version,
                 Ballot.created_at,
@@ -95,6 +96,7 @@ def collect(workshop_id: int, lang: object = None, *, with_ballots: bool = True)
                 "method": method[row.stage_id],
                 "group": row.group_key,
                 "source": row.source,
+                "channel": row.channel,
                 "choices": row.choices,
                 "version": row.version,
                 "created_at": row.created_at.isoformat(),

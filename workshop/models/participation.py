@@ -69,6 +69,8 @@ class Ballot(Base):
     choices: Mapped[dict[str, Any]] = mapped_column(JSONType)
     #: phone | paper
     source: Mapped[str] = mapped_column(String(8), default="phone")
+    #: hall | online | paper | kiosk (domain.schedule.CHANNELS): where it was cast
+    channel: Mapped[str] = mapped_column(String(8), default="hall", server_default="hall")
     #: 1 for the first ballot, +1 on every replacement
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

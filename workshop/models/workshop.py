@@ -54,6 +54,8 @@ class Stage(Base):
     revealed: Mapped[bool | None] = mapped_column(Boolean, default=None)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    #: who opened it last: hall (a facilitator, live) | schedule (its opens_at window)
+    opened_by: Mapped[str] = mapped_column(String(8), default="hall", server_default="hall")
 
     workshop: Mapped[Workshop] = relationship(back_populates="stages")
     items: Mapped[list[Item]] = relationship(

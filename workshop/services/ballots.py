@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import select
 
+from ..domain import schedule
 from ..domain.definition import StageDefinition
 from ..domain.methods import BallotRejected, check_item_costs, validate_ballot
 from ..models import Ballot, Participant, Stage, Workshop
@@ -148,7 +149,8 @@ def store_batch(requests: Sequence[BallotRequest]) -> list[Outcome]:
                 planned[mine] = len(upserts)
             outcomes[i] = len(upserts)
             upserts.append({"stage_id": stage_id, "participant_id": voter.id, "group_key": voter.group_key,
-                            "choices": normalized, "now": now})
+                            "choices": normalized, "now": now,
+                            "channel": schedule.channel_of(view.opened_by.get(key))})
             planned_keys.append((key, request.ballot_id))
             touched.add((voter.workshop_id, key))
         versions = batch.upsert(upserts)
@@ -242,7 +244,7 @@ def cast_paper_ballots(workshop_id: int, stage_key: str, group: object, ballots:
     session = db.session()
     session.add_all(
         Ballot(stage_id=stage.id, participant_id=None, group_key=group, choices=c, source="paper",
-               batch_id=batch.id)
+               channel="paper", batch_id=batch.id)
         for c in normalized
     )
     session.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from flask import current_app
@@ -11,6 +12,7 @@ from sqlalchemy import Text, case, cast, func, select
 from ..adapters.textseg import segment
 from ..domain.results import bounded_entry
 from ..domain.results import stage_results as compute_stage_results
+from ..domain.schedule import CHANNELS
 from ..domain.text import localize
 from ..domain.units import add_units
 from ..models import Ballot, Stage, Workshop
@@ -20,7 +22,7 @@ from .workshops import definition_of, get_workshop, participant_counts, stage_sp
 
 
 def _ballot_rows(stage_id: int) -> list[tuple[str | None, Any, str]]:
-    """(group, choices, source) of every current ballot of a stage, in the order cast.
+    """(group, choices, channel) of every current ballot of a stage, in the order cast.
 
     The hot part of every live results broadcast: choices are read as JSON text
     and each distinct text decoded once, then kept for the next broadcast (between
@@ -29,7 +31,7 @@ def _ballot_rows(stage_id: int) -> list[tuple[str | None, Any, str]]:
     choices, so rows may share a decoded object.
     """
     rows = db.session.execute(
-        select(Ballot.group_key, cast(Ballot.choices, Text), Ballot.source)
+        select(Ballot.group_key, cast(Ballot.choices, Text), Ballot.channel)
         .where(Ballot.stage_id == stage_id)
         .order_by(Ballot.id)
     ).all()
@@ -46,6 +48,14 @@ def _ballot_rows(stage_id: int) -> list[tuple[str | None, Any, str]]:
             choices = decoded[text] = json.loads(text)
         found.append((group, choices, source))
     return found
+
+
+def by_channel(channels: Iterable[str]) -> dict[str, int]:
+    """How many ballots were cast in each channel, every channel named (0 when none)."""
+    counts = dict.fromkeys(CHANNELS, 0)
+    for channel in channels:
+        counts[channel] = counts.get(channel, 0) + 1
+    return counts
 
 
 def stage_entry(workshop: Workshop, stage: Stage, lang: str | None = None) -> dict[str, Any]:
@@ -65,7 +75,9 @@ def stage_entry(workshop: Workshop, stage: Stage, lang: str | None = None) -> di
         "state": stage.state,
         "results_shown": stage_visible(stage),
         "ballots": len(rows),
-        "paper_ballots": sum(1 for _, _, source in rows if source == "paper"),
+        "paper_ballots": sum(1 for _, _, channel in rows if channel == "paper"),
+        # an addition to the contract: ballots by where they were cast (hall, online, paper, kiosk)
+        "by_channel": by_channel(channel for _, _, channel in rows),
         **{k: v for k, v in computed.items() if k != "ballots"},
     }
 

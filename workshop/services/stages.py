@@ -36,6 +36,7 @@ def open_stage(workshop_id: int, key: str) -> tuple[Workshop, Stage]:
     def change(stage: Stage) -> None:
         stage.state = lifecycle.transition(stage.state, "open", stage_key=stage.key)
         stage.opened_at = utcnow()
+        stage.opened_by = "hall"  # its phone ballots are cast in the hall
 
     return _apply(workshop_id, key, change)
 
@@ -102,7 +103,8 @@ def run_schedule(now: datetime | None = None) -> list[tuple[int, str, str]]:
     done: list[tuple[int, str, str]] = []
     for stage_id, workshop_id, key, state, action in due:
         target = lifecycle.transition(state, action, stage_key=key)
-        stamp = {"opened_at": now} if action == "open" else {"closed_at": now}
+        stamp: dict[str, object] = (
+            {"opened_at": now, "opened_by": "schedule"} if action == "open" else {"closed_at": now})
         # an UPDATE's result is a CursorResult (its rowcount tells whether this process was first)
         result: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
             update(Stage)

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
@@ -160,6 +160,7 @@ class _Statements:
             group_key=b("group_key"),
             choices=b("choices", type_=Ballot.__table__.c.choices.type),
             source="phone",
+            channel=b("channel"),
             version=1,
             created_at=b("now", type_=Ballot.__table__.c.created_at.type),
             updated_at=b("now", type_=Ballot.__table__.c.updated_at.type),
@@ -169,12 +170,14 @@ class _Statements:
             set_={
                 "choices": upsert.excluded.choices,
                 "updated_at": upsert.excluded.updated_at,
+                "channel": upsert.excluded.channel,  # where it was cast last
                 "version": Ballot.version + 1,
             },
         ).returning(Ballot.version)
         # Simple equality lookups only: their compiled form is cached, unlike IN (...) lists.
         self.revision = select(Workshop.revision).where(Workshop.id == b("workshop_id"))
-        self.stages_of = select(Stage.key, Stage.id, Stage.state).where(Stage.workshop_id == b("workshop_id"))
+        self.stages_of = select(Stage.key, Stage.id, Stage.state, Stage.opened_by).where(
+            Stage.workshop_id == b("workshop_id"))
         self.add_receipts = (
             insert(BallotReceipt)
             .values(
@@ -259,6 +262,8 @@ class WorkshopView:
     revision: int
     stages: dict[str, tuple[int, str]]
     verified: dict[int, str]
+    #: stage key -> who opened it (hall | schedule), for the ballots' channel
+    opened_by: dict[str, str] = field(default_factory=dict)
 
 
 def _views() -> dict[int, WorkshopView]:
@@ -308,7 +313,8 @@ class BallotBatch:
         view = views.get(workshop_id)
         if view is None or view.revision != revision:
             rows = self.conn.execute(self._sql.stages_of, {"workshop_id": workshop_id}).all()
-            view = WorkshopView(revision, {key: (stage_id, state) for key, stage_id, state in rows}, {})
+            view = WorkshopView(revision, {key: (stage_id, state) for key, stage_id, state, _by in rows}, {},
+                                {key: by for key, _id, _state, by in rows})
             if len(views) > 200:
                 views.clear()
             views[workshop_id] = view

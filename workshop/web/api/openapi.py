@@ -200,6 +200,9 @@ SCHEMAS: dict[str, Any] = {
             "results_shown": {"type": "boolean"},
             "ballots": {"type": "integer"},
             "paper_ballots": {"type": "integer"},
+            "by_channel": {"type": "object", "description": "an addition to contract 1.1: ballots by where "
+                           "they were cast: hall (stage opened live), online (opened by its opens_at "
+                           "window), paper, kiosk", "additionalProperties": {"type": "integer"}},
             "items": {"type": "array", "items": _ref("ItemResult")},
             "units": {"type": "object", "description": "stage-level units: budget pot, funded, left; "
                       "dots cast; score scale; rank items"},
