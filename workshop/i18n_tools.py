@@ -23,7 +23,10 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 AREAS: dict[str, list[str]] = {
-    "console": ["workshop/web/facilitator", "templates/base.html", "templates/facilitator"],
+    # domain/problems.py: the texts of error codes (workshop files, ballots, paper lines),
+    # said by the console and, through Flask-Babel's merged catalogs, by any page
+    "console": ["workshop/web/facilitator", "workshop/domain/problems.py", "templates/base.html",
+                "templates/facilitator"],
     "live": ["workshop/web/participant", "workshop/web/projector", "templates/live_base.html",
              "templates/participant", "templates/projector"],
     "export": ["workshop/export", "templates/export"],
@@ -31,8 +34,9 @@ AREAS: dict[str, list[str]] = {
 METHODS = {".py": "python", ".html": "jinja2"}
 OPTIONS = {"jinja2": {"extensions": "jinja2.ext.do", "trimmed": "false"}}
 #: lazy_gettext (as _l) is used where a string is defined before any request, e.g. form labels
+#: N_ (gettext_noop) marks texts defined where no translation is at hand (domain.problems)
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2),
-            "lazy_pgettext": ((1, "c"), 2)}
+            "lazy_pgettext": ((1, "c"), 2), "N_": None, "Np_": (1, 2)}
 
 
 def _files(area: str) -> list[Path]:

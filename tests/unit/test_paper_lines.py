@@ -10,7 +10,7 @@ from tests.unit.stages import typed_stage
 from workshop.domain.definition import StageDefinition
 from workshop.domain.methods import validate_ballot
 from workshop.domain.paper import (
-    MESSAGES,
+    CODES,
     METHODS,
     LineError,
     PaperFormatError,
@@ -172,7 +172,7 @@ def test_every_error_code_has_a_message() -> None:
     samples = {"one_item": {"count": 2}, "bad_key": {"token": "x"}, "bad_criterion": {"token": "x"},
                "expected_pair": {"token": "x"}, "expected_score": {"token": "x"},
                "duplicate": {"key": "x"}, "empty": {}}
-    assert set(samples) == set(MESSAGES)
+    assert set(samples) == set(CODES)
     for code, params in samples.items():
         assert LineError(1, code, params).message
 

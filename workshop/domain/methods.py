@@ -27,6 +27,7 @@ from .definition import (
     StageDefinition,
     WordsStage,
 )
+from .problems import Problem
 from .words import count_entries, space_words
 
 #: A stage of a workshop definition (with its current items).
@@ -43,14 +44,23 @@ MAX_WORD_LENGTH = 40
 
 
 class BallotRejected(Exception):
-    """A ballot that breaks a rule; refused whole."""
+    """A ballot that breaks a rule; refused whole.
+
+    ``code`` is the contract's acknowledgement code (``invalid``); ``problem`` says
+    which rule, as a code of ``domain.problems`` with its parameters, so that each
+    page says it in its language; ``message`` is its English text (API, sockets).
+    """
 
     code: str = "invalid"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        #: English, precise and safe to show, e.g. "unknown item 'p9'".
-        self.message = message
+    def __init__(self, reason: str, **params: Any) -> None:
+        self.problem = Problem(reason, params)
+        super().__init__(self.problem.message)
+
+    @property
+    def message(self) -> str:
+        """English, precise and safe to show, e.g. "unknown item 'p9'"."""
+        return self.problem.message
 
 
 def simple_segment(text: str) -> list[str]:
@@ -125,39 +135,35 @@ def _item_keys(stage: Stage) -> list[str]:
 
 def _known_item(key: object, known: Sequence[str]) -> str:
     if not isinstance(key, str) or key not in known:
-        raise BallotRejected(f"unknown item {key!r}")
+        raise BallotRejected("unknown_item", key=repr(key))
     return key
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
 def _int_map(raw: object, field_name: str, what: str, known: Sequence[str]) -> dict[str, int]:
-    """Check ``{item: whole number >= 0}``; returns it without the zeros."""
+    """Check ``{item: whole number >= 0}``; returns it without the zeros. ``what``: dots or amount."""
     if not isinstance(raw, dict):
-        raise BallotRejected(f"'{field_name}' must be an object of item keys to whole numbers")
+        raise BallotRejected("amounts_type", field=field_name)
     kept: dict[str, int] = {}
     for key, amount in raw.items():
         item = _known_item(key, known)
         if not _is_int(amount):
-            raise BallotRejected(f"{what} for {item!r} must be a whole number")
+            raise BallotRejected(f"{what}_not_whole", key=repr(item))
         if amount < 0:
-            raise BallotRejected(f"{what} for {item!r} must not be negative")
+            raise BallotRejected(f"{what}_negative", key=repr(item))
         if amount:
             kept[item] = amount
     return kept
 
 
-def _key_list(raw: object, field_name: str, known: Sequence[str], where: str) -> list[str]:
-    """Check a list of known item keys without duplicates."""
+def _key_list(raw: object, field_name: str, known: Sequence[str], twice: str) -> list[str]:
+    """Check a list of known item keys without duplicates (``twice``: the code of a repeat)."""
     if not isinstance(raw, list):
-        raise BallotRejected(f"'{field_name}' must be a list of item keys")
+        raise BallotRejected("key_list_type", field=field_name)
     seen: set[str] = set()
     for key in raw:
         item = _known_item(key, known)
         if item in seen:
-            raise BallotRejected(f"{item!r} appears twice{where}")
+            raise BallotRejected(twice, key=repr(item))
         seen.add(item)
     return list(raw)
 
@@ -177,12 +183,12 @@ class Method(ABC):
     def validate(self, stage: Stage, choices: object) -> dict[str, Any]:
         """Return the normalized choices, or raise ``BallotRejected``."""
         if not isinstance(choices, dict):
-            raise BallotRejected(f"choices must be an object with the key '{self.field}'")
+            raise BallotRejected("choices_type", field=self.field)
         for key in choices:
             if key != self.field:
-                raise BallotRejected(f"unexpected key {key!r} in choices")
+                raise BallotRejected("unexpected_key", key=repr(key))
         if self.field not in choices:
-            raise BallotRejected(f"choices must have the key '{self.field}'")
+            raise BallotRejected("choices_missing", field=self.field)
         return {self.field: self.check(stage, choices[self.field])}
 
     @abstractmethod
@@ -205,7 +211,7 @@ class Single(Method):
 
     def check(self, stage: Stage, raw: object) -> str:
         if not isinstance(raw, str):
-            raise BallotRejected("'item' must be an item key")
+            raise BallotRejected("item_type")
         return _known_item(raw, _item_keys(stage))
 
     def tally(self, stage: Stage, ballots: Sequence[Choices], segment: Segmenter) -> ItemTally:
@@ -225,12 +231,12 @@ class Approval(Method):
 
     def check(self, stage: Stage, raw: object) -> list[str]:
         assert isinstance(stage, ApprovalStage)
-        chosen = _key_list(raw, self.field, _item_keys(stage), "")
+        chosen = _key_list(raw, self.field, _item_keys(stage), "appears_twice")
         if not chosen:
-            raise BallotRejected("choose at least one item")
+            raise BallotRejected("choose_one")
         limit = stage.choice_limit
         if len(chosen) > limit:
-            raise BallotRejected(f"at most {_plural(limit, 'choice')}")
+            raise BallotRejected("too_many_choices", num=limit)
         return chosen
 
     def tally(self, stage: Stage, ballots: Sequence[Choices], segment: Segmenter) -> ItemTally:
@@ -254,12 +260,12 @@ class Dots(Method):
         dots = _int_map(raw, self.field, "dots", _item_keys(stage))
         for key, count in dots.items():
             if count > per_item:
-                raise BallotRejected(f"{_plural(count, 'dot')} on {key!r}, at most {per_item} per item")
+                raise BallotRejected("dots_on_item", num=count, key=repr(key), max=per_item)
         total = sum(dots.values())
         if total > total_allowed:
-            raise BallotRejected(f"{_plural(total, 'dot')} given, {total_allowed} allowed")
+            raise BallotRejected("dots_total", num=total, max=total_allowed)
         if total == 0:
-            raise BallotRejected("give at least one dot")
+            raise BallotRejected("no_dots")
         return dots
 
     def tally(self, stage: Stage, ballots: Sequence[Choices], segment: Segmenter) -> ItemTally:
@@ -273,9 +279,9 @@ class Rank(Method):
     field = "order"
 
     def check(self, stage: Stage, raw: object) -> list[str]:
-        order = _key_list(raw, self.field, _item_keys(stage), " in the order")
+        order = _key_list(raw, self.field, _item_keys(stage), "appears_twice_in_order")
         if not order:
-            raise BallotRejected("rank at least one item")
+            raise BallotRejected("rank_one")
         return order
 
     def tally(self, stage: Stage, ballots: Sequence[Choices], segment: Segmenter) -> ItemTally:
@@ -297,7 +303,7 @@ class Score(Method):
 
     def check(self, stage: Stage, raw: object) -> dict[str, dict[str, int]]:
         if not isinstance(raw, dict):
-            raise BallotRejected("'scores' must be an object of item keys to scores")
+            raise BallotRejected("scores_type")
         assert isinstance(stage, ScoreStage)
         known = _item_keys(stage)
         criteria = [criterion.key for criterion in stage.criteria]
@@ -306,18 +312,19 @@ class Score(Method):
         for key, given in raw.items():
             item = _known_item(key, known)
             if not isinstance(given, dict):
-                raise BallotRejected(f"scores for {item!r} must be an object of criteria to scores")
+                raise BallotRejected("item_scores_type", key=repr(item))
             for criterion, score in given.items():
                 if not isinstance(criterion, str) or criterion not in criteria:
-                    raise BallotRejected(f"unknown criterion {criterion!r}")
+                    raise BallotRejected("unknown_criterion", key=repr(criterion))
                 if not _is_int(score):
-                    raise BallotRejected(f"score for {item}/{criterion} must be a whole number")
+                    raise BallotRejected("score_not_whole", item=item, criterion=criterion)
                 if not low <= score <= high:
-                    raise BallotRejected(f"score {score} for {item}/{criterion} is outside {low}-{high}")
+                    raise BallotRejected("score_outside", score=score, item=item, criterion=criterion,
+                                         low=low, high=high)
             if given:
                 kept[item] = dict(given)
         if not kept:
-            raise BallotRejected("give at least one score")
+            raise BallotRejected("no_scores")
         return kept
 
     def tally(self, stage: Stage, ballots: Sequence[Choices], segment: Segmenter) -> ItemTally:
@@ -369,9 +376,9 @@ class Budget(Method):
         amounts = _int_map(raw, self.field, "amount", _item_keys(stage))
         total = sum(amounts.values())
         if total > limit:
-            raise BallotRejected(f"budget {total} exceeds {limit}")
+            raise BallotRejected("over_budget", total=total, limit=limit)
         if total == 0:
-            raise BallotRejected("give an amount to at least one item")
+            raise BallotRejected("no_amount")
         return amounts
 
     def tally(self, stage: Stage, ballots: Sequence[Choices], segment: Segmenter) -> ItemTally:
@@ -388,20 +395,20 @@ class Words(Method):
         assert isinstance(stage, WordsStage)
         limit = stage.max_words
         if not isinstance(raw, list):
-            raise BallotRejected("'words' must be a list of strings")
+            raise BallotRejected("words_type")
         if not raw:
-            raise BallotRejected("give at least one word")
+            raise BallotRejected("no_words")
         if len(raw) > limit:
-            raise BallotRejected(f"at most {_plural(limit, 'word')}")
+            raise BallotRejected("too_many_words", num=limit)
         words = []
         for number, word in enumerate(raw, start=1):
             if not isinstance(word, str):
-                raise BallotRejected(f"word {number} must be a string")
+                raise BallotRejected("word_type", number=number)
             word = word.strip()
             if not word:
-                raise BallotRejected(f"word {number} is empty")
+                raise BallotRejected("word_empty", number=number)
             if len(word) > MAX_WORD_LENGTH:
-                raise BallotRejected(f"word {number} is longer than {MAX_WORD_LENGTH} characters")
+                raise BallotRejected("word_too_long", number=number, max=MAX_WORD_LENGTH)
             words.append(word)
         return words
 
@@ -449,7 +456,7 @@ def check_item_costs(stage: Stage, choices: Choices) -> None:
     for key, amount in (choices.get("budget") or {}).items():
         cost = costs.get(key)
         if _is_int(cost) and amount > cost:
-            raise BallotRejected(f"amount {amount} for {key!r} exceeds its cost {cost}")
+            raise BallotRejected("over_cost", amount=amount, key=repr(key), cost=cost)
 
 
 def get_method(stage: Stage) -> Method:

@@ -49,17 +49,10 @@ from .definition import (
     ScoreStage,
     StageDefinition,
 )
+from .problems import Problem
 
-#: English messages of the line errors; the console shows translated ones by ``code``.
-MESSAGES = {
-    "one_item": "a single-choice ballot names one item, found {count}",
-    "bad_key": "'{token}' is not an item key",
-    "bad_criterion": "'{token}' is not a criterion key",
-    "expected_pair": "expected KEY=NUMBER, found '{token}'",
-    "expected_score": "expected ITEM.CRITERION=NUMBER, found '{token}'",
-    "duplicate": "'{key}' appears twice",
-    "empty": "the line holds no entry",
-}
+#: The codes a line can get; their texts are domain.problems' ``paper_<code>``.
+CODES = ("one_item", "bad_key", "bad_criterion", "expected_pair", "expected_score", "duplicate", "empty")
 
 _SKIP_KEYS = re.compile(r"[\s,;]+")
 _SKIP_RANK = re.compile(r"[\s,;>]+")
@@ -81,13 +74,18 @@ class LineError:
 
     #: 1-based line number in the text as typed (blank and # lines counted)
     line: int
-    #: one of MESSAGES' keys, for a translated message
+    #: one of CODES, for a translated message
     code: str
     params: Mapping[str, Any] = field(default_factory=dict)
 
     @property
+    def problem(self) -> Problem:
+        """What is wrong, as domain.problems says it (code ``paper_<code>``, place ``line N``)."""
+        return Problem(f"paper_{self.code}", self.params, f"line {self.line}")
+
+    @property
     def message(self) -> str:
-        return MESSAGES[self.code].format(**self.params)
+        return self.problem.message
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.message}"

@@ -74,27 +74,38 @@ from .definition import (
     sdg_text,
     shown,
 )
+from .problems import Problem
 
 Loc = tuple[str | int, ...]
-_Error = tuple[Loc, str]
+#: One problem while checking: where, its code (domain.problems), its parameters (hashable).
+_Error = tuple[Loc, str, tuple[tuple[str, Any], ...]]
+
+
+def _error(loc: Loc, code: str, **params: Any) -> _Error:
+    return loc, code, tuple(sorted(params.items()))
 
 
 class DefinitionError(ValueError):
     """A workshop file that cannot be used, with every problem found.
 
-    ``errors`` lists ``{"loc": "stages[2].items[0].horizon", "message": "..."}``
-    in document order; ``loc`` is ``""`` for the file as a whole and
-    ``"line N"`` for a YAML syntax problem.
+    ``problems`` lists each :class:`~workshop.domain.problems.Problem` (a code, its
+    parameters and its place, ``stages[2].items[0].horizon``) in document order;
+    the place is ``""`` for the file as a whole and ``"line N"`` for a YAML syntax
+    problem. ``errors`` says them in English: ``{"loc", "message"}``.
     """
 
-    def __init__(self, errors: list[dict[str, str]], *, filename: str = "") -> None:
-        super().__init__(errors)
-        self.errors = errors
+    def __init__(self, problems: list[Problem], *, filename: str = "") -> None:
+        super().__init__(problems)
+        self.problems = problems
         #: The file the errors are about, when known (for the command line).
         self.filename = filename
 
+    @property
+    def errors(self) -> list[dict[str, str]]:
+        return [{"loc": problem.loc, "message": problem.message} for problem in self.problems]
+
     def __str__(self) -> str:
-        return "\n".join(f"{e['loc']}: {e['message']}" if e["loc"] else e["message"] for e in self.errors)
+        return "\n".join(str(problem) for problem in self.problems)
 
 
 # ---------------------------------------------------------------------------
@@ -148,14 +159,14 @@ def _check_relations(data: object) -> list[_Error]:
 
     languages = data.get("languages")
     if isinstance(languages, list):
-        errors += _duplicates(languages, ("languages",), "duplicate language", field=None)
+        errors += _duplicates(languages, ("languages",), "duplicate_language", field=None)
     groups = data.get("groups")
     if isinstance(groups, list):
-        errors += _duplicates(groups, ("groups",), "duplicate group key")
+        errors += _duplicates(groups, ("groups",), "duplicate_group")
     stages = data.get("stages")
     if not isinstance(stages, list):
         return errors
-    errors += _duplicates(stages, ("stages",), "duplicate stage key")
+    errors += _duplicates(stages, ("stages",), "duplicate_stage")
 
     goals = {
         item["key"]
@@ -186,7 +197,7 @@ def _check_window(stage: dict[Any, Any], loc: Loc, zone: object) -> list[_Error]
     except (PydanticCustomError, ValueError):
         return []  # a missing or malformed time or zone gets its own error
     if opens is not None and closes is not None and closes <= opens:
-        return [((*loc, "closes_at"), "must be after opens_at")]
+        return [_error((*loc, "closes_at"), "closes_after_opens")]
     return []
 
 
@@ -196,47 +207,46 @@ def _check_stage(stage: dict[Any, Any], loc: Loc, goals: set[str]) -> list[_Erro
     items = stage.get("items", [])
 
     if isinstance(items, list):
-        errors += _duplicates(items, (*loc, "items"), "duplicate item key")
+        errors += _duplicates(items, (*loc, "items"), "duplicate_item")
         for i, item in enumerate(items):
             if not isinstance(item, dict):
                 continue
             goal = item.get("goal")
             if isinstance(goal, str) and goal not in goals:
-                message = f"unknown goal '{shown(goal)}' (no goals stage has this item)"
-                errors.append(((*loc, "items", i, "goal"), message))
+                errors.append(_error((*loc, "items", i, "goal"), "unknown_goal", key=shown(goal)))
             sdgs = item.get("sdgs")
             if isinstance(sdgs, list):
                 sdgs = [sdg_text(sdg) for sdg in sdgs]
-                errors += _duplicates(sdgs, (*loc, "items", i, "sdgs"), "duplicate SDG", field=None)
+                errors += _duplicates(sdgs, (*loc, "items", i, "sdgs"), "duplicate_sdg", field=None)
     criteria = stage.get("criteria")
     if method == "score" and isinstance(criteria, list):
-        errors += _duplicates(criteria, (*loc, "criteria"), "duplicate criterion key")
+        errors += _duplicates(criteria, (*loc, "criteria"), "duplicate_criterion")
 
     if method == "words":
         if isinstance(items, list) and items:
-            errors.append(((*loc, "items"), "a words stage lists no items"))
+            errors.append(_error((*loc, "items"), "words_no_items"))
         if stage.get("allow_ideas") is True:
-            errors.append(((*loc, "allow_ideas"), "not allowed for method words"))
+            errors.append(_error((*loc, "allow_ideas"), "not_allowed_for_method", method="words"))
     elif method in METHODS and isinstance(items, list) and not items and stage.get("allow_ideas") is not True:
-        errors.append(((*loc, "items"), "must list at least one item, unless allow_ideas is true"))
+        errors.append(_error((*loc, "items"), "needs_items"))
 
     if method == "approval" and isinstance(items, list) and items:
         max_choices = stage.get("max_choices")
         if _is_int(max_choices) and max_choices > len(items):
-            errors.append(((*loc, "max_choices"), f"must be between 1 and {len(items)}"))
+            errors.append(_error((*loc, "max_choices"), "int_range", low="1", high=str(len(items))))
     if method == "dots":
         dots, per_item = stage.get("dots"), stage.get("max_per_item")
         if _is_int(dots) and _is_int(per_item) and 1 <= dots < per_item:
-            errors.append(((*loc, "max_per_item"), f"must be between 1 and {dots} (dots)"))
+            errors.append(_error((*loc, "max_per_item"), "dots_range", low="1", high=str(dots)))
     if method == "score":
         scale = stage.get("scale")
         low, high = (scale.get("min"), scale.get("max")) if isinstance(scale, dict) else (None, None)
         if _is_int(low) and _is_int(high) and low >= high:
-            errors.append(((*loc, "scale"), "min must be less than max"))
+            errors.append(_error((*loc, "scale"), "scale_order"))
     return errors
 
 
-def _duplicates(entries: list[Any], loc: Loc, message: str, *, field: str | None = "key") -> list[_Error]:
+def _duplicates(entries: list[Any], loc: Loc, code: str, *, field: str | None = "key") -> list[_Error]:
     """Errors for repeated keys (or repeated plain values when ``field`` is None)."""
     errors: list[_Error] = []
     seen: set[str] = set()
@@ -248,7 +258,7 @@ def _duplicates(entries: list[Any], loc: Loc, message: str, *, field: str | None
             continue
         if value in seen:
             where = (*loc, index) if field is None else (*loc, index, field)
-            errors.append((where, f"{message} '{value}'"))
+            errors.append(_error(where, code, key=value))
         seen.add(value)
     return errors
 
@@ -279,68 +289,82 @@ def _list(value: object) -> list[Any]:
 # Error messages
 # ---------------------------------------------------------------------------
 
+#: pydantic's own gt/ge/lt/le (should a field use them): our code, and the bound's name in ctx
 _BOUNDS: dict[str, tuple[str, str]] = {
-    "greater_than": ("greater than", "gt"),
-    "greater_than_equal": ("at least", "ge"),
-    "less_than": ("less than", "lt"),
-    "less_than_equal": ("at most", "le"),
+    "greater_than": ("number_above", "gt"),
+    "greater_than_equal": ("number_at_least", "ge"),
+    "less_than": ("number_below", "lt"),
+    "less_than_equal": ("number_at_most", "le"),
 }
-_MESSAGES: dict[str, str] = {
-    "missing": "field required",
-    "string_type": "must be a string",
-    "int_type": "must be a whole number",
-    "bool_type": "must be true or false",
-    "list_type": "must be a list",
-    "dict_type": "must be a mapping",
-    "model_type": "must be a mapping",
-    "model_attributes_type": "must be a mapping",
-    "string_too_short": "must not be empty",
-    "string_pattern_mismatch": f"must match {KEY_PATTERN}",
-    "union_tag_invalid": "is not one of the allowed forms",
-    "union_tag_not_found": "is not one of the allowed forms",
+#: pydantic error types (and ours) said by a code without parameters
+_CODES: dict[str, str] = {
+    "missing": "missing",
+    "string_type": "string_type",
+    "int_type": "int_type",
+    "bool_type": "bool_type",
+    "list_type": "list_type",
+    "dict_type": "mapping_type",
+    "model_type": "mapping_type",
+    "model_attributes_type": "mapping_type",
+    "string_too_short": "not_empty",
+    "union_tag_invalid": "form",
+    "union_tag_not_found": "form",
+    "number_type": "number_type",
+    "text_type": "text_type",
+    "date_format": "date_format",
+    "sdg_format": "sdg_format",
+    "timezone": "timezone",
+    "datetime_format": "datetime_format",
+    "budget_year": "budget_year",
 }
+#: our PydanticCustomErrors with parameters: their ctx is the problem's parameters
+_OWN = ("language", "int_range", "number_above", "number_at_least", "number_at_most")
 
 
 def _convert(error: ErrorDetails, data: object) -> _Error:
-    """One pydantic error as (location, short plain-English message)."""
+    """One pydantic error as (location, code, parameters)."""
     kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
     loc = _clean_loc(error["loc"], key_error=kind == "invalid_key")
     name = loc[-1] if loc else None
     option_method = _option_method(loc, data)
+    params: dict[str, Any] = {}
 
     if kind == "model_type" and not loc:
-        message = "a workshop must be a mapping (title, groups, stages, ...)"
+        code = "workshop_type"
     elif kind == "missing" and option_method:
-        message = f"required for method {OPTIONS[str(name)]}"
+        code, params = "required_for_method", {"method": OPTIONS[str(name)]}
     elif kind == "extra_forbidden" and option_method:
-        message = f"not allowed for method {option_method}"
+        code, params = "not_allowed_for_method", {"method": option_method}
     elif kind in ("extra_forbidden", "invalid_key"):
-        message = f"unknown field '{shown(name)}'"
+        code, params = "unknown_field", {"name": shown(name)}
     elif kind == "literal_error":
         choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
-        message = "must be one of " + ", ".join(choices)
+        code, params = "one_of", {"choices": ", ".join(choices)}
     elif kind == "string_too_long":
-        message = f"must be at most {ctx['max_length']} characters"
+        code, params = "text_too_long", {"max": ctx["max_length"]}
     elif kind == "too_short" and ctx.get("field_type") == "Dictionary":
-        message = "must not be empty"
+        code = "not_empty"
     elif kind == "too_short":
-        message = f"must have at least {_entries(ctx['min_length'])}"
+        code, params = "too_few", {"num": ctx["min_length"]}
     elif kind == "too_long":
-        message = f"must have at most {_entries(ctx['max_length'])}"
-    elif kind in _BOUNDS:  # pydantic's own gt/ge/lt/le, should a field use them
-        word, bound = _BOUNDS[kind]
-        message = f"must be {word} {ctx.get(bound)}"
-    elif kind in _MESSAGES:
-        message = _MESSAGES[kind]
-    else:  # our PydanticCustomErrors, and anything not foreseen
-        message = error["msg"]
-        message = message[:1].lower() + message[1:]
+        code, params = "too_many", {"num": ctx["max_length"]}
+    elif kind in _BOUNDS:
+        code, bound = _BOUNDS[kind]
+        params = {"bound": ctx.get(bound)}
+    elif kind == "string_pattern_mismatch":
+        code, params = "key_pattern", {"pattern": KEY_PATTERN}
+    elif kind in _CODES:
+        code = _CODES[kind]
+    elif kind in _OWN:
+        code, params = kind, dict(ctx)
+    else:  # not foreseen: named by pydantic's type, said by a generic text
+        code, params = "invalid_value", {"kind": kind}
 
     if isinstance(value, bool) and kind in ("string_type", "text_type"):
-        message += " (yes, no, on, off, true and false need quotes in YAML)"
+        params["hint"] = "yaml_words"
     elif isinstance(value, str) and kind in ("int_type", "number_type"):
-        message += " (write it without quotes)"
-    return loc, message
+        params["hint"] = "unquote"
+    return loc, code, tuple(sorted(params.items()))
 
 
 def _clean_loc(loc: Sequence[str | int], *, key_error: bool = False) -> Loc:
@@ -365,10 +389,6 @@ def _option_method(loc: Loc, data: object) -> str | None:
     return method if isinstance(method, str) and method in METHODS else None
 
 
-def _entries(count: int) -> str:
-    return f"{count} entry" if count == 1 else f"{count} entries"
-
-
 class _KeyedPairs(dict):  # type: ignore[type-arg]
     """A JSON object as decoded, remembering the keys it held more than once."""
 
@@ -385,10 +405,10 @@ def _keep_repeats(pairs: list[tuple[str, Any]]) -> _KeyedPairs:
     return found
 
 
-def _json_repeats(value: object, path: Loc, errors: list[dict[str, str]]) -> None:
+def _json_repeats(value: object, path: Loc, errors: list[Problem]) -> None:
     if isinstance(value, dict):
         for key in getattr(value, "repeated", ()):
-            errors.append({"loc": _format_loc(path) or "", "message": f"duplicate key '{shown(key)}'"})
+            errors.append(Problem("duplicate_key", {"key": shown(key)}, _format_loc(path)))
         for key, inner in value.items():
             _json_repeats(inner, (*path, key), errors)
     elif isinstance(value, list):
@@ -401,7 +421,7 @@ def load_json_text(raw: str | bytes) -> object:
     (plain ``json.loads`` keeps the last one silently). Raises ValueError for malformed
     JSON and DefinitionError for repeated keys."""
     data = json.loads(raw, object_pairs_hook=_keep_repeats)
-    errors: list[dict[str, str]] = []
+    errors: list[Problem] = []
     _json_repeats(data, (), errors)
     if errors:
         raise DefinitionError(errors[: LIMITS["errors_reported"]])
@@ -415,8 +435,8 @@ def _format_loc(loc: Loc) -> str:
     return text
 
 
-def _report(errors: list[_Error], data: object) -> list[dict[str, str]]:
-    """Errors without repeats, in document order, capped, as dicts.
+def _report(errors: list[_Error], data: object) -> list[Problem]:
+    """Errors without repeats, in document order, capped, as problems.
 
     Linear in the number of errors: each mapping's keys are indexed once
     (:class:`_Positions`), and only the first ``errors_reported`` are picked in
@@ -426,9 +446,9 @@ def _report(errors: list[_Error], data: object) -> list[dict[str, str]]:
     limit = LIMITS["errors_reported"]
     positions = _Positions(data)
     first = heapq.nsmallest(limit, unique, key=lambda error: positions.of(error[0]))
-    report = [{"loc": _format_loc(loc), "message": message} for loc, message in first]
+    report = [Problem(code, dict(params), _format_loc(loc)) for loc, code, params in first]
     if len(unique) > limit:
-        report.append({"loc": "", "message": f"and {len(unique) - limit} more errors"})
+        report.append(Problem("more_errors", {"count": len(unique) - limit}))
     return report
 
 
@@ -492,27 +512,27 @@ _MAX_NODES = 1_000_000
 
 
 class _YamlProblem(Exception):
-    def __init__(self, mark: yaml.Mark | None, message: str) -> None:
-        super().__init__(message)
-        self.mark, self.message = mark, message
+    def __init__(self, mark: yaml.Mark | None, code: str) -> None:
+        super().__init__(code)
+        self.mark, self.code = mark, code
 
 
 def _load_yaml(text: str | bytes) -> object:
     size = len(text.encode("utf-8") if isinstance(text, str) else text)
     if size > LIMITS["file_bytes"]:
-        raise DefinitionError([{"loc": "", "message": "file is larger than 1 MB"}])
+        raise DefinitionError([Problem("file_too_large")])
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise DefinitionError([{"loc": "", "message": "file is not UTF-8 text"}]) from None
+            raise DefinitionError([Problem("not_utf8")]) from None
 
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
         if root is None:
             return None
-        duplicates: list[dict[str, str]] = []
+        duplicates: list[Problem] = []
         _scan_nodes(root, (), duplicates, {}, set())
         if duplicates:
             raise DefinitionError(duplicates)
@@ -520,35 +540,58 @@ def _load_yaml(text: str | bytes) -> object:
     except DefinitionError:
         raise
     except yaml.MarkedYAMLError as exc:
-        problem = exc.problem or str(exc)
         if isinstance(exc, yaml.composer.ComposerError) and "single document" in str(exc.context):
-            problem = "found a second document; a file holds one workshop"
-        raise DefinitionError([_yaml_error(exc.problem_mark, problem)]) from None
+            code, params = "yaml_second_document", {}
+        else:
+            code, params = _yaml_code(exc.problem or str(exc))
+        raise DefinitionError([_yaml_error(exc.problem_mark, code, params)]) from None
     except _YamlProblem as exc:
-        raise DefinitionError([_yaml_error(exc.mark, exc.message)]) from None
+        raise DefinitionError([_yaml_error(exc.mark, exc.code, {})]) from None
     except yaml.YAMLError as exc:
-        raise DefinitionError([{"loc": "", "message": f"not valid YAML: {exc}"}]) from None
+        raise DefinitionError([Problem("yaml_invalid", {"problem": str(exc)})]) from None
     except RecursionError:
-        raise DefinitionError([{"loc": "", "message": "file is nested too deeply"}]) from None
+        raise DefinitionError([Problem("too_deep")]) from None
     except ValueError as exc:  # int() refuses numbers of more than 4300 digits
-        message = "a number has too many digits" if "digits" in str(exc) else f"unreadable value: {exc}"
-        raise DefinitionError([{"loc": "", "message": message}]) from None
+        found = Problem("too_many_digits") if "digits" in str(exc) else Problem(
+            "unreadable_value", {"problem": str(exc)})
+        raise DefinitionError([found]) from None
     finally:
         loader.dispose()
 
 
-def _yaml_error(mark: yaml.Mark | None, problem: str) -> dict[str, str]:
+#: What PyYAML says (its own English, the one text we cannot get as a code) -> our code.
+_YAML_PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"mapping values are not allowed here"), "yaml_colon"),
+    (re.compile(r"expected (?P<expected>.+?), but found (?P<found>.+)"), "yaml_expected"),
+    (re.compile(r"expected (?P<expected>.+?), but got (?P<found>.+)"), "yaml_expected_got"),
+    (re.compile(r"found character (?P<char>.+) that cannot start any token"), "yaml_bad_character"),
+    (re.compile(r"could not find expected ':'"), "yaml_missing_colon"),
+    (re.compile(r"found unexpected end of stream"), "yaml_early_end"),
+    (re.compile(r"found undefined alias (?P<name>.+)"), "yaml_undefined_alias"),
+)
+
+
+def _yaml_code(problem: str) -> tuple[str, dict[str, Any]]:
+    """A YAML syntax problem as a code and parameters; an unforeseen one keeps PyYAML's words."""
     if "'\\t'" in problem:
-        problem = "found a tab; indent with spaces"
+        return "yaml_tab", {}
+    for pattern, code in _YAML_PROBLEMS:
+        found = pattern.fullmatch(problem)
+        if found:
+            return code, found.groupdict()
+    return "yaml_syntax", {"problem": problem}
+
+
+def _yaml_error(mark: yaml.Mark | None, code: str, params: dict[str, Any]) -> Problem:
     if mark is None:
-        return {"loc": "", "message": problem}
-    return {"loc": f"line {mark.line + 1}", "message": f"{problem} (column {mark.column + 1})"}
+        return Problem(code, params)
+    return Problem(code, {**params, "column": mark.column + 1}, f"line {mark.line + 1}")
 
 
 def _scan_nodes(
     node: yaml.Node,
     path: Loc,
-    duplicates: list[dict[str, str]],
+    duplicates: list[Problem],
     sizes: dict[int, int],
     open_nodes: set[int],
 ) -> int:
@@ -560,7 +603,7 @@ def _scan_nodes(
     if id(node) in sizes:
         return sizes[id(node)]
     if id(node) in open_nodes:
-        raise _YamlProblem(node.start_mark, "an alias refers to a value that contains it")
+        raise _YamlProblem(node.start_mark, "yaml_alias_loop")
     open_nodes.add(id(node))
     size = 1
     if isinstance(node, yaml.MappingNode):
@@ -570,9 +613,9 @@ def _scan_nodes(
             if key is not None and key in seen:
                 line = key_node.start_mark.line + 1
                 duplicates.append(
-                    {"loc": _format_loc(path), "message": f"duplicate key '{shown(key)}' (line {line})"}
+                    Problem("duplicate_key_line", {"key": shown(key), "line": line}, _format_loc(path))
                     if path
-                    else {"loc": f"line {line}", "message": f"duplicate key '{shown(key)}'"}
+                    else Problem("duplicate_key", {"key": shown(key)}, f"line {line}")
                 )
             if key is not None:
                 seen.add(key)
@@ -583,6 +626,6 @@ def _scan_nodes(
             size += _scan_nodes(child, (*path, index), duplicates, sizes, open_nodes)
     open_nodes.discard(id(node))
     if size > _MAX_NODES:
-        raise _YamlProblem(node.start_mark, "file expands to too many values (check its aliases)")
+        raise _YamlProblem(node.start_mark, "yaml_alias_bomb")
     sizes[id(node)] = size
     return size

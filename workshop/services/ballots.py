@@ -20,6 +20,7 @@ from sqlalchemy import select
 from ..domain import schedule
 from ..domain.definition import StageDefinition
 from ..domain.methods import BallotRejected, check_item_costs, validate_ballot
+from ..domain.problems import Problem
 from ..models import Ballot, Participant, Stage, Workshop
 from ..models._types import utcnow
 from ..storage import db
@@ -143,7 +144,7 @@ def store_batch(requests: Sequence[BallotRequest]) -> list[Outcome]:
                 normalized = validate_ballot(spec, request.choices)
                 check_item_costs(spec, normalized)
             except BallotRejected as exc:
-                outcomes[i] = BallotRefused(exc.message, code="invalid")
+                outcomes[i] = BallotRefused(exc.message, code="invalid", problems=[exc.problem])
                 continue
             if mine is not None:
                 planned[mine] = len(upserts)
@@ -198,12 +199,16 @@ def cast_ballot(
 
 
 def _check(spec: StageDefinition, ballots: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Normalized choices, and each refused ballot: ``{"loc", "index", "message"}`` (English,
+    the API's details) with its ``problem`` (code and parameters) beside them."""
     normalized, errors = [], []
     for index, choices in enumerate(ballots):
         try:
             normalized.append(validate_ballot(spec, choices))
         except BallotRejected as exc:
-            errors.append({"loc": f"ballots[{index}]", "index": index, "message": exc.message})
+            loc = f"ballots[{index}]"
+            errors.append({"loc": loc, "index": index, "message": exc.message,
+                           "problem": Problem(exc.problem.code, exc.problem.params, loc)})
     return normalized, errors
 
 
@@ -239,7 +244,8 @@ def cast_paper_ballots(workshop_id: int, stage_key: str, group: object, ballots:
     normalized, errors = _check(stage_spec(stage), ballots)
     if errors:
         first = errors[0]
-        raise Invalid(f"{first['loc']}: {first['message']}", details=errors)
+        raise Invalid(f"{first['loc']}: {first['message']}", problems=[e["problem"] for e in errors],
+                      details=[{k: v for k, v in e.items() if k != "problem"} for e in errors])
     batch = paper.record_batch(stage, group, normalized, user_id=user_id, confirm=bool(confirm))
     session = db.session()
     session.add_all(

@@ -6,17 +6,26 @@ The HTTP API renders ``{"error": {"code", "message", "details"?}}`` with
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from ..domain.problems import Problem
 
 
 class ServiceError(Exception):
+    """``message`` and ``details`` are English (the API's); ``problems``, when the error
+    comes from a workshop file or the ballot rules, are the same as codes with
+    parameters (domain.problems), for pages to say in their own language."""
+
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, details: Any = None, *, code: str | None = None) -> None:
+    def __init__(self, message: str, details: Any = None, *, code: str | None = None,
+                 problems: Sequence[Problem] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        self.problems = list(problems)
         if code is not None:
             self.code = code
 

@@ -37,7 +37,8 @@ def projector_url(workshop: Workshop) -> str:
 
 
 def _definition_error(exc: DefinitionError) -> Invalid:
-    return Invalid(str(exc).splitlines()[0] if exc.errors else str(exc), details=exc.errors)
+    return Invalid(str(exc).splitlines()[0] if exc.problems else str(exc), details=exc.errors,
+                   problems=exc.problems)
 
 
 def parse_definition(data: object) -> WorkshopDefinition:

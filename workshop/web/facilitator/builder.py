@@ -28,15 +28,16 @@ from ...domain import builder as steps
 from ...domain import checklist, sdgs
 from ...domain.definition import DEFAULT_SCALE
 from ...domain.entry import EntryError, parse_date, parse_number, thai_date
+from ...domain.problems import Problem
 from ...domain.text import localize
 from ...models import Workshop
 from ...services import access, editing, workshops
 from ...services.errors import Invalid, NotFound
 from ...services.payloads import public_workshop
 from ..i18n import current_language
+from ..problems import say
 from . import bp, present
 from .auth import current_user, login_required
-from .messages import definition_problem
 
 #: One line on each method, for the method picker.
 METHOD_HELP = {
@@ -148,7 +149,7 @@ def save(workshop: Workshop, definition: dict[str, Any]) -> list[str] | None:
     except editing.EditRefused as exc:
         return [refusal_text(r, definition) for r in exc.details or ()]
     except Invalid as exc:
-        return [problem_text(p, definition) for p in exc.details or [{"loc": "", "message": exc.message}]]
+        return [problem_text(p, definition) for p in exc.problems] or [exc.message]
     return None
 
 
@@ -162,10 +163,10 @@ def refusal_text(refusal: dict[str, Any], definition: dict[str, Any]) -> str:
     return str(template) % params if template else str(refusal.get("message"))
 
 
-def problem_text(problem: dict[str, Any], definition: dict[str, Any]) -> str:
-    said = definition_problem(str(problem.get("loc") or ""), str(problem.get("message") or ""))
-    where = place_name(str(problem.get("loc") or ""), definition)
-    return f"{where}: {said.text}" if where else said.text
+def problem_text(problem: Problem, definition: dict[str, Any]) -> str:
+    said = say(problem)
+    where = place_name(problem.loc, definition)
+    return f"{where}: {said}" if where else said
 
 
 def place_name(loc: str, definition: dict[str, Any]) -> str:

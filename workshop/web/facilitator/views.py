@@ -33,8 +33,8 @@ from werkzeug.wrappers import Response
 from ...adapters import ratelimit
 from ...domain.access import allows
 from ...domain.methods import MAX_WORD_LENGTH
-from ...domain.paper import MESSAGES as PAPER_MESSAGES
 from ...domain.paper import LineError, example_lines, parse_each
+from ...domain.problems import Problem
 from ...domain.text import localize
 from ...models import Stage, Workshop
 from ...services import (
@@ -54,6 +54,7 @@ from ...services import paper as paper_batches
 from ...services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, TooLarge, Unauthorized
 from ..api.errors import api_http_error
 from ..i18n import current_language
+from ..problems import say
 from . import bp, builder, present
 from .auth import current_user, login_required, sign_in, sign_out
 from .forms import (
@@ -67,7 +68,6 @@ from .forms import (
     SetupForm,
     password_messages,
 )
-from .messages import ballot_problem, definition_problem
 from .people import people_context
 from .screen import run_sheet_context
 
@@ -355,7 +355,8 @@ def create() -> Any:
     try:
         definition = workshops.parse_definition_text(*source)
     except (Invalid, TooLarge) as exc:
-        problems = [_definition_problem(p) for p in exc.details or [{"loc": "", "message": exc.message}]]
+        problems = ([_definition_problem(p) for p in exc.problems] if exc.problems
+                    else [{"loc": "", "message": exc.message, "lang": "en"}])
         return _render_index(form, problems, status=422)
     user = current_user()
     workshop = workshops.create_workshop(definition, user_id=user.id if user else None)
@@ -365,11 +366,9 @@ def create() -> Any:
     return redirect(url_for(".workshop", workshop_id=workshop.id))
 
 
-def _definition_problem(problem: dict[str, Any]) -> dict[str, Any]:
+def _definition_problem(problem: Problem) -> dict[str, Any]:
     """One mistake in a workshop file: its place, and what is wrong in the page's language."""
-    loc = str(problem.get("loc") or "")
-    said = definition_problem(loc, str(problem.get("message") or ""))
-    return {"loc": loc, "message": said.text, "lang": said.lang}
+    return {"loc": problem.loc, "message": say(problem), "lang": None}
 
 
 # ---------------------------------------------------------------------------
@@ -530,17 +529,8 @@ def paper_start(workshop_id: int) -> Response:
 
 
 def _format_problems(errors: list[LineError]) -> list[dict[str, Any]]:
-    messages = {
-        "one_item": _("a single-choice ballot names one item, found %(count)s"),
-        "bad_key": _("“%(token)s” is not an item key"),
-        "bad_criterion": _("“%(token)s” is not a criterion key"),
-        "expected_pair": _("expected KEY=NUMBER, found “%(token)s”"),
-        "expected_score": _("expected ITEM.CRITERION=NUMBER, found “%(token)s”"),
-        "duplicate": _("“%(key)s” appears twice"),
-        "empty": _("the line holds no entry"),
-    }
-    assert set(messages) == set(PAPER_MESSAGES)
-    return [{"line": e.line, "message": messages[e.code] % dict(e.params)} for e in errors]
+    """Lines that cannot be read, said in the page's language."""
+    return [{"line": e.line, "message": say(e.problem)} for e in errors]
 
 
 def _rule_problems(workshop: Workshop, stage: Stage, parsed: list[tuple[int, dict[str, Any]]]
@@ -551,13 +541,12 @@ def _rule_problems(workshop: Workshop, stage: Stage, parsed: list[tuple[int, dic
     through ballots.cast_paper_ballots, which checks everything again.
     """
     found = ballots.check_paper_ballots(workshop.id, stage.key, [choices for _line, choices in parsed])
-    return [_rule_problem(parsed[e["index"]][0], e["message"]) for e in found]
+    return [_rule_problem(parsed[e["index"]][0], e["problem"]) for e in found]
 
 
-def _rule_problem(line: int, message: str) -> dict[str, Any]:
+def _rule_problem(line: int, problem: Problem) -> dict[str, Any]:
     """One broken ballot rule on one line, said in the page's language."""
-    said = ballot_problem(message)
-    return {"line": line, "message": said.text, "lang": said.lang}
+    return {"line": line, "message": say(problem)}
 
 
 def _count_paper(workshop: Workshop, stage: Stage, group: str, text: str,
@@ -580,9 +569,10 @@ def _count_paper(workshop: Workshop, stage: Stage, group: str, text: str,
         return {"general": _("This stage has not been opened yet. Open it on the run sheet "
                              "first: paper ballots count like phone ballots.")}
     except (Invalid, TooLarge) as exc:
-        if not exc.details:
+        if not exc.problems:
             return {"general": exc.message}
-        return {"problems": [_rule_problem(parsed[d["index"]][0], d["message"]) for d in exc.details]}
+        return {"problems": [_rule_problem(parsed[d["index"]][0], problem)
+                             for d, problem in zip(exc.details, exc.problems, strict=True)]}
 
 
 @bp.route("/console/w/<int:workshop_id>/paper/<key>", methods=["GET", "POST"])
