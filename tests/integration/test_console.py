@@ -343,6 +343,45 @@ def test_bad_workshop_text_lists_every_error_and_creates_nothing(app: Any, conso
         assert workshops.list_workshops() == []
 
 
+def test_workshop_file_errors_are_said_in_the_pages_language(app: Any, console: Any) -> None:
+    """From their codes, through the catalog: the same errors in Thai and in English, no English
+    left on the Thai page (the regex translator is gone)."""
+    bad = workshop_object()
+    bad["stages"][2]["items"][0]["horizon"] = "someday"
+    bad["stages"][1]["dots"] = -1
+    bad["colour"] = "red"
+    pasted = json.dumps(bad, ensure_ascii=False)
+    said = {}
+    for lang in ("th", "en"):
+        response = post_form(console, f"/console?lang={lang}", {"text": pasted, "from_text": "1"},
+                             page=f"/console?lang={lang}")
+        assert response.status_code == 422
+        said[lang] = text(response)
+    assert "must be one of short, medium, long" in said["en"]
+    assert "unknown field &#39;colour&#39;" in said["en"]
+    assert "must be between 1 and 1000" in said["en"]
+    assert "ต้องเป็นค่าใดค่าหนึ่งต่อไปนี้: short, medium, long" in said["th"]
+    assert "ไม่มีช่อง “colour” ในไฟล์เวที" in said["th"]
+    assert "ต้องอยู่ระหว่าง 1 ถึง 1000" in said["th"]
+    for english in ("must be one of", "unknown field", "must be between"):
+        assert english not in said["th"]
+    assert 'lang="en"' not in said["th"].split('class="problem-list"', 1)[1].split("</ol>", 1)[0]
+
+
+def test_paper_line_and_ballot_rule_errors_in_thai(app: Any, console: Any) -> None:
+    workshop_id, _code = create(app)
+    stage_action(console, workshop_id, "vision", "open")
+    path = f"/console/w/{workshop_id}/paper/vision"
+    response = post_form(console, path + "?lang=th", {"group": "resident", "lines": "v1=3\nv9\nv1, v2, v3"},
+                         page=path + "?lang=th")
+    assert response.status_code == 422
+    body = text(response)
+    assert "“v1=3” ไม่ใช่รหัสตัวเลือก" in body
+    assert "ไม่มีตัวเลือกรหัส &#39;v9&#39;" in body
+    assert "เลือกได้ไม่เกิน 2 ข้อ" in body
+    assert "is not an item key" not in body and "unknown item" not in body
+
+
 def test_broken_yaml_names_the_line(app: Any, console: Any) -> None:
     response = post_form(console, "/console", {"text": "title: [unclosed\nstages: x", "from_text": "1"})
     assert response.status_code == 422
@@ -607,7 +646,7 @@ def test_bad_paper_lines_are_all_listed_and_nothing_is_counted(app: Any, console
     body = text(response)
     # format errors and broken ballot rules are listed together, in line order
     assert "4 lines cannot be counted" in body
-    assert "Line 2</a>: “v1=3” is not an item key" in body
+    assert "Line 2</a>: &#39;v1=3&#39; is not an item key" in body
     assert "Line 4</a>: &#39;v1&#39; appears twice" in body
     assert "Line 5</a>: unknown item &#39;v9&#39;" in body
     assert "Line 6</a>: at most 2 choices" in body
