@@ -399,6 +399,17 @@
   function entryRow(data, kind, entry, token) {
     var row = element("li", "entry entry--new");
     row.id = kind + "-" + entry.id;
+    if (data.buttons && data.select) {  // picked for "publish/reject selected", like the server's rows
+      var pick = element("label", "entry__select");
+      var box = document.createElement("input");
+      box.type = "checkbox";
+      box.name = "ids";
+      box.value = String(entry.id);
+      box.setAttribute("form", "bulk-" + kind);
+      pick.appendChild(box);
+      pick.appendChild(document.createTextNode(" " + data.select));
+      row.appendChild(pick);
+    }
     row.appendChild(entryMeta(data, entry));
     if (kind === "idea") {
       row.appendChild(element("p", "entry__title", entry.title));

@@ -171,6 +171,7 @@ def moderation_rows(workshop: Workshop, base: str, stage_titles: dict[str, str],
             "comment": {"approve": str(_l("Publish")), "reject": str(_l("Reject"))},
             "idea": {"approve": str(_l("Approve as item")), "reject": str(_l("Reject"))},
         },
+        "select": str(_l("Select")),
         "arrived": {"comment": str(_l("A new comment is waiting.")),
                     "idea": str(_l("A new idea is waiting."))},
     }
