@@ -21,6 +21,7 @@ class Phone:
     workshop_id: int
     group_key: str
     token_hash: str
+    assisted: bool = False
 
 
 def voters(api: Api, code: str, n: int) -> list[Voter]:

@@ -13,7 +13,7 @@ from tests.factories import Api, workshop_object
 from tests.integration.test_console import console, create, csrf_from, stage_results  # noqa: F401
 from tests.integration.test_live_pages import boot_of, csrf_of
 from workshop.extensions import db
-from workshop.models import Participant
+from workshop.models import Ballot, Participant
 from workshop.services import results, stages
 
 VISION = ["v1", "v2", "v3", "v1", "v2"]
@@ -75,6 +75,10 @@ def test_five_residents_at_a_kiosk_are_five_anonymous_assisted_participants(
     with app.app_context():
         counts = results.workshop_results(workshop_id, "en")["participants"]
     assert counts["total"] == 5 and counts["assisted"] == 5  # the results say how many at the kiosk
+    with app.app_context():
+        channels = set(db.session.scalars(select(Ballot.channel).join(Participant).where(
+            Participant.workshop_id == workshop_id)))
+    assert channels == {"kiosk"}  # every kiosk ballot is tagged kiosk
     vision = stage_results(app, workshop_id, "vision")
     assert vision["ballots"] == 5
     counts = {i["key"]: i["value"] for i in vision["items"]}

@@ -95,7 +95,10 @@ CHANNELS = ("hall", "online", "paper", "kiosk")
 OPENERS = ("hall", "schedule")
 
 
-def channel_of(opened_by: str | None) -> str:
-    """The channel of a phone ballot cast while the stage is open: ``online`` when the
-    schedule opened it, ``hall`` when a facilitator did."""
+def channel_of(opened_by: str | None, assisted: bool = False) -> str:
+    """The channel of a phone ballot cast while the stage is open: ``kiosk`` from a
+    resident who joined at the hall's helper kiosk, else ``online`` when the schedule
+    opened it, ``hall`` when a facilitator did."""
+    if assisted:
+        return "kiosk"
     return "online" if opened_by == "schedule" else "hall"

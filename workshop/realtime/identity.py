@@ -31,6 +31,8 @@ class Identity:
     group_key: str = ""
     #: the resident's token hash, checked again with every ballot (erasure voids it)
     token_hash: str = ""
+    #: the resident joined at the hall's helper kiosk (their ballots' channel is kiosk)
+    assisted: bool = False
     #: time.time() when the socket connected (the balance check moves settled sockets only)
     connected_at: float = field(default_factory=time.time)
 
@@ -45,7 +47,7 @@ def _resident(found: Participant | None) -> Identity | None:
     if found is None:
         return None
     return Identity("participant", found.workshop_id, found.id, group_key=found.group_key,
-                    token_hash=found.token_hash)
+                    token_hash=found.token_hash, assisted=found.assisted)
 
 
 def _int(value: Any) -> int | None:

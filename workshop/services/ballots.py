@@ -53,6 +53,9 @@ class Voter(Protocol):
     @property
     def token_hash(self) -> str: ...
 
+    @property
+    def assisted(self) -> bool: ...
+
 
 def _find_stage(workshop: Workshop, key: object) -> Stage:
     if isinstance(key, str):
@@ -151,7 +154,7 @@ def store_batch(requests: Sequence[BallotRequest]) -> list[Outcome]:
             outcomes[i] = len(upserts)
             upserts.append({"stage_id": stage_id, "participant_id": voter.id, "group_key": voter.group_key,
                             "choices": normalized, "now": now,
-                            "channel": schedule.channel_of(view.opened_by.get(key))})
+                            "channel": schedule.channel_of(view.opened_by.get(key), voter.assisted)})
             planned_keys.append((key, request.ballot_id))
             touched.add((voter.workshop_id, key))
         versions = batch.upsert(upserts)
