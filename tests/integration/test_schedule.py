@@ -173,3 +173,32 @@ def test_every_ballot_records_its_channel_in_results_and_exports(api: Api, app: 
     assert {(r["stage"], r["source"], r["channel"]) for r in rows} == {
         ("vision", "phone", "online"), ("vision", "paper", "paper"), ("vision", "phone", "hall"),
         ("goals", "phone", "hall")}
+
+
+def test_the_console_shows_the_window_and_the_counts_by_channel(app: Any) -> None:
+    import re
+
+    from tests.integration.test_console import create, make_user, sign_in, text
+
+    client = app.test_client()
+    assert sign_in(client, make_user(app)).status_code == 302
+    opens, closes = NOW - timedelta(days=2), NOW - timedelta(days=1)  # dates shown, not only times
+    workshop_id, _code = create(app, scheduled(vision=(opens, closes)))
+    with app.app_context():
+        from workshop.services import ballots, stages
+
+        stages.open_stage(workshop_id, "vision")
+        ballots.cast_paper_ballots(workshop_id, "vision", "resident", [{"items": ["v1"]}])
+
+    def plain(body: str) -> str:
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
+
+    sheet = plain(text(client.get(f"/console/w/{workshop_id}?lang=en")))
+    assert "Voting from home" in sheet and " to " in sheet
+    sheet_th = plain(text(client.get(f"/console/w/{workshop_id}?lang=th")))
+    assert "ลงคะแนนจากบ้าน" in sheet_th and " ถึง " in sheet_th
+    results = plain(text(client.get(f"/console/w/{workshop_id}/results?lang=en")))
+    assert "In the hall 0" in results and "Online, from home 0" in results and "Paper 1" in results
+    results_th = plain(text(client.get(f"/console/w/{workshop_id}/results?lang=th")))
+    at = results_th.find("ในห้อง")
+    assert "ในห้องประชุม 0" in results_th and "ออนไลน์จากบ้าน 0" in results_th, results_th[at - 200:at + 200]

@@ -14,6 +14,7 @@ from typing import Any
 from flask_babel import format_datetime, get_timezone, lazy_pgettext, ngettext, to_user_timezone
 from flask_babel import lazy_gettext as _l
 
+from ...domain import schedule
 from ...domain.definition import (
     ApprovalStage,
     BudgetStage,
@@ -128,7 +129,17 @@ def stage_summary(workshop: Workshop, stage: Stage, entry: dict[str, Any] | None
         "allow_comments": spec.allow_comments,
         "allow_ideas": spec.allow_ideas,
         "options": method_options(spec),
+        "window": voting_window(workshop, spec),
     }
+
+
+def voting_window(workshop: Workshop, spec: StageDefinition) -> dict[str, str] | None:
+    """The stage's scheduled window (opens_at / closes_at) as the run sheet says it, or None."""
+    zone = workshop.definition.get("timezone")
+    opens, closes = (schedule.moment(getattr(spec, name, None), zone) for name in schedule.FIELDS)
+    if opens is None and closes is None:
+        return None
+    return {"opens": clock(opens), "closes": clock(closes)}
 
 
 def method_options(spec: StageDefinition) -> list[str]:
