@@ -536,12 +536,13 @@ def test_numbers_and_plain_text_are_left_alone() -> None:
 
 
 def test_ballot_rows_one_per_choice() -> None:
-    base = {"id": 7, "stage": "s", "source": "paper", "group": "resident", "version": 2, "updated_at": "T"}
+    base = {"id": 7, "stage": "s", "source": "paper", "channel": "paper", "group": "resident", "version": 2,
+            "updated_at": "T"}
     titles = {("s", "a"): "A", ("s", "b"): "B"}
 
     def rows(method: str, choices: dict[str, Any]) -> list[tuple[Any, ...]]:
         return [
-            tuple(r[5:10]) for r in ballot_rows({**base, "method": method, "choices": choices}, titles, 4)
+            tuple(r[6:11]) for r in ballot_rows({**base, "method": method, "choices": choices}, titles, 4)
         ]
 
     assert rows("single", {"item": "a"}) == [("a", "A", "", "", 1)]
@@ -558,7 +559,7 @@ def test_ballot_rows_one_per_choice() -> None:
         ("", "", "", "", "green"),
     ]
     first = ballot_rows({**base, "method": "single", "choices": {"item": "a"}}, titles, 4).__next__()
-    assert first[:5] == ["s", "single", 7, "paper", "resident"] and first[-2:] == [2, "T"]
+    assert first[:6] == ["s", "single", 7, "paper", "paper", "resident"] and first[-2:] == [2, "T"]
 
 
 def test_pdf_fonts_carry_the_text_extraction_fixes() -> None:

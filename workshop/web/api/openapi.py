@@ -505,8 +505,7 @@ def openapi_document() -> dict[str, Any]:
                         {
                             "type": "object",
                             "required": ["status"],
-                            "properties": {"status": {"type": "string"},
-                                           "message_queue": {"enum": ["none", "ok", "down"]}},
+                            "properties": {"status": {"type": "string"}},
                         }
                     )
                 },
