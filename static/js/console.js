@@ -214,6 +214,11 @@
       return;
     }
     setText("[data-live='participants-total']", data.total);
+    var attendance = document.querySelector("[data-expected]");
+    var warning = document.querySelector("[data-attendance-warning]");
+    if (attendance && warning) {  // past the expected attendance: say so live (issue 14.4)
+      warning.hidden = data.total <= Number(attendance.getAttribute("data-expected"));
+    }
     var byGroup = data.by_group || {};
     all("[data-live='participants-group']").forEach(function (el) {
       var key = el.getAttribute("data-group");

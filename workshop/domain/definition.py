@@ -51,6 +51,7 @@ from pydantic_core import PydanticCustomError
 #: Size limits of a workshop file and bounds of its numbers, for the README and the API.
 LIMITS: dict[str, int] = {
     "file_bytes": 1024 * 1024,  # a workshop file or API body
+    "expected_attendance": 100_000,  # people a workshop expects (issue 14.4)
     "title_chars": 200,  # titles, city, group and criterion labels
     "prompt_chars": 1000,
     "description_chars": 2000,
@@ -296,6 +297,7 @@ Baht = _number(at_least=0, high=LIMITS["budget_baht"])
 Weight = _number(above=0, high=LIMITS["criterion_weight"])
 ScaleBound = _int_range(-LIMITS["scale_bound"], LIMITS["scale_bound"])
 MaxChoices = _int_range(1, LIMITS["items_per_stage"])
+ExpectedAttendance = _int_range(1, LIMITS["expected_attendance"])
 DotCount = _int_range(1, LIMITS["dots"])
 WordCount = _int_range(1, LIMITS["max_words"])
 BudgetBaht = _int_range(1, LIMITS["budget_baht"])
@@ -571,6 +573,8 @@ class WorkshopDefinition(_Model):
     languages: Annotated[list[Language], Field(min_length=1)] = list(DEFAULT_LANGUAGES)
     join: JoinMode = "open"
     moderation: Moderation = "pre"
+    #: how many people the organisers expect (issue 14.4): the run sheet warns past it
+    expected_attendance: ExpectedAttendance | None = None
     groups: Annotated[list[Group], Field(min_length=1, max_length=LIMITS["groups"])]
     stages: Annotated[list[Stage], Field(min_length=1, max_length=LIMITS["stages"])]
 
@@ -599,6 +603,8 @@ class WorkshopDefinition(_Model):
         out = self.model_dump(mode="json", exclude={"stages"})
         if out.get("timezone") is None:
             out.pop("timezone", None)  # not given: the default applies, the object stays as it was
+        if out.get("expected_attendance") is None:
+            out.pop("expected_attendance", None)
         out["stages"] = [stage.to_json() for stage in self.stages]
         return out
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ._types import JSONType, UTCDateTime, utcnow
@@ -32,6 +32,8 @@ class Workshop(Base):
     screen: Mapped[str] = mapped_column(String(16), default="auto", server_default="auto")
     #: the stage key when ``screen`` is "stage"
     screen_stage: Mapped[str | None] = mapped_column(String(32), default=None)
+    #: a facilitator paused joining (issue 14.4): new phones are refused, joined ones keep voting
+    join_paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     stages: Mapped[list[Stage]] = relationship(
         back_populates="workshop", order_by="Stage.position", cascade="all, delete-orphan"

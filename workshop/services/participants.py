@@ -38,6 +38,8 @@ def join(code: object, group: object = None, token: object = None,
     if not isinstance(code, str) or not code.strip():
         raise Invalid("code: required")
     workshop = workshop_by_code(code)
+    if workshop.join_paused:
+        raise Conflict("joining is paused by the facilitator", code="join_paused")
     definition = definition_of(workshop)
     groups = definition.group_keys
     wanted_language = _join_language(workshop, language)
@@ -72,6 +74,15 @@ def join(code: object, group: object = None, token: object = None,
     session.commit()
     notifier().participants_changed(workshop.id)
     return participant, raw
+
+
+def set_join_paused(workshop_id: int, paused: bool) -> Workshop:
+    """Pause or resume joining: while paused, join refuses new phones (409 join_paused);
+    phones that already joined keep taking part."""
+    workshop = get_workshop(workshop_id)
+    workshop.join_paused = paused
+    db.session.commit()
+    return workshop
 
 
 def participant_by_token(raw: object) -> Participant | None:

@@ -77,6 +77,8 @@ SCHEMAS: dict[str, Any] = {
             "languages": {"type": "array", "items": {"type": "string", "enum": ["th", "en"]}},
             "join": {"type": "string", "enum": ["open", "tokens"]},
             "moderation": {"type": "string", "enum": ["pre", "post"]},
+            "expected_attendance": {"type": "integer", "minimum": 1, "maximum": 100000,
+                                    "description": "people expected; the run sheet warns past it"},
             "groups": {
                 "type": "array",
                 "items": {
@@ -616,6 +618,25 @@ def openapi_document() -> dict[str, Any]:
                 errors=(400, 404, 422),
                 tag="projector",
             ),
+        },
+        **{
+            f"/api/v1/workshops/{{workshop_id}}/join/{action}": {
+                "post": _op(
+                    summary,
+                    {"200": _json({
+                        "type": "object",
+                        "required": ["workshop_id", "join_paused"],
+                        "properties": {"workshop_id": {"type": "integer"},
+                                       "join_paused": {"type": "boolean"}},
+                    })},
+                    params=[WID],
+                    errors=(404,),
+                )
+            }
+            for action, summary in (
+                ("pause", "Pause joining: new phones get 409 `join_paused`, joined ones keep voting"),
+                ("resume", "Resume joining"),
+            )
         },
         "/api/v1/workshops/{workshop_id}/stages/{key}/paper": {
             "post": _op(

@@ -351,6 +351,14 @@ def create_tokens(workshop_id: int) -> tuple[Response, int]:
         {"token": c.code, "group": c.group_key, "join_url": f"{base}?t={c.code}"} for c in cards]})
 
 
+@bp.post(f"{PREFIX}/workshops/<int:workshop_id>/join/<any(pause, resume):action>")
+@facilitator_required
+@allowed("run")
+def pause_joining(workshop_id: int, action: str) -> Response:
+    workshop = participants.set_join_paused(workshop_id, action == "pause")
+    return jsonify({"workshop_id": workshop.id, "join_paused": workshop.join_paused})
+
+
 @bp.get(f"{PREFIX}/workshops/<int:workshop_id>/results")
 @facilitator_required
 @allowed("read")

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from ...domain import screens as rules
 from ...models import Workshop
-from ...services import screens, workshops
+from ...services import participants, screens, workshops
 from ...services.errors import Invalid, NotFound
 from . import bp, present
 from .auth import login_required
@@ -88,3 +88,15 @@ def choose_screen(workshop_id: int) -> Response | tuple[Response, int]:
     flash(message, "success")
     anchor = f"stage-{shows['stage']}" if chosen["screen"] == rules.STAGE and stage else "projector"
     return redirect(url_for(".workshop", workshop_id=workshop.id, _anchor=anchor))
+
+
+@bp.post("/console/w/<int:workshop_id>/join/<any(pause, resume):action>")
+@login_required
+def pause_joining(workshop_id: int, action: str) -> Response:
+    """The run sheet's pause button (issue 14.4): stop new phones joining, or let them again."""
+    workshop = participants.set_join_paused(workshop_id, action == "pause")
+    if workshop.join_paused:
+        flash(_("Joining is paused: new phones are refused; phones already joined keep voting."), "success")
+    else:
+        flash(_("Joining is open again."), "success")
+    return redirect(url_for(".workshop", workshop_id=workshop.id, _anchor="people-heading"))

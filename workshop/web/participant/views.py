@@ -133,6 +133,7 @@ def join_errors() -> dict[str, str]:
                        "Check that you scanned the right card, or ask a facilitator."),
         "token_used": _("This card has already been used. If it was you, open the page on the "
                         "phone you used first; otherwise ask a facilitator for a new card."),
+        "join_paused": _("Joining is paused by the facilitator; ask them."),
         "invalid": _("Choose your group, then press Join."),
         "not_found": _("No workshop has this code."),
     }
@@ -231,6 +232,8 @@ def _join_page(workshop: Workshop, *, token: str = "", error: str | None = None,
             card_group = group_label(workshop, card.group_key)
     if by_card and not token.strip() and error is None:
         error = join_errors()["token_required"]
+    if workshop.join_paused and error is None:
+        error = join_errors()["join_paused"]
     return render_template(
         "participant/join.html",
         workshop=workshop, title=text_of(workshop, workshops.definition_of(workshop).title),
