@@ -89,7 +89,8 @@ def test_expected_attendance_is_kept_and_optional(api: Api) -> None:
     created = api.create_workshop(workshop_object(expected_attendance=120))
     assert api.get(f"{W}/{created['id']}").get_json()["expected_attendance"] == 120
     refused = api.post(W, workshop_object(expected_attendance=0))
-    assert refused.status_code == 422 and refused.get_json()["error"]["details"][0]["loc"] == "expected_attendance"
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["details"][0]["loc"] == "expected_attendance"
 
 
 def test_run_sheet_counts_against_expected_and_pauses_without_javascript(
