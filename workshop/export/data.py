@@ -48,8 +48,13 @@ class ExportData:
 
 def report_language(definition: WorkshopDefinition, lang: object = None) -> str:
     """``lang`` if given (th or en), else the workshop's default language; 422 otherwise."""
+    return chosen_language(definition.language, lang)
+
+
+def chosen_language(default: str, lang: object = None) -> str:
+    """``lang`` if given (th or en), else ``default``; 422 otherwise."""
     if lang is None or lang == "":
-        return definition.language
+        return default
     if lang not in SUPPORTED:
         raise Invalid(f"lang: must be one of {', '.join(SUPPORTED)}")
     return str(lang)

@@ -26,7 +26,7 @@ from ..storage import db
 from . import LOCAL_TIME
 from .context import build_report
 from .csv_zip import csv_bytes
-from .data import ExportData, collect, report_language
+from .data import ExportData, chosen_language, collect
 from .plan_report import build_plan_report
 
 FORMATS = ("docx", "json", "zip")
@@ -49,7 +49,7 @@ def _gather(
 ) -> tuple[dict[str, Any], list[ExportData], dict[str, Any], str]:
     plan = plans.get_plan(user, plan_id)
     described = plans.describe(plan)
-    language = report_language({"languages": described["languages"]}, lang)
+    language = chosen_language(described["languages"][0], lang)
     comparison = compare.plan_results(user, plan_id, language)
     parts = [
         collect(w.id, language)
@@ -74,7 +74,7 @@ def plan_report(
             counts=data.counts,
             lang=language,
         )
-        workshops.append(({**data.definition, "id": data.workshop_id}, report))
+        workshops.append(({**data.definition.to_json(), "id": data.workshop_id}, report))
     report = build_plan_report(
         plan=described,
         workshops=workshops,
@@ -167,7 +167,7 @@ def pabulib(data: ExportData, stage: dict[str, Any], plan_title: str) -> str:
     meta = [
         ("description", f"{plan_title}: {_text(stage.get('title'))}"),
         ("country", "Thailand"),
-        ("unit", _text(data.definition.get("city")) or "-"),
+        ("unit", _text(data.definition.to_json().get("city")) or "-"),
         ("instance", f"ruamkit-{data.workshop_id}-{stage['key']}"),
         ("num_projects", len(items)),
         ("num_votes", len(ballots)),
@@ -175,7 +175,7 @@ def pabulib(data: ExportData, stage: dict[str, Any], plan_title: str) -> str:
         ("vote_type", "cumulative"),
         ("max_sum_points", stage.get("budget")),
         ("rule", "none"),
-        ("date_begin", str(data.definition.get("date") or "")),
+        ("date_begin", str(data.definition.to_json().get("date") or "")),
         ("language", data.lang),
         ("currency", "THB"),
         ("licence", LICENCE),
@@ -387,7 +387,7 @@ def open_data_zip(report: dict[str, Any], parts: list[ExportData], document: dic
         archive.writestr("plan.json", json.dumps(document, ensure_ascii=False, indent=1))
         archive.writestr("DATACARD.md", datacard(report, parts))
         for data in parts:
-            for stage in data.definition.get("stages") or ():
+            for stage in data.definition.to_json().get("stages") or ():
                 if stage.get("method") == "budget":
                     archive.writestr(
                         f"pabulib/{data.workshop_id}-{stage['key']}.pb", pabulib(data, stage, report["title"])
