@@ -78,7 +78,7 @@ def combine(parts: Sequence[Part], *, segment: Any = space_words) -> dict[str, A
     specs = [spec for _, spec, _ in parts]
     reason = why_not_combined(specs)
     # specs are JSON forms (StageDefinition.to_json()); the results want the typed stage
-    own = {wid: stage_results(stage_from_json(spec), ballots, segment=segment)
+    own = {wid: stage_results(stage_from_json(dict(spec)), ballots, segment=segment)
            for wid, spec, ballots in parts}
     counts = {wid: len(ballots) for wid, _, ballots in parts}
     if reason is None:

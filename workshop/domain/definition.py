@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeAlias, get_args
 
 from pydantic import (
     AfterValidator,
@@ -276,10 +276,16 @@ def _check_sdg(value: str) -> str:
 
 
 Key = Annotated[str, StringConstraints(pattern=f"^{KEY_PATTERN}$")]
-TitleText = _text(LIMITS["title_chars"])
-PromptText = _text(LIMITS["prompt_chars"])
-DescriptionText = _text(LIMITS["description_chars"])
-IndicatorText = _text(LIMITS["indicator_chars"])
+if TYPE_CHECKING:  # what the validated values are, as mypy reads them (the builders below are calls)
+    TitleText: TypeAlias = str | dict[str, str]
+    PromptText: TypeAlias = str | dict[str, str]
+    DescriptionText: TypeAlias = str | dict[str, str]
+    IndicatorText: TypeAlias = str | dict[str, str]
+else:
+    TitleText = _text(LIMITS["title_chars"])
+    PromptText = _text(LIMITS["prompt_chars"])
+    DescriptionText = _text(LIMITS["description_chars"])
+    IndicatorText = _text(LIMITS["indicator_chars"])
 WorkshopDate = Annotated[
     str,
     PlainValidator(_check_date, json_schema_input_type=str),
@@ -293,14 +299,24 @@ Sdg = Annotated[
     AfterValidator(_check_sdg),
     Field(json_schema_extra={"pattern": f"^{SDG_PATTERN}$"}),
 ]
-Baht = _number(at_least=0, high=LIMITS["budget_baht"])
-Weight = _number(above=0, high=LIMITS["criterion_weight"])
-ScaleBound = _int_range(-LIMITS["scale_bound"], LIMITS["scale_bound"])
-MaxChoices = _int_range(1, LIMITS["items_per_stage"])
-ExpectedAttendance = _int_range(1, LIMITS["expected_attendance"])
-DotCount = _int_range(1, LIMITS["dots"])
-WordCount = _int_range(1, LIMITS["max_words"])
-BudgetBaht = _int_range(1, LIMITS["budget_baht"])
+if TYPE_CHECKING:
+    Baht: TypeAlias = int | float
+    Weight: TypeAlias = int | float
+    ScaleBound: TypeAlias = int
+    MaxChoices: TypeAlias = int
+    ExpectedAttendance: TypeAlias = int
+    DotCount: TypeAlias = int
+    WordCount: TypeAlias = int
+    BudgetBaht: TypeAlias = int
+else:
+    Baht = _number(at_least=0, high=LIMITS["budget_baht"])
+    Weight = _number(above=0, high=LIMITS["criterion_weight"])
+    ScaleBound = _int_range(-LIMITS["scale_bound"], LIMITS["scale_bound"])
+    MaxChoices = _int_range(1, LIMITS["items_per_stage"])
+    ExpectedAttendance = _int_range(1, LIMITS["expected_attendance"])
+    DotCount = _int_range(1, LIMITS["dots"])
+    WordCount = _int_range(1, LIMITS["max_words"])
+    BudgetBaht = _int_range(1, LIMITS["budget_baht"])
 
 
 # ---------------------------------------------------------------------------
@@ -548,18 +564,21 @@ def _tagged(model: type[StageBase]) -> Any:
     return Annotated[model, Tag(STAGE_TAGS.get(model.METHOD, TAG_ANY_METHOD))]
 
 
-#: A stage: the model of its method, or AnyMethodStage when the method is missing or unknown.
-Stage = Annotated[
-    _tagged(SingleStage)
-    | _tagged(ApprovalStage)
-    | _tagged(DotsStage)
-    | _tagged(RankStage)
-    | _tagged(ScoreStage)
-    | _tagged(BudgetStage)
-    | _tagged(WordsStage)
-    | _tagged(AnyMethodStage),
-    Discriminator(_stage_tag),
-]
+if TYPE_CHECKING:
+    Stage: TypeAlias = StageDefinition  # AnyMethodStage only ever fails validation
+else:
+    #: A stage: the model of its method, or AnyMethodStage when the method is missing or unknown.
+    Stage = Annotated[
+        _tagged(SingleStage)
+        | _tagged(ApprovalStage)
+        | _tagged(DotsStage)
+        | _tagged(RankStage)
+        | _tagged(ScoreStage)
+        | _tagged(BudgetStage)
+        | _tagged(WordsStage)
+        | _tagged(AnyMethodStage),
+        Discriminator(_stage_tag),
+    ]
 
 
 class WorkshopDefinition(_Model):
@@ -570,7 +589,7 @@ class WorkshopDefinition(_Model):
     date: WorkshopDate | None = None
     #: IANA time zone of the venue (an extension of contract 1.1; default DEFAULT_TIMEZONE)
     timezone: TimeZoneName | None = None
-    languages: Annotated[list[Language], Field(min_length=1)] = list(DEFAULT_LANGUAGES)
+    languages: Annotated[list[Language], Field(min_length=1)] = list(DEFAULT_LANGUAGES)  # type: ignore[arg-type]
     join: JoinMode = "open"
     moderation: Moderation = "pre"
     #: how many people the organisers expect (issue 14.4): the run sheet warns past it
@@ -595,7 +614,7 @@ class WorkshopDefinition(_Model):
     def stage(self, key: str) -> StageDefinition | None:
         for stage in self.stages:
             if stage.key == key:
-                return stage  # type: ignore[no-any-return]
+                return stage
         return None
 
     def to_json(self) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ...domain import builder as steps
 from ...domain import checklist, sdgs
-from ...domain.definition import DEFAULT_SCALE
+from ...domain.definition import DEFAULT_SCALE, WorkshopDefinition
 from ...domain.entry import EntryError, parse_date, parse_number, thai_date
 from ...domain.problems import Problem
 from ...domain.text import localize
@@ -340,7 +340,7 @@ def create_workshop() -> Any:
     return redirect(url_for(".build", workshop_id=workshop.id))
 
 
-def copy_of(definition: dict[str, Any]) -> dict[str, Any]:
+def copy_of(definition: dict[str, Any]) -> WorkshopDefinition:
     """A workshop's definition for a new draft: the same, titled as a copy."""
     copied = copy.deepcopy(definition)
     marks = {"th": " (สำเนา)", "en": " (copy)"}

@@ -66,7 +66,7 @@ ACTION_LABELS = {
 
 
 def languages(workshop: Workshop) -> list[str]:
-    return workshops.definition_of(workshop).languages
+    return [str(code) for code in workshops.definition_of(workshop).languages]
 
 
 def text(workshop: Workshop, value: Any) -> str:
