@@ -153,6 +153,8 @@ class TestConfig(Config):
         self.PUBLIC_URL = "http://ruamkit.test"
         self.WTF_CSRF_ENABLED = True
         self.SIGNOUT_SWEEP = 0.0  # tests call realtime.signout.sweep() themselves
+        #: tests create hundreds of accounts: a cheap hash there (production: scrypt, never set)
+        self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
         self.SCHEDULE_INTERVAL = 0.0  # tests call realtime.schedule.check() themselves
         #: WeasyPrint in the test process, where its fetches can be watched (live-server tests
         #: and tests/security/test_trust.py use the child process)

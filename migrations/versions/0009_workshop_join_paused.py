@@ -17,8 +17,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("workshops") as batch:
-        batch.add_column(sa.Column("join_paused", sa.Boolean(), nullable=False, server_default=sa.false()))
+    # a plain ADD COLUMN (SQLite has one): batch mode may copy the table, and the copy's
+    # DROP TABLE cascades to the rows that point at it (workshop_members, ballots, ...)
+    op.add_column("workshops", sa.Column("join_paused", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:

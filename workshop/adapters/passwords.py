@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from flask import current_app, has_app_context
 from werkzeug.security import check_password_hash, generate_password_hash
 
 T = TypeVar("T")
@@ -54,7 +55,11 @@ def off_loop(fn: Callable[..., T], *args: Any) -> T:
 
 
 def hash_password(password: str) -> str:
-    return off_loop(generate_password_hash, password)
+    """werkzeug's scrypt, or the app's PASSWORD_HASH_METHOD (a cheap one in TestConfig only)."""
+    method = "scrypt"
+    if has_app_context():
+        method = str(current_app.config.get("PASSWORD_HASH_METHOD") or method)
+    return off_loop(generate_password_hash, password, method)
 
 
 def check_password(stored_hash: str, password: str) -> bool:
