@@ -74,7 +74,7 @@ async def _burst_then_sigterm(server: Server, code: str) -> dict[str, Any]:
         sessions = {phone.process for phone in phones}
         calls = [asyncio.ensure_future(phone.sio.call(
             "ballot", {"stage": "vision", "choices": {"items": [f"v{1 + i % 3}"]}, "ballot_id": f"b{i}"},
-            timeout=15)) for i, phone in enumerate(phones)]
+            timeout=30)) for i, phone in enumerate(phones)]
         await asyncio.sleep(0)  # the emits are written
         assert server.proc is not None
         server.proc.send_signal(signal.SIGTERM)
@@ -86,7 +86,7 @@ async def _burst_then_sigterm(server: Server, code: str) -> dict[str, Any]:
                 pass
         except (aiohttp.ClientError, TimeoutError):
             refused_new = True
-        await asyncio.get_running_loop().run_in_executor(None, server.proc.wait, 15)
+        await asyncio.get_running_loop().run_in_executor(None, server.proc.wait, 60)
         await disconnect(phones)
     return {
         "acked": sum(1 for a in answers if isinstance(a, dict) and a.get("ok")),
