@@ -145,3 +145,24 @@ def client(app: Any) -> Any:
 def api(app: Any) -> Api:
     """An API client signed in as a facilitator."""
     return Api.signed_in(app)
+
+
+@pytest.fixture
+def empty_postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database (no schema) for one test; dropped afterwards."""
+    try:
+        admin = create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"),
+                              isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        require(False, f"PostgreSQL is not reachable: {exc}")
+    name = f"ruamkit_empty_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield _pg_url(name)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -18,17 +18,14 @@ import shutil
 import signal
 import stat
 import subprocess
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import create_engine, text
 
-from tests.conftest import PG_ADMIN_URL, _pg_url, require
+from tests.conftest import require
 from tests.factories import workshop_object
 from tests.phones import Phone, connect, disconnect, join_phones, reconnect_lost, vote
 from tests.servers import ROOT, free_port, http, wait_until
@@ -69,25 +66,6 @@ def _env_file(path: Path) -> dict[str, str]:
             values[key] = value
     return values
 
-
-@pytest.fixture
-def database() -> Iterator[str]:
-    try:
-        admin = create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"),
-                              isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        require(False, f"PostgreSQL is not reachable: {exc}")
-    name = f"ruamkit_install_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield _pg_url(name)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 class Deployment:
@@ -164,7 +142,7 @@ def _answers(url: str) -> bool:
 
 
 def test_install_script_then_800_phones_through_nginx_and_a_killed_process(
-        tmp_path: Path, database: str) -> None:
+        tmp_path: Path, empty_postgres_database: str) -> None:
     require(shutil.which("nginx") is not None, "nginx is not installed (Debian package nginx)")
     require(Path("/usr/bin/python3").exists(), "no system Python at /usr/bin/python3")
     import redis
@@ -181,7 +159,7 @@ def test_install_script_then_800_phones_through_nginx_and_a_killed_process(
         base_port = free_port()
     args = [str(ROOT / "deploy/install.sh"), "--root", str(root), "--user", "root", "--processes", "2",
             "--phones", "1000", "--http-port", str(http_port), "--base-port", str(base_port),
-            "--database-url", database, "--redis-url", REDIS_URL,
+            "--database-url", empty_postgres_database, "--redis-url", REDIS_URL,
             "--public-url", f"http://127.0.0.1:{http_port}"]
     first = subprocess.run(args, capture_output=True, text=True, timeout=900)
     assert first.returncode == 0, first.stdout + first.stderr

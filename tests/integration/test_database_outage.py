@@ -12,16 +12,12 @@ import contextlib
 import socket
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import socketio
-from sqlalchemy import create_engine, text
 
-from tests.conftest import PG_ADMIN_URL, _pg_url, require
 from tests.factories import workshop_object
 from tests.servers import Server, base_env, http, run_cli, wait_until
 
@@ -98,31 +94,12 @@ class Relay:
             self.cut()
 
 
-@pytest.fixture
-def database() -> Iterator[str]:
-    try:
-        admin = create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"),
-                              isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        require(False, f"PostgreSQL is not reachable: {exc}")
-    name = f"ruamkit_outage_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield _pg_url(name)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
 
 def test_postgres_outage_refuses_ballots_with_unavailable_then_recovers(
-        tmp_path: Path, database: str) -> None:
+        tmp_path: Path, empty_postgres_database: str) -> None:
     relay = Relay(("127.0.0.1", 5432))
-    via_relay = database.replace("127.0.0.1:5432", f"127.0.0.1:{relay.port}")
-    assert via_relay != database
+    via_relay = empty_postgres_database.replace("127.0.0.1:5432", f"127.0.0.1:{relay.port}")
+    assert via_relay != empty_postgres_database
     env = base_env(tmp_path / "instance", via_relay)
     run_cli(env, "user", "add", "anong", "--password-stdin", stdin=PASSWORD + "\n")
     server = Server(env).start()
