@@ -136,24 +136,29 @@ def _allowed_origins(app: Flask) -> Any:
 
 
 def _security_headers(app: Flask) -> None:
-    @app.before_request
-    def _nonce() -> None:
-        g.csp_nonce = secrets.token_urlsafe(16)
+    def nonce() -> str:
+        """This response's nonce, made on first use: an error page may be rendered before
+        any before_request runs (a URL value preprocessor's 404, CSRF's 400)."""
+        if "csp_nonce" not in g:
+            g.csp_nonce = secrets.token_urlsafe(16)
+        return str(g.csp_nonce)
 
     @app.context_processor
     def _inject() -> dict[str, Any]:
-        return {"csp_nonce": lambda: g.get("csp_nonce", "")}
+        return {"csp_nonce": nonce}
 
     @app.after_request
     def _headers(response: Any) -> Any:
-        nonce = g.get("csp_nonce", "")
+        nonce_now = nonce()
+        framed_by = g.get("frame_ancestors", "'none'")  # the builder's phone preview: 'self'
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; "
-            f"script-src 'self' 'nonce-{nonce}'; "
-            f"style-src 'self' 'nonce-{nonce}'; "
+            f"script-src 'self' 'nonce-{nonce_now}'; "
+            f"style-src 'self' 'nonce-{nonce_now}'; "
             "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
-            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'; "
+            f"object-src 'none'; base-uri 'none'; frame-ancestors {framed_by}; "
+            "form-action 'self'; "
             "report-uri /csp-report",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -27,7 +27,7 @@ import pytest
 
 from tests.conftest import require
 from tests.factories import workshop_object
-from tests.phones import Phone, connect, disconnect, join_phones, reconnect_lost, vote
+from tests.phones import Phone, connect, disconnect, join_phones, reconnect_lost, run_apart, vote
 from tests.servers import ROOT, free_port, http, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
@@ -202,7 +202,7 @@ def test_install_script_then_800_phones_through_nginx_and_a_killed_process(
         wid = created["id"]
         status, _ = http("POST", f"{deployment.url}/api/v1/workshops/{wid}/stages/vision/open", token=token)
         assert status == 200
-        outcome = asyncio.run(_phones(deployment, created["code"]))
+        outcome = run_apart(_phones(deployment, created["code"]))
         status, results = http("GET", f"{deployment.url}/api/v1/workshops/{wid}/results", token=token)
         assert status == 200
     finally:

@@ -149,10 +149,20 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             process.wait(timeout=10)
 
 
-@pytest.fixture
-def http_api(live_server: LiveServer) -> HttpApi:
+@pytest.fixture(scope="session")
+def facilitator_token(live_server: LiveServer) -> str:
+    """Signed in once for the whole run: the server's sign-in limit (10 a minute for one
+    user name from one address) is the product's, and dozens of tests share this server."""
     api = HttpApi(live_server.base)
     api.sign_in(*FACILITATOR)
+    assert api.token
+    return api.token
+
+
+@pytest.fixture
+def http_api(live_server: LiveServer, facilitator_token: str) -> HttpApi:
+    api = HttpApi(live_server.base)
+    api.token = facilitator_token
     return api
 
 

@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 
 from tests.factories import workshop_object
-from tests.phones import connect, disconnect, join_phones
+from tests.phones import connect, disconnect, join_phones, run_apart
 from tests.servers import Server, base_env, http, run_cli
 
 pytestmark = [pytest.mark.slow]
@@ -43,7 +43,7 @@ def _workshop(tmp_path: Path) -> tuple[Server, str, dict[str, Any]]:
 def test_sigterm_answers_every_ballot_in_flight_then_closes(tmp_path: Path) -> None:
     server, token, created = _workshop(tmp_path)
     try:
-        outcome = asyncio.run(_burst_then_sigterm(server, created["code"]))
+        outcome = run_apart(_burst_then_sigterm(server, created["code"]))
     finally:
         server.stop()
     assert server.proc is not None and server.proc.returncode == 0, server.log.read_text()

@@ -96,6 +96,8 @@ def live(request: pytest.FixtureRequest, tmp_path: Path, postgres_database: str 
     env = base_env(tmp_path / "instance", url)
     if request.node.get_closest_marker("no_rate_limits"):
         env["WORKSHOP_RATE_LIMITS"] = "0"
+    for marker in request.node.iter_markers("server_env"):
+        env.update(marker.kwargs)
     run_cli(env, "user", "add", "anong", "--password-stdin", stdin=PASSWORD + "\n")
     server = Server(env).start()
     live = Live(server, "")
