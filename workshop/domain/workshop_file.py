@@ -53,7 +53,7 @@ import heapq
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 import yaml
 from pydantic import ValidationError
@@ -277,7 +277,7 @@ def _declared_languages(data: object) -> list[str] | None:
     return None
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -498,7 +498,7 @@ class _Positions:
 class _Loader(yaml.SafeLoader):
     """Safe YAML loading; an impossible date such as 2026-13-45 stays a string."""
 
-    def construct_date_or_text(self, node: yaml.Node) -> object:
+    def construct_date_or_text(self, node: yaml.ScalarNode) -> object:
         try:
             return self.construct_yaml_timestamp(node)
         except ValueError:
@@ -540,8 +540,9 @@ def _load_yaml(text: str | bytes) -> object:
     except DefinitionError:
         raise
     except yaml.MarkedYAMLError as exc:
+        params: dict[str, Any] = {}
         if isinstance(exc, yaml.composer.ComposerError) and "single document" in str(exc.context):
-            code, params = "yaml_second_document", {}
+            code = "yaml_second_document"
         else:
             code, params = _yaml_code(exc.problem or str(exc))
         raise DefinitionError([_yaml_error(exc.problem_mark, code, params)]) from None
