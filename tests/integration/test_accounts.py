@@ -89,7 +89,7 @@ def test_disabled_accounts_cannot_sign_in_and_their_tokens_stop(app: Any) -> Non
             accounts.set_disabled(user, admin.id, True)
         accounts.set_disabled(admin, user.id, True)
         assert accounts.user_for_token(raw) is None
-        assert accounts.valid_tokens({raw}) == set()
+        assert accounts.valid_references({accounts.reference_of(raw)}) == set()
         assert accounts.authenticate("somchai", PASSWORD) is None
         assert access.role_of(user, "workshop", wid) is None
         with pytest.raises(Conflict):
@@ -141,7 +141,8 @@ def test_change_password_and_sign_out_everywhere(app: Any) -> None:
         assert [d["code"] for d in weak.value.details] == ["too_short", "same_as_username"]
         with pytest.raises(Invalid):
             accounts.change_password(user, PASSWORD, "qwertyuiop")
-        accounts.change_password(user, PASSWORD, "brand new secret words", keep_token=here)
+        accounts.change_password(user, PASSWORD, "brand new secret words",
+                                 keep_reference=accounts.reference_of(here))
         assert accounts.user_for_token(here) is not None
         assert accounts.user_for_token(there) is None  # other sessions end with the old password
         assert accounts.authenticate("somchai", "brand new secret words") is not None

@@ -262,11 +262,12 @@ def test_a_stage_with_ballots_keeps_its_items(api: Api, planned: dict[str, Any])
 
 
 def console_of(api: Api) -> Any:
-    from workshop.services.sessions import SESSION_TOKEN
+    from workshop.services.accounts import reference_of
+    from workshop.services.sessions import SESSION_REFERENCE
 
     browser = api.app.test_client()
     with browser.session_transaction() as session:
-        session[SESSION_TOKEN] = api.token
+        session[SESSION_REFERENCE] = reference_of(api.token)
     return browser
 
 

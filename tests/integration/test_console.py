@@ -130,12 +130,12 @@ def test_sign_out_revokes_the_session_token(app: Any, client: Any) -> None:
     make_user(app, "ana")
     sign_in(client, "ana")
     with client.session_transaction() as session:
-        token = session["facilitator_token"]
+        reference = session["facilitator_ref"]
     with app.app_context():
-        assert accounts.user_for_token(token) is not None
+        assert accounts.user_for_reference(reference) is not None
     post_form(client, "/logout", {}, page="/console")
     with app.app_context():
-        assert accounts.user_for_token(token) is None
+        assert accounts.user_for_reference(reference) is None
 
 
 def test_failed_sign_in_says_the_same_for_unknown_users_and_wrong_passwords(app: Any, client: Any) -> None:

@@ -452,12 +452,13 @@ def test_exports_need_a_facilitator_and_a_workshop(api: Api) -> None:
 
 
 def test_console_session_can_download(api: Api) -> None:
-    from workshop.web.facilitator.auth import SESSION_TOKEN
+    from workshop.services.accounts import reference_of
+    from workshop.web.facilitator.auth import SESSION_REFERENCE
 
     created = api.create_workshop()
     browser = api.app.test_client()
     with browser.session_transaction() as session:
-        session[SESSION_TOKEN] = api.token
+        session[SESSION_REFERENCE] = reference_of(api.token)
     response = browser.get(f"{W}/{created['id']}/export?format=json")
     assert response.status_code == 200
     assert json.loads(response.data)["workshop"]["id"] == created["id"]

@@ -565,3 +565,59 @@ def test_pages_are_never_cached_and_the_cookie_is_secure_behind_an_https_proxy(a
         other = create_app(TestConfig(url, ASYNC_MODE="threading", RESULTS_INTERVAL=0, RUN_MIGRATIONS=False,
                                       **settings))
         assert ("Secure" in cookie(other, **headers)) is secure, settings
+
+
+def test_the_console_cookie_keeps_a_token_reference_not_the_bearer_token(api: Any) -> None:
+    """The session cookie is signed, not encrypted: anyone who sees its value reads what
+    it holds. It holds a reference to the console's API token (the token's stored hash),
+    so no value in it is accepted as a bearer token; the console and its socket still work,
+    and "sign out everywhere" still ends the console session."""
+    import re
+
+    from workshop.services import accounts
+
+    with api.app.app_context():
+        accounts.create_user("reference", "correct horse battery")
+    browser = api.app.test_client()
+    page = browser.get("/login?lang=en").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert csrf is not None
+    signed_in = browser.post("/login?lang=en", data={"csrf_token": csrf.group(1), "username": "reference",
+                                                     "password": "correct horse battery"})
+    assert signed_in.status_code == 302
+    cookie = browser.get_cookie(api.app.config.get("SESSION_COOKIE_NAME", "session"))
+    assert cookie is not None
+    held = api.app.session_interface.get_signing_serializer(api.app).loads(cookie.value)
+
+    def strings(value: Any) -> list[str]:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, dict):
+            return [s for v in value.values() for s in strings(v)]
+        if isinstance(value, list | tuple):
+            return [s for v in value for s in strings(v)]
+        return []
+
+    found = strings(held)
+    assert found, held
+    for value in found:
+        answer = api.client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {value}"})
+        assert answer.status_code == 401, "the cookie carries a bearer token"
+    with api.app.app_context():
+        assert any(accounts.user_for_reference(value) is not None for value in found)
+
+    created = api.create_workshop(workshop_object())
+    from tests.factories import grant
+
+    grant(api.app, created["id"], "reference", "owner")
+    assert browser.get(f"/console/w/{created['id']}").status_code == 200
+    socket = api.socket(browser, auth={"role": "facilitator", "workshop": created["id"]})
+    assert socket.is_connected()
+    socket.disconnect()
+
+    with api.app.app_context():
+        user = accounts.authenticate("reference", "correct horse battery")
+        assert user is not None
+        assert accounts.sign_out_everywhere(user) >= 1
+    assert browser.get(f"/console/w/{created['id']}").status_code == 302
+    assert not api.socket(browser, auth={"role": "facilitator", "workshop": created["id"]}).is_connected()

@@ -60,8 +60,8 @@ class SocketNotifier:
     def pending_added(self, workshop_id: int, kind: str, entry_id: int) -> None:
         self._run_now(self._emit_pending, workshop_id, kind, entry_id)
 
-    def signed_out(self, token: str) -> None:
-        self._run_now(signout.disconnect_token, self.app, token)
+    def signed_out(self, reference: str) -> None:
+        self._run_now(signout.disconnect_token, self.app, reference)
 
     def account_signed_out(self, user_id: int) -> None:
         self._run_now(signout.disconnect_account, self.app, user_id)

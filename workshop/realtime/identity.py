@@ -11,9 +11,11 @@ from flask import Flask, current_app, session
 from ..models import Participant
 from ..services import access, accounts, participants, workshops
 from ..services.errors import ServiceError
-from ..services.sessions import facilitator_token, remembered_token, remembered_tokens
+from ..services.sessions import facilitator_reference, remembered_token, remembered_tokens
 
 CONNECTIONS_KEY = "ruamkit.connections"
+#: longer than any token issued (services.accounts.user_for_token refuses longer ones too)
+MAX_TOKEN = 128
 
 
 @dataclass(frozen=True)
@@ -21,8 +23,9 @@ class Identity:
     kind: str  # participant | facilitator | projector
     workshop_id: int
     participant_id: int | None = None
-    #: the facilitator's bearer token, re-checked on every event (logout revokes it)
-    token: str | None = None
+    #: the reference of the facilitator's bearer token (services.accounts.reference_of; the
+    #: token itself is not kept), re-checked on every event (logout revokes it)
+    token_ref: str | None = None
     #: the facilitator's account and role in the workshop (services.access), checked again
     #: on every event and by the sweep (signout.py)
     user_id: int | None = None
@@ -67,14 +70,16 @@ def identify(auth: Any) -> Identity | None:
     if "participant" in auth:
         return _resident(participants.participant_by_token(auth["participant"]))
     if "facilitator" in auth:
-        return _facilitator(auth["facilitator"], workshop_id)
+        raw = auth["facilitator"]
+        valid = isinstance(raw, str) and 0 < len(raw) <= MAX_TOKEN
+        return _facilitator(accounts.reference_of(raw) if valid else None, workshop_id)
     if "projector" in auth:
         key = auth["projector"]
         workshop = workshops.workshop_by_projector_key(key) if isinstance(key, str) else None
         return Identity("projector", workshop.id) if workshop else None
     # A browser relying on its cookie: the console says role "facilitator".
     if auth.get("role") == "facilitator":
-        return _facilitator(facilitator_token(session), workshop_id)
+        return _facilitator(facilitator_reference(session), workshop_id)
     if workshop_id is not None:
         token = remembered_token(session, workshop_id)
     else:
@@ -83,21 +88,21 @@ def identify(auth: Any) -> Identity | None:
     return _resident(participants.participant_by_token(token))
 
 
-def _facilitator(token: Any, workshop_id: int | None) -> Identity | None:
+def _facilitator(reference: str | None, workshop_id: int | None) -> Identity | None:
     """A member of the workshop (any role: a viewer's console is live too), or None."""
-    user = accounts.user_for_token(token) if workshop_id is not None else None
+    user = accounts.user_for_reference(reference) if workshop_id is not None else None
     if user is None or workshop_id is None:
         return None
     try:
         role = access.require(user, "workshop", workshop_id, "read")
     except ServiceError:
         return None
-    return Identity("facilitator", workshop_id, token=token, user_id=user.id, role=role)
+    return Identity("facilitator", workshop_id, token_ref=reference, user_id=user.id, role=role)
 
 
 def still_valid(identity: Identity) -> bool:
     if identity.kind == "facilitator":
-        user = accounts.user_for_token(identity.token)
+        user = accounts.user_for_reference(identity.token_ref)
         return user is not None and access.role_of(user, "workshop", identity.workshop_id) == identity.role
     return True
 

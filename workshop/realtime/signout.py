@@ -35,10 +35,11 @@ def _drop(app: Flask, sid: str) -> None:
         server.disconnect(sid, ignore_queue=True)  # this process's socket
 
 
-def disconnect_token(app: Flask, token: str) -> int:
-    """Disconnect this process's facilitator sockets opened with ``token``; how many."""
+def disconnect_token(app: Flask, reference: str) -> int:
+    """Disconnect this process's facilitator sockets opened with the token of ``reference``
+    (services.accounts.reference_of); how many."""
     gone = [sid for sid, identity in list(connections(app).items())
-            if identity.kind == "facilitator" and identity.token == token]
+            if identity.kind == "facilitator" and identity.token_ref == reference]
     for sid in gone:
         _drop(app, sid)
     return len(gone)
@@ -58,18 +59,18 @@ def disconnect_account(app: Flask, user_id: int, workshop_id: int | None = None)
 def sweep(app: Flask) -> int:
     """Disconnect facilitator sockets whose token or membership is no longer valid; how many."""
     facilitators = {sid: identity for sid, identity in list(connections(app).items())
-                    if identity.kind == "facilitator" and identity.token}
+                    if identity.kind == "facilitator" and identity.token_ref}
     if not facilitators:
         return 0
     with app.app_context():
         try:
-            valid = accounts.valid_tokens({i.token for i in facilitators.values() if i.token})
+            valid = accounts.valid_references({i.token_ref for i in facilitators.values() if i.token_ref})
             members = access.memberships_of(
                 {(i.user_id, i.workshop_id) for i in facilitators.values() if i.user_id})
         finally:
             db.session.remove()
     gone = [sid for sid, identity in facilitators.items()
-            if identity.token not in valid
+            if identity.token_ref not in valid
             or (None if identity.user_id is None else members.get((identity.user_id, identity.workshop_id)))
             != identity.role]
     for sid in gone:

@@ -33,6 +33,8 @@ LINK_DAYS = 7
 NO_PASSWORD = "!"  # noqa: S105 - a marker no hash can equal, not a password
 #: a hash to compare against when the user does not exist (same work, no timing leak)
 _DUMMY_HASH = hash_password("not-a-password")
+#: a token's reference is its sha256 hex (ApiToken.token_hash): 64 characters
+REFERENCE_LENGTH = 64
 
 
 def _hash(password: str) -> str:
@@ -118,41 +120,59 @@ def issue_api_token(user: User) -> tuple[str, ApiToken]:
     return raw, record
 
 
+def reference_of(raw: str) -> str:
+    """The reference of a bearer token: what is stored, and what sessions and sockets keep."""
+    return token_hash(raw)
+
+
 def user_for_token(raw: object) -> User | None:
     """The account behind a valid token: not revoked, not expired, account not disabled."""
     if not isinstance(raw, str) or not raw or len(raw) > 128:
         return None
-    record = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(raw)))
+    return user_for_reference(token_hash(raw))
+
+
+def user_for_reference(reference: object) -> User | None:
+    """The same, from a token's reference (its stored hash): what a console session and a
+    facilitator socket keep, so neither holds the bearer token itself."""
+    if not isinstance(reference, str) or len(reference) != REFERENCE_LENGTH:
+        return None
+    record = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == reference))
     if record is None or record.revoked_at is not None or record.expires_at <= utcnow():
         return None
     user = db.session.get(User, record.user_id)
     return user if user is not None and user.disabled_at is None else None
 
 
-def valid_tokens(raws: set[str]) -> set[str]:
-    """Which of these raw tokens are still valid (not revoked, not expired, account not
-    disabled): one query."""
-    by_hash = {token_hash(raw): raw for raw in raws if isinstance(raw, str) and raw}
-    if not by_hash:
+def valid_references(references: set[str]) -> set[str]:
+    """Which of these token references are still valid (not revoked, not expired, account
+    not disabled): one query."""
+    wanted = [r for r in references if isinstance(r, str) and len(r) == REFERENCE_LENGTH]
+    if not wanted:
         return set()
     rows = db.session.scalars(
         select(ApiToken.token_hash).join(User, User.id == ApiToken.user_id).where(
-            ApiToken.token_hash.in_(list(by_hash)),
+            ApiToken.token_hash.in_(wanted),
             ApiToken.revoked_at.is_(None),
             ApiToken.expires_at > utcnow(),
             User.disabled_at.is_(None),
         )
     )
-    return {by_hash[found] for found in rows}
+    return set(rows)
 
 
 def revoke_token(raw: str) -> None:
-    record = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(raw)))
+    revoke_reference(token_hash(raw))
+
+
+def revoke_reference(reference: str) -> None:
+    """Revoke one token (by its reference) and cut the sockets opened with it."""
+    record = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == reference))
     if record is None:
         raise NotFound("token not found")
     record.revoked_at = utcnow()
     db.session.commit()
-    notifier().signed_out(raw)  # its open sockets lose what they receive, too
+    notifier().signed_out(reference)  # its open sockets lose what they receive, too
 
 
 def login_with_password(username: object, password: object) -> tuple[str, ApiToken]:
@@ -190,14 +210,14 @@ def complete_setup(raw: object, username: str, password: str) -> User:
 # A facilitator's own account
 
 
-def change_password(user: User, old: object, new: object, *, keep_token: str | None = None) -> None:
+def change_password(user: User, old: object, new: object, *, keep_reference: str | None = None) -> None:
     """Change one's own password (the old one first). Every other token of the account is
-    revoked, so a stolen session ends with it; ``keep_token`` (this session) stays."""
+    revoked, so a stolen session ends with it; ``keep_reference`` (this session's token
+    reference, see ``reference_of``) stays."""
     if not isinstance(old, str) or not _matches(user.password_hash, old):
         raise Unauthorized("the current password is not correct", code="wrong_password")
     user.password_hash = _hash(check_password_rule(new, user.username))
-    kept = token_hash(keep_token) if keep_token else None
-    _revoke_all(user, except_hash=kept)
+    _revoke_all(user, except_hash=keep_reference or None)
 
 
 def sign_out_everywhere(user: User) -> int:

@@ -2,8 +2,12 @@
 
 A phone remembers which participant it is: the cookie maps workshop id ->
 participant token, so one phone can take part in several workshops; reloading
-the page never makes a second participant. A console browser remembers its
-facilitator's API token (revoked on logout, so its sockets end too).
+the page never makes a second participant. A console browser remembers a reference
+to its facilitator's API token (the token's stored hash), never the bearer token
+itself: the cookie is signed, not encrypted, so whoever reads a leaked cookie value
+learns no token the API would accept. Logout, "sign out everywhere", disabling the
+account and a password change revoke the token behind the reference, and with it the
+console session and its sockets.
 
 A helper kiosk (a hall tablet a facilitator started from the console) remembers the
 workshop it serves; it holds at most the participant of the resident at it now, and
@@ -19,8 +23,9 @@ from flask.sessions import SessionMixin
 
 KEY = "participants"
 MAX_REMEMBERED = 20
-#: session key of the facilitator's bearer token (revoked on logout)
-SESSION_TOKEN = "facilitator_token"  # noqa: S105 - a session key, not a secret
+#: session key of the reference to the facilitator's API token (services.accounts.reference_of);
+#: the key of version 1.x held the raw token and is no longer read (such a browser signs in again)
+SESSION_REFERENCE = "facilitator_ref"
 #: session key of the language chosen with ?lang= (web.i18n.select_locale)
 LANGUAGE = "lang"
 #: session key of the workshop id a helper kiosk serves
@@ -45,9 +50,9 @@ def remembered_tokens(session: MutableMapping[str, Any]) -> dict[str, str]:
     return {k: v for k, v in (session.get(KEY) or {}).items() if isinstance(v, str)}
 
 
-def facilitator_token(session: MutableMapping[str, Any]) -> str | None:
-    token = session.get(SESSION_TOKEN)
-    return token if isinstance(token, str) else None
+def facilitator_reference(session: MutableMapping[str, Any]) -> str | None:
+    reference = session.get(SESSION_REFERENCE)
+    return reference if isinstance(reference, str) else None
 
 
 def forget_participant(session: SessionMixin, workshop_id: int | str) -> None:

@@ -84,8 +84,9 @@ def me() -> Response:
 @facilitator_required
 def change_password() -> tuple[str, int]:
     data = json_body()
+    token = bearer_token()  # facilitator_required: present and valid
     accounts.change_password(g.user, data.get("current_password"), data.get("new_password"),
-                             keep_token=bearer_token())
+                             keep_reference=accounts.reference_of(token) if token else None)
     return "", 204
 
 

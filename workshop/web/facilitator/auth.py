@@ -1,4 +1,5 @@
-"""Console sign-in: the session holds an API token, so logout revokes sockets too."""
+"""Console sign-in: the session holds a reference to an API token (never the token), so
+logout revokes sockets too."""
 
 from __future__ import annotations
 
@@ -10,16 +11,16 @@ from flask import g, redirect, request, session, url_for
 
 from ...models import User
 from ...services import accounts
-from ...services.sessions import LANGUAGE, SESSION_TOKEN
+from ...services.sessions import LANGUAGE, SESSION_REFERENCE, facilitator_reference
 
-__all__ = ["LANGUAGE", "SESSION_TOKEN", "current_user", "login_required", "sign_in", "sign_out"]
+__all__ = ["LANGUAGE", "SESSION_REFERENCE", "current_user", "login_required", "sign_in", "sign_out"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def current_user() -> User | None:
     if "user" not in g:
-        g.user = accounts.user_for_token(session.get(SESSION_TOKEN))
+        g.user = accounts.user_for_reference(facilitator_reference(session))
     user: User | None = g.user
     return user
 
@@ -28,21 +29,21 @@ def sign_in(username: str, password: str) -> User | None:
     user = accounts.authenticate(username, password)
     if user is None:
         return None
-    raw, _record = accounts.issue_api_token(user)
+    _raw, record = accounts.issue_api_token(user)  # the bearer token itself is not kept
     lang = session.get(LANGUAGE)
     session.clear()  # a fresh session on sign-in: no fixation
     if lang:
         session[LANGUAGE] = lang  # the language chosen on this browser stays
-    session[SESSION_TOKEN] = raw
+    session[SESSION_REFERENCE] = record.token_hash
     session.permanent = True
     g.user = user
     return user
 
 
 def sign_out() -> None:
-    token = session.pop(SESSION_TOKEN, None)
-    if token and accounts.user_for_token(token) is not None:
-        accounts.revoke_token(token)
+    reference = facilitator_reference(session)
+    if reference and accounts.user_for_reference(reference) is not None:
+        accounts.revoke_reference(reference)
     lang = session.get(LANGUAGE)
     session.clear()
     if lang:

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from ...models import Workshop
 from ...services import access, accounts
 from ...services.errors import Conflict, Invalid, NotFound, ServiceError, Unauthorized
-from ...services.sessions import facilitator_token
+from ...services.sessions import facilitator_reference
 from . import bp
 from .auth import current_user, login_required, sign_in, sign_out
 from .forms import (
@@ -129,7 +129,7 @@ def account() -> Any:
         return _render_account(form, 422 if form.is_submitted() else 200)
     try:
         accounts.change_password(user, form.current.data, form.password.data,
-                                 keep_token=facilitator_token(session))
+                                 keep_reference=facilitator_reference(session))
     except Unauthorized:
         form.current.errors = [*form.current.errors, _("This is not your current password.")]
         return _render_account(form, 422)
