@@ -71,11 +71,28 @@
 
   var shownKey = null;
 
+  var CHANNELS = ["hall", "online", "paper", "kiosk"];
+
+  /** "In the hall: 12 · Online: 3 · On paper: 4": the channels this stage's votes came from. */
+  function drawChannels(entry) {
+    var list = $("pj-channels");
+    var counts = (entry && entry.by_channel) || {};
+    var shown = CHANNELS.filter(function (c) { return counts[c] > 0; });
+    list.textContent = "";
+    shown.forEach(function (c) {
+      var li = h("li", "pj-channel", fmt(T["ch_" + c], { n: nf.format(counts[c]) }));
+      li.setAttribute("data-channel", c);
+      list.appendChild(li);
+    });
+    list.hidden = !shown.length;
+  }
+
   function drawStage() {
     var stage = currentStage();
     var box = $("pj-results");
     var section = box.parentNode;
     section.setAttribute("data-mode", stage ? "stage" : "waiting");
+    drawChannels(stage ? view.results[stage.key] : null);
     if (!stage) {
       $("pj-state").textContent = "";
       $("pj-state").removeAttribute("data-state");

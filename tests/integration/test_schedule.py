@@ -6,6 +6,7 @@ it should believe, so no test waits on the wall clock.
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -202,3 +203,50 @@ def test_the_console_shows_the_window_and_the_counts_by_channel(app: Any) -> Non
     results_th = plain(text(client.get(f"/console/w/{workshop_id}/results?lang=th")))
     at = results_th.find("ในห้อง")
     assert "ในห้องประชุม 0" in results_th and "ออนไลน์จากบ้าน 0" in results_th, results_th[at - 200:at + 200]
+
+
+def test_the_plan_draft_and_the_docx_say_where_each_stage_s_votes_were_cast(
+        api: Api, app: Any, tmp_path: Path) -> None:
+    """Per stage, only the channels that occurred, in the PDF (pdftotext) and the DOCX (python-docx)."""
+    import docx
+    from sqlalchemy import select, update
+
+    from tests.integration.test_docx_export import body_text
+    from tests.integration.test_exports import export, flat, need_poppler, pdf_text
+    from workshop.extensions import db
+    from workshop.models import Ballot, BallotReceipt
+
+    need_poppler()
+    wid = api.create_workshop(scheduled(vision=(NOW - timedelta(hours=1), NOW + timedelta(hours=1))))["id"]
+    code = api.get(f"/api/v1/workshops/{wid}").get_json()["code"]
+    phones = [api.socket(api.join(code)[0]) for _ in range(4)]
+    assert schedule.check(app, NOW) == [(wid, "vision", "open")]
+    vote(phones[0], "vision", {"items": ["v1"]}, "a")  # online, from home
+    vote(phones[1], "vision", {"items": ["v2"]}, "b")
+    assert schedule.check(app, NOW + timedelta(hours=1)) == [(wid, "vision", "close")]
+    api.stage(wid, "vision", "open")
+    vote(phones[2], "vision", {"items": ["v1"]}, "c")  # in the hall
+    vote(phones[3], "vision", {"items": ["v3"]}, "d")
+    paper = api.post(f"/api/v1/workshops/{wid}/stages/vision/paper",
+                     {"group": "resident", "ballots": [{"items": ["v3"]}]})
+    assert paper.status_code == 201, paper.get_json()
+    api.stage(wid, "goals", "open")
+    vote(phones[0], "goals", {"dots": {"g1": 2}}, "e")
+    with app.app_context():  # one hall ballot was a kiosk one (the kiosk flow has its own tests)
+        fourth = select(BallotReceipt.participant_id).where(BallotReceipt.ballot_id == "d").scalar_subquery()
+        db.session.execute(update(Ballot).where(Ballot.participant_id == fourth).values(channel="kiosk"))
+        db.session.commit()
+
+    vision_en = "5 ballots (1 in the hall, 2 online, 1 on paper, 1 at the kiosk)"
+    goals_en = "1 ballots (1 in the hall)"
+    text = flat(pdf_text(export(api, wid, "pdf", lang="en").data, tmp_path))
+    assert flat(vision_en) in text and flat(goals_en) in text, text[:3000]
+    assert "online" not in text.split(flat(goals_en))[1][:40]  # goals names the hall only
+    text_th = flat(pdf_text(export(api, wid, "pdf", lang="th").data, tmp_path))
+    assert flat("(ในห้องประชุม 1, ออนไลน์ 2, กระดาษ 1, ตู้ช่วยลงคะแนน 1)") in text_th
+    assert flat("(ในห้องประชุม 1)") in text_th
+
+    document = docx.Document(io.BytesIO(export(api, wid, "docx", lang="en").data))
+    body = body_text(document)
+    assert vision_en in body and goals_en in body, body[:3000]
+    assert "0 online" not in body and "0 on paper" not in body

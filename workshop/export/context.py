@@ -28,6 +28,7 @@ from ..domain.definition import (
     WorkshopDefinition,
 )
 from ..domain.formats import baht, long_date
+from ..domain.schedule import CHANNELS
 from ..domain.text import localize
 
 #: a spread (largest minus smallest group score) this large is flagged
@@ -269,6 +270,7 @@ def _stage(
         "ballots": entry.get("ballots", 0),
         "paper_ballots": entry.get("paper_ballots", 0),
         "phone_ballots": entry.get("ballots", 0) - entry.get("paper_ballots", 0),
+        "channels": channel_counts(entry),
         "criteria": criteria,
         "scale": scale.model_dump(),
         "options": _options(stage_def, lang),
@@ -293,6 +295,14 @@ def _stage(
     ]
     stage["breakdown_more"] = len(ranked) - len(stage["breakdown"])
     return stage
+
+
+def channel_counts(entry: Mapping[str, Any]) -> list[Dict]:
+    """Where a stage's ballots were cast (hall, online, paper, kiosk), the channels that occurred
+    only, in that order: ``[{"key": "hall", "count": 12, "text": "12"}, ...]``."""
+    counts: Mapping[str, int] = entry.get("by_channel") or {}
+    return [{"key": key, "count": counts[key], "text": number_text(counts[key])}
+            for key in CHANNELS if counts.get(key)]
 
 
 def _percent_text(value: float | None) -> str:

@@ -462,6 +462,15 @@ def state_label(state: str | None) -> str:
     return gettext("not opened")
 
 
+def channel_count(key: str, n: str) -> str:
+    """How many ballots of a stage were cast in one channel (hall, online, paper, kiosk)."""
+    return {
+        "hall": gettext("%(n)s in the hall", n=n),
+        "online": gettext("%(n)s online", n=n),
+        "paper": gettext("%(n)s on paper", n=n),
+    }.get(key) or gettext("%(n)s at the kiosk", n=n)
+
+
 def horizon_label(key: str | None) -> str:
     return {
         "short": gettext("Short term"),
@@ -785,13 +794,8 @@ def _chapter(w: Writer, r: Mapping[str, Any], chapter: Mapping[str, Any], number
             [
                 method_label(stage["method"]),
                 gettext("%(n)s ballots", n=n(stage["ballots"]))
-                + " ("
-                + gettext(
-                    "%(phone)s by phone, %(paper)s on paper",
-                    phone=n(stage["phone_ballots"]),
-                    paper=n(stage["paper_ballots"]),
-                )
-                + ")",
+                + (" (" + ", ".join(channel_count(c["key"], c["text"]) for c in stage["channels"]) + ")"
+                   if stage["channels"] else ""),
                 state_label(stage["state"]),
             ]
         )

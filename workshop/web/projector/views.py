@@ -82,6 +82,11 @@ def projector_strings(by_card: bool = False) -> dict[str, str]:
         "hidden": _("Results will be shown when the facilitator reveals them."),
         "never": _("The results of this question are not shown on the screen."),
         "no_votes": _("No votes yet."),
+        # a stage's votes by channel (results' by_channel), each shown when it occurred
+        "ch_hall": _("In the hall: {n}"),
+        "ch_online": _("Online: {n}"),
+        "ch_paper": _("On paper: {n}"),
+        "ch_kiosk": _("At the kiosk: {n}"),
         "offline": _("Reconnecting…"),
         **unit_strings(),
     }
