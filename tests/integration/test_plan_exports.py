@@ -1,6 +1,7 @@
 """A plan of two community forums and the Ranong workshop (vision, goals, projects, budget),
-built through the API, then its three exports: the plan draft DOCX (python-docx, and
-LibreOffice + pdftotext, slow), the open-data bundle (CSV, data card, JSON, pabulib .pb
+built through the API, then its exports: the plan draft DOCX (python-docx, and
+LibreOffice + pdftotext, slow), the plan draft PDF (WeasyPrint, read with pdftotext and
+pdffonts), the open-data bundle (CSV, data card, JSON, pabulib .pb
 read back by a strict parser) and the JSON."""
 
 from __future__ import annotations
@@ -8,8 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import zipfile
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,7 @@ import pytest
 from tests.factories import Api
 from tests.integration.test_carry import feed_forum, forum
 from tests.integration.test_docx_export import W_NS, headings, keep, libreoffice_pdf
-from tests.integration.test_exports import feed_ranong, flat
+from tests.integration.test_exports import feed_ranong, flat, need_poppler, pdf_fonts, pdf_text
 from tests.integration.test_plans import put
 
 P = "/api/v1/plans"
@@ -120,6 +123,62 @@ def test_plan_docx_has_the_sections_and_the_budget_adds_up(api: Api, plan: dict[
     # TH Sarabun New for every script slot, like the workshop's draft
     fonts = document.styles.element.find(f"{W_NS}docDefaults").find(f"{W_NS}rPrDefault").find(f"{W_NS}rPr")
     assert fonts.find(f"{W_NS}rFonts").get(f"{W_NS}cs") == "TH Sarabun New"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the database does not matter to the PDF
+def test_plan_pdf_has_the_docx_sections_and_the_budget_adds_up(
+    api: Api, plan: dict[str, Any], tmp_path: Path
+) -> None:
+    need_poppler()
+    response = export(api, plan["id"], "pdf")
+    assert response.mimetype == "application/pdf"
+    assert 'filename="ruamkit-plan-' in response.headers["Content-Disposition"]
+    assert "-plan-draft-th.pdf" in response.headers["Content-Disposition"]
+    keep("plan.pdf", response.data)
+    text = pdf_text(response.data, tmp_path)
+    # the DOCX's chapters, the plan's Buddhist-era period and the day it was made (B.E.)
+    for words in (
+        "ร่างแผนพัฒนา",
+        "แผนพัฒนาเทศบาลเมืองระนอง",
+        "บทสรุปผู้บริหาร",
+        "การประชุมของแผน",
+        "ผลรวมของทุกเวที",
+        "วิสัยทัศน์และเป้าหมาย",
+        "แผนงานและโครงการ",
+        "งบประมาณรายปี (บาท)",
+        "พ.ศ. 2570–2574",
+        # the executive summary's sentences, office and strategy, a published comment
+        "การประชุม 3 ครั้ง",
+        "น้ำท่วมขัง",
+        "กองช่าง",
+        "ยุทธศาสตร์ที่ 2 เมืองปลอดภัยจากภัยพิบัติ",
+    ):
+        assert flat(words) in flat(text), words
+    made = re.search(r"จัดทำเมื่อวันที่(\d+)([ก-๙]+)(\d{4})", flat(text))
+    assert made is not None and int(made.group(3)) == date.today().year + 543, made
+    # the budget by year: p1's own amounts, and a total per year equal to the JSON's
+    assert flat("10,000,000 20,000,000 15,000,000") in flat(text)
+    body = json.loads(export(api, plan["id"], "json").data)
+    layout = subprocess.run(
+        ["pdftotext", "-layout", "-enc", "UTF-8", "-", "-"],
+        input=response.data,
+        capture_output=True,
+        check=True,
+    ).stdout.decode("utf-8")
+    total_row = next(
+        line for line in layout.splitlines() if line.strip().startswith("ทุกโครงการ") and "," in line
+    )
+    amounts = [int(x.replace(",", "")) for x in total_row.split()[1:]]
+    years = [body["budget_by_year"][str(y)] for y in range(2570, 2575)]
+    assert amounts == [*years, sum(years)], total_row
+    assert sum(years) == sum(
+        sum(p["budget_by_year"].values()) for p in body["projects"] if p["budget_by_year"]
+    )
+    # Thai set in Sarabun only, never a fallback font
+    assert all("Sarabun" in font for font in pdf_fonts(response.data, tmp_path)), pdf_fonts(
+        response.data, tmp_path
+    )
 
 
 def expected_title(plan: dict[str, Any], key: str) -> str:
@@ -228,7 +287,7 @@ def test_plan_json_and_access(app: Any, api: Api, plan: dict[str, Any]) -> None:
     assert sum(body["budget_by_year"].values()) == sum(
         p["budget"] or 0 for p in body["projects"] if not p["budget_by_year"]
     ) + sum(sum(p["budget_by_year"].values()) for p in body["projects"] if p["budget_by_year"])
-    assert api.get(f"{P}/{plan['id']}/export?format=pdf").status_code == 422
+    assert api.get(f"{P}/{plan['id']}/export?format=pptx").status_code == 422
     other = Api.signed_in(app)
     assert other.get(f"{P}/{plan['id']}/export?format=json").status_code == 404
     assert app.test_client().get(f"{P}/{plan['id']}/export?format=json").status_code == 401

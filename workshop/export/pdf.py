@@ -181,3 +181,21 @@ def plan_pdf(data: ExportData, generated: date | None = None) -> bytes:
         generated=generated,
     )
     return html_to_pdf(render_template_in(data.lang, "export/plan.html", r=report))
+
+
+def plan_book_pdf(report: dict[str, Any]) -> bytes:
+    """The plan draft of a whole plan as PDF bytes: the plan DOCX's sections, from the same
+    report (``plan_report.build_plan_report``) and the same sentences (``plan_text``)."""
+    from flask_babel import force_locale
+
+    from .plan_text import provenance_text, summary_sentences
+
+    with force_locale(report["lang"]):
+        sentences = summary_sentences(report)
+        provenance = {
+            p["plan_number"]: [provenance_text(v) for v in p["provenance"]] for p in report["projects"]
+        }
+    html = render_template_in(
+        report["lang"], "export/plan_book.html", r=report, sentences=sentences, provenance=provenance
+    )
+    return html_to_pdf(html)

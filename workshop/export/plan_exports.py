@@ -1,6 +1,10 @@
-"""Exports of a whole plan: the plan draft (DOCX) and the open-data bundle (ZIP), JSON.
+"""Exports of a whole plan: the plan draft (DOCX, PDF) and the open-data bundle (ZIP), JSON.
 
-    render_plan_export(user, plan_id, "docx" | "json" | "zip", lang)
+    render_plan_export(user, plan_id, "docx" | "pdf" | "json" | "zip", lang)
+
+The DOCX and the PDF have the same sections, made from one report (``plan_report``) and
+one set of sentences (``plan_text``); the PDF renders like a workshop's (``pdf``: WeasyPrint
+in a child process with memory and time limits, ``templates/export/plan_book.html``).
 
 The open-data bundle (``zip``) holds, with English field names and UTF-8 (with a byte-order
 mark for spreadsheet programs): ``projects.csv`` (every project once, its budget per year),
@@ -29,8 +33,9 @@ from .csv_zip import csv_bytes
 from .data import ExportData, chosen_language, collect
 from .plan_report import build_plan_report
 
-FORMATS = ("docx", "json", "zip")
+FORMATS = ("docx", "pdf", "json", "zip")
 MIMETYPES = {
+    "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "json": "application/json",
     "zip": "application/zip",
@@ -96,6 +101,10 @@ def render_plan_export(
         from .plan_docx import plan_docx
 
         return offload(lambda: plan_docx(report)), MIMETYPES[fmt], f"{stem}-plan-draft-{report['lang']}.docx"
+    if fmt == "pdf":
+        from .pdf import plan_book_pdf
+
+        return plan_book_pdf(report), MIMETYPES[fmt], f"{stem}-plan-draft-{report['lang']}.pdf"
     document = plan_json(report, parts, extra)
     if fmt == "json":
         return (

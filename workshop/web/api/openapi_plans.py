@@ -249,8 +249,8 @@ def plan_paths(op: Any, json: Any, ref: Any) -> dict[str, Any]:
         },
         "/api/v1/plans/{plan_id}/export": {
             "get": op(
-                "The plan draft (DOCX), its open-data bundle (ZIP: CSV with English field names, data card, "
-                "JSON, pabulib .pb for participatory budget stages) or JSON",
+                "The plan draft (DOCX to edit, PDF to print), its open-data bundle (ZIP: CSV with English "
+                "field names, data card, JSON, pabulib .pb for participatory budget stages) or JSON",
                 {
                     "200": {
                         "description": "The file, as an attachment (Content-Disposition)",
@@ -258,6 +258,7 @@ def plan_paths(op: Any, json: Any, ref: Any) -> dict[str, Any]:
                             "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
                                 "schema": {"type": "string", "format": "binary"}
                             },
+                            "application/pdf": {"schema": {"type": "string", "format": "binary"}},
                             "application/zip": {"schema": {"type": "string", "format": "binary"}},
                             "application/json": {"schema": {"type": "object"}},
                         },
@@ -269,7 +270,7 @@ def plan_paths(op: Any, json: Any, ref: Any) -> dict[str, Any]:
                         "name": "format",
                         "in": "query",
                         "required": True,
-                        "schema": {"type": "string", "enum": ["docx", "json", "zip"]},
+                        "schema": {"type": "string", "enum": ["docx", "pdf", "json", "zip"]},
                     },
                     {
                         "name": "lang",
