@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ..domain import combine
 from ..domain.text import localize
-from ..models import Ballot, User
+from ..models import Ballot, User, Workshop
 from ..storage import db
 from . import access, plans, workshops
 
@@ -38,27 +38,19 @@ def plan_results(user: User | None, plan_id: int, lang: str | None = None) -> di
             parts.append((workshop.id, workshops.stage_spec(stage).to_json(), [(g, c) for g, c in rows]))
         result = combine.combine(parts)
         first_workshop, first_stage = asked[0]
-        languages = first_workshop.definition.get("languages") or ["th"]
+        languages = workshops.definition_of(first_workshop).languages
+        spec = workshops.stage_spec_of(first_stage)
         for item in result["items"]:
             item["title"] = localize(item["title"], language, languages)
-        out.append(
-            {
-                "key": key,
-                "title": localize(first_stage.config.get("title"), language, languages),
-                "method": first_stage.config.get("method"),
-                **result,
-            }
-        )
+        out.append({"key": key, "title": localize(spec.title, language, languages),
+                    "method": spec.method, **result})
     return {
         "plan": plan.id,
-        "workshops": [
-            {
-                "id": w.id,
-                "title": localize(
-                    w.definition.get("title"), language, w.definition.get("languages") or ["th"]
-                ),
-            }
-            for w in members
-        ],
+        "workshops": [{"id": w.id, "title": _title(w, language)} for w in members],
         "questions": out,
     }
+
+
+def _title(workshop: Workshop, language: str) -> str:
+    definition = workshops.definition_of(workshop)
+    return localize(definition.title, language, definition.languages)
