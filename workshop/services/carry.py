@@ -123,7 +123,8 @@ def carry_forward(user: User | None, plan_id: int, data: dict[str, Any]) -> dict
                 }
             ],
         )
-    if target_stage.config.get("method") == "words":
+    target_spec = workshops.stage_spec_of(target_stage)
+    if target_spec.method == "words":
         raise Invalid(
             "to.stage: a words stage lists no items",
             details=[
@@ -139,15 +140,12 @@ def carry_forward(user: User | None, plan_id: int, data: dict[str, Any]) -> dict
     ranked = results.stage_entry(source, source_stage)["items"]
     definitions = {item.key: item.data for item in source_stage.items}
     ideas = {item.key for item in source_stage.items if item.origin == "idea"}
-    definition = editing.workshop_object(workshops.definition_of(target).to_json())
+    typed = workshops.definition_of(target)
+    goal_keys = {item.key for stage in typed.stages if stage.kind == "goals" for item in stage.items}
+    # the edit goes through PUT's path, on the workshop object
+    definition = editing.workshop_object(typed.to_json())
     target_def = next(s for s in definition["stages"] if s["key"] == target_key)
     existing = list(target_def.get("items") or [])
-    goal_keys = {
-        item["key"]
-        for stage in definition["stages"]
-        if stage.get("kind") == "goals"
-        for item in (stage.get("items") or [])
-    }
     try:
         picked = carry.select(ranked, rule, ideas)
         carried = carry.carried_items(
@@ -157,7 +155,7 @@ def carry_forward(user: User | None, plan_id: int, data: dict[str, Any]) -> dict
             stage_key=source_key,
             taken={i["key"] for i in existing} if mode == "append" else set(),
             goal_keys=goal_keys
-            | ({c["key"] for c in picked} if target_def.get("kind") == "goals" else set()),
+            | ({c["key"] for c in picked} if target_spec.kind == "goals" else set()),
         )
         items = carry.merge(existing, carried, mode)
     except carry.CarryError as exc:
@@ -179,18 +177,21 @@ def sources_of(user: User | None, plan_id: int, lang: str) -> list[dict[str, Any
     for position, workshop in enumerate(plans.workshops_of(plan)):
         if access.role_of(user, "workshop", workshop.id) is None:
             continue
-        languages = workshop.definition.get("languages") or ["th"]
+        typed = workshops.definition_of(workshop)
+        languages = typed.languages
         for stage in workshop.stages:
+            spec = typed.stage(stage.key)
+            assert spec is not None
             out.append(
                 {
                     "workshop": workshop.id,
                     "position": position,
-                    "workshop_title": localize(workshop.definition.get("title"), lang, languages),
+                    "workshop_title": localize(typed.title, lang, languages),
                     "stage": stage.key,
                     "stage_position": stage.position,
-                    "title": localize(stage.config.get("title"), lang, languages),
-                    "kind": stage.config.get("kind"),
-                    "method": stage.config.get("method"),
+                    "title": localize(spec.title, lang, languages),
+                    "kind": spec.kind,
+                    "method": spec.method,
                     "state": stage.state,
                     "ideas": {item.key for item in stage.items if item.origin == "idea"},
                 }
