@@ -14,6 +14,7 @@ from flask import Flask, g, request
 from werkzeug.routing import IntegerConverter
 
 from .config import Config
+from .domain.formats import DEFAULT_TIMEZONE
 from .extensions import babel, compress, csrf, db, socketio
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +52,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     csrf.init_app(app)
     compress.init_app(app)
-    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: "Asia/Bangkok")
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: DEFAULT_TIMEZONE)
     i18n.init_app(app)
 
     async_mode = app.config.get("ASYNC_MODE", "gevent")

@@ -10,6 +10,7 @@ import yaml
 
 from tests.factories import SESSIONS, workshop_object
 from tests.integration.test_console import create, csrf_from, make_user, sign_in, text
+from workshop.domain.definition import LIMITS
 from workshop.domain.workshop_file import load_workshop_text, parse_workshop
 from workshop.services import stages, workshops
 
@@ -347,6 +348,9 @@ def test_item_form_with_goal_budget_and_sdgs(app: Any, console: Any) -> None:
     path = f"/console/w/{workshop_id}/build/s/projects/i/p2"
     html, _t, _r = page(console, path + "?lang=th")
     assert "เมืองและชุมชนที่ยั่งยืน" in html and "ระบบขนส่งที่ปลอดภัย" in html
+    for name, limit in (("title", "title_chars"), ("description", "description_chars"),
+                        ("indicator", "indicator_chars")):  # the boxes hold what the file may
+        assert re.search(rf'name="{name}-th"[^>]*maxlength="{LIMITS[limit]}"', html), name
     data = _form_values(html, "item")
     data.update(
         {

@@ -91,6 +91,7 @@ def test_join_page_lists_groups_and_languages(api: Any, client: Any) -> None:
         assert re.search(rf'<input type="radio" name="group" value="{key}" required', html)
         assert label in html
     assert 'name="language" value="th"' in html and 'name="language" value="en"' in html
+    assert 'hreflang="th"' in html and 'hreflang="en"' in html  # the language switch
     assert "แผนพัฒนาเมืองทดสอบ" in html
     assert "5 ธันวาคม 2569" in html
     assert f'action="/j/{created["code"]}"' in html and 'method="post"' in html

@@ -98,20 +98,30 @@ def test_every_method_has_a_model_and_every_option_a_method() -> None:
 
 
 def test_defaults_and_limits_are_written_once() -> None:
-    """No module below workshop/ restates the default scale, the key pattern or the list of methods."""
+    """No module below workshop/ restates the default scale, the key pattern, the list of methods,
+    the languages, the methods counted in shares or the default time zone."""
     sources = {
         path.relative_to(ROOT).as_posix(): path.read_text(encoding="utf-8")
         for path in (ROOT / "workshop").rglob("*.py")
     }
     patterns = {
         "default scale": re.compile(r"""["']min["']\s*:\s*1\s*,\s*["']max["']\s*:\s*5"""),
-        "key pattern": re.compile(r"\[a-z0-9_-\]\{1,"),
+        "key pattern": re.compile(r"\[a-z0-9_-\]\{\{?1,"),
         "methods list": re.compile(r"""["']single["'],\s*["']approval["'],\s*["'](?:dots|rank)["']"""),
+        "languages": re.compile(r"""["']th["'],\s*["']en["']"""),
+        "share methods": re.compile(r"""["']single["'],\s*["']approval["'],\s*["']words["']"""),
+        "time zone": re.compile(r"""["']Asia/Bangkok["']"""),
     }
+    allowed = {"default scale": [], "share methods": ["workshop/domain/units.py"],
+               "time zone": ["workshop/domain/formats.py"]}
+    # Not restatements of the rule: the plan form's two title boxes are Thai and English.
+    # To go: the hand-written OpenAPI documents (issue 10.5 generates them from the models).
+    tolerated = {"languages": {"workshop/web/facilitator/plans.py", "workshop/web/api/openapi.py",
+                               "workshop/web/api/openapi_plans.py"}}
     for name, pattern in patterns.items():
-        found = sorted(path for path, text in sources.items() if pattern.search(text))
-        allowed = [] if name == "default scale" else ["workshop/domain/definition.py"]
-        assert found == allowed, (name, found)
+        found = sorted(path for path, text in sources.items()
+                       if pattern.search(text) and path not in tolerated.get(name, set()))
+        assert found == allowed.get(name, ["workshop/domain/definition.py"]), (name, found)
 
 
 # ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .definition import DEFAULT_MAX_WORDS, DEFAULT_SCALE, OPTIONS, SUPPORTED_LANGUAGES
+from .definition import DEFAULT_LANGUAGES, DEFAULT_MAX_WORDS, DEFAULT_SCALE, OPTIONS, SUPPORTED_LANGUAGES
 from .definition import KINDS as KINDS  # what the builder offers, re-exported for its pages
 from .definition import METHODS as METHODS
 
@@ -67,7 +67,7 @@ def text_in(languages: list[str], value: Any) -> Any:
 def blank(title: Mapping[str, str] | str | None, languages: list[str]) -> dict[str, Any]:
     """A new workshop that is already valid: four usual groups and one words stage
     (a warm-up question) to change or remove."""
-    langs = [code for code in languages if code in LANGUAGES] or ["th"]
+    langs = [code for code in languages if code in LANGUAGES] or list(DEFAULT_LANGUAGES)
     given = title if isinstance(title, Mapping) else ({langs[0]: title} if title else {})
     shown = {code: given.get(code) or "" for code in langs}
     if not any(shown.values()):

@@ -82,14 +82,16 @@ JoinMode = Literal["open", "tokens"]
 Moderation = Literal["pre", "post"]
 
 SUPPORTED_LANGUAGES: tuple[str, ...] = get_args(Language)
-DEFAULT_LANGUAGES: tuple[str, ...] = ("th",)
+#: The language of a workshop that names none, and of pages when nothing else decides.
+DEFAULT_LANGUAGE = "th"
+DEFAULT_LANGUAGES: tuple[str, ...] = (DEFAULT_LANGUAGE,)
 METHODS: tuple[str, ...] = get_args(Method)
 KINDS: tuple[str, ...] = get_args(Kind)
 #: What a group, stage, item or criterion key looks like (a regular expression, unanchored).
-KEY_PATTERN = "[a-z0-9_-]{1,32}"
-KEY_RE = re.compile(KEY_PATTERN)
 #: Longest key, in characters (the database columns hold this many).
 KEY_CHARS = 32
+KEY_PATTERN = f"[a-z0-9_-]{{1,{KEY_CHARS}}}"
+KEY_RE = re.compile(KEY_PATTERN)
 
 #: Default scale of a score stage, and of words a words ballot may hold.
 DEFAULT_SCALE_MIN, DEFAULT_SCALE_MAX = 1, 5

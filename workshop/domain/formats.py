@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-#: the languages of the interface and of exports
-SUPPORTED = ("th", "en")
 #: the venue's time zone when the workshop file names none (its optional ``timezone``)
 DEFAULT_TIMEZONE = "Asia/Bangkok"
 THAI_MONTHS = ("มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม",

@@ -16,13 +16,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-LANGUAGES = ("th", "en")
+from .definition import LIMITS, SUPPORTED_LANGUAGES
+
 #: Buddhist-era years a plan's period may use (BE = CE + 543)
 YEAR_MIN, YEAR_MAX = 2500, 2700
 #: Thai local development plans span 5 years; allow up to 10
 MAX_YEARS = 10
-TITLE_CHARS = 200
-DESCRIPTION_CHARS = 2000
+TITLE_CHARS = LIMITS["title_chars"]
+DESCRIPTION_CHARS = LIMITS["description_chars"]
 #: workshops in one plan
 MAX_WORKSHOPS = 100
 FIELDS = ("title", "city", "period", "languages", "description", "workshops", "revision")
@@ -141,7 +142,7 @@ def check_plan(data: object) -> dict[str, Any]:
     if (
         not isinstance(languages, list)
         or not languages
-        or any(lang not in LANGUAGES for lang in languages)
+        or any(lang not in SUPPORTED_LANGUAGES for lang in languages)
         or len(set(languages)) != len(languages)
     ):
         problems.append(Problem("languages", "languages"))

@@ -28,6 +28,9 @@ from .definition import DEFAULT_SCALE, BudgetStage, ScoreStage, StageDefinition
 Stage = StageDefinition
 Choices = Mapping[str, Any]
 
+#: Methods whose items' units are a share: of the ballots (single, approval, words) or of the dots.
+SHARE_METHODS: tuple[str, ...] = ("single", "approval", "words", "dots")
+
 
 def _percent(part: float | None, whole: float) -> float | None:
     if part is None or not whole:

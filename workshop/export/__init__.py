@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from ..domain.formats import DEFAULT_TIMEZONE
 from ..extensions import db
 from ..services.errors import Invalid
 from .data import ExportData, collect
@@ -24,7 +25,7 @@ MIMETYPES = {
     "json": "application/json",
 }
 #: dates printed in exports (the workshop's own, and "generated on") are Thai local dates
-LOCAL_TIME = ZoneInfo("Asia/Bangkok")
+LOCAL_TIME = ZoneInfo(DEFAULT_TIMEZONE)
 
 
 def file_stem(data: ExportData) -> str:

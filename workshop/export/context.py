@@ -30,6 +30,7 @@ from ..domain.definition import (
 from ..domain.formats import baht, long_date
 from ..domain.schedule import CHANNELS
 from ..domain.text import localize
+from ..domain.units import SHARE_METHODS
 
 #: a spread (largest minus smallest group score) this large is flagged
 SPREAD_FLAG = 20.0
@@ -312,7 +313,7 @@ def _percent_text(value: float | None) -> str:
 def units_view(method: str, units: Mapping[str, Any], lang: str) -> Dict:
     """An item's people's units (results ``units``) as texts for the report."""
     view: Dict = {"method": method}
-    if method in ("single", "approval", "words", "dots"):
+    if method in SHARE_METHODS:
         view["percent_text"] = _percent_text(units.get("percent"))
     elif method == "rank":
         position = units.get("average_position")

@@ -12,8 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ..domain.definition import WorkshopDefinition
-from ..domain.formats import SUPPORTED
+from ..domain.definition import SUPPORTED_LANGUAGES, WorkshopDefinition
 from ..models import Ballot
 from ..services import content, merges, paper, results, workshops
 from ..services.errors import Invalid
@@ -55,8 +54,8 @@ def chosen_language(default: str, lang: object = None) -> str:
     """``lang`` if given (th or en), else ``default``; 422 otherwise."""
     if lang is None or lang == "":
         return default
-    if lang not in SUPPORTED:
-        raise Invalid(f"lang: must be one of {', '.join(SUPPORTED)}")
+    if lang not in SUPPORTED_LANGUAGES:
+        raise Invalid(f"lang: must be one of {', '.join(SUPPORTED_LANGUAGES)}")
     return str(lang)
 
 

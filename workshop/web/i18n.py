@@ -9,29 +9,32 @@ from flask import Flask, g, request, session
 from flask_babel import get_locale
 
 from ..domain import formats
-from ..domain.formats import SUPPORTED
+from ..domain.definition import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 from ..domain.text import localize
 
-__all__ = ["SUPPORTED", "baht", "current_language", "init_app", "long_date", "select_locale"]
+__all__ = [
+    "DEFAULT_LANGUAGE", "SUPPORTED_LANGUAGES", "baht", "current_language", "init_app", "long_date",
+    "select_locale",
+]
 
 
 def select_locale() -> str:
     """?lang= > the language chosen on this browser > the workshop's default > Accept-Language > th."""
     wanted = request.args.get("lang")
-    if wanted in SUPPORTED:
+    if wanted in SUPPORTED_LANGUAGES:
         session["lang"] = wanted
         return wanted
     chosen = session.get("lang")
-    if chosen in SUPPORTED:
+    if chosen in SUPPORTED_LANGUAGES:
         return str(chosen)
     default = g.get("workshop_language")
-    if default in SUPPORTED:
+    if default in SUPPORTED_LANGUAGES:
         return str(default)
-    return request.accept_languages.best_match(SUPPORTED) or "th"
+    return request.accept_languages.best_match(SUPPORTED_LANGUAGES) or DEFAULT_LANGUAGE
 
 
 def current_language() -> str:
-    return str(get_locale() or "th")
+    return str(get_locale() or DEFAULT_LANGUAGE)
 
 
 def long_date(value: date | datetime | str | None, lang: str | None = None) -> str:
@@ -48,11 +51,11 @@ def init_app(app: Flask) -> None:
     @app.template_filter("tr")
     def _tr(text: Any, languages: list[str] | None = None) -> str:
         """A workshop text (string or {th, en}) in the page's language."""
-        return localize(text, current_language(), languages or list(SUPPORTED))
+        return localize(text, current_language(), languages or list(SUPPORTED_LANGUAGES))
 
     app.add_template_filter(long_date, "long_date")
     app.add_template_filter(baht, "baht")
 
     @app.context_processor
     def _lang() -> dict[str, Any]:
-        return {"lang": current_language(), "supported_languages": SUPPORTED}
+        return {"lang": current_language(), "supported_languages": SUPPORTED_LANGUAGES}

@@ -24,6 +24,7 @@ from ...domain.definition import (
     WordsStage,
 )
 from ...domain.text import localize
+from ...domain.units import SHARE_METHODS
 from ...models import Stage, Workshop
 from ...services import workshops
 from ..i18n import baht, current_language, long_date
@@ -271,7 +272,7 @@ UNIT_HEADERS = {
 def unit_cells(method: str, units: dict[str, Any] | None) -> list[str]:
     """The people's-units cells of one item, matching UNIT_HEADERS[method]."""
     units = units or {}
-    if method in ("single", "approval", "words", "dots"):
+    if method in SHARE_METHODS:
         return [percent(units.get("percent"))]
     if method == "rank":
         return [one_decimal(units.get("average_position"))]

@@ -32,6 +32,7 @@ from werkzeug.wrappers import Response
 
 from ...adapters import ratelimit
 from ...domain.access import allows
+from ...domain.definition import LIMITS
 from ...domain.methods import MAX_WORD_LENGTH
 from ...domain.paper import LineError, example_lines, parse_each
 from ...domain.problems import Problem
@@ -130,7 +131,7 @@ def _skeleton_helpers() -> dict[str, Any]:
 
 @bp.context_processor
 def _console_helpers() -> dict[str, Any]:
-    return {"present": present, "can": can, "role_labels": ROLE_LABELS}
+    return {"present": present, "can": can, "role_labels": ROLE_LABELS, "limits": LIMITS}
 
 
 def lang_url(code: str) -> str:

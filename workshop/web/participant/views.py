@@ -30,7 +30,7 @@ from ...services.sessions import (
     remember_participant,
     remembered_token,
 )
-from ..i18n import SUPPORTED, current_language
+from ..i18n import SUPPORTED_LANGUAGES, current_language
 from . import bp
 from .units import unit_strings
 
@@ -249,7 +249,7 @@ def _join_page(workshop: Workshop, *, token: str = "", error: str | None = None,
 
 def _room_page(workshop: Workshop, participant: Participant) -> str:
     wanted = request.args.get("lang")
-    if wanted in SUPPORTED and wanted != participant.language:
+    if wanted in SUPPORTED_LANGUAGES and wanted != participant.language:
         participants.set_language(participant, wanted)
     g.workshop_language = participant.language
     return render_template(

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from ...services import content, qr, results, screens, workshops
 from ...services.payloads import public_workshop
-from ..i18n import SUPPORTED
+from ..i18n import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 from ..participant.units import unit_strings
 from ..participant.views import not_found_page, page_context, text_of
 from . import bp
@@ -33,10 +33,10 @@ def show(key: str) -> Any:
     workshop = workshops.workshop_by_projector_key(key)
     wanted = request.args.get("lang")
     if workshop is None:
-        with force_locale(wanted if wanted in SUPPORTED else "th"):
+        with force_locale(wanted if wanted in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE):
             return not_found_page(_("This projector link is not valid. Copy it again from the "
                                     "facilitator console."))
-    lang = wanted if wanted in SUPPORTED else workshops.definition_of(workshop).language
+    lang = wanted if wanted in SUPPORTED_LANGUAGES else workshops.definition_of(workshop).language
     by_card = workshops.definition_of(workshop).uses_cards
     with force_locale(lang):
         join_url = workshops.join_url(workshop)
