@@ -12,12 +12,8 @@ returned process serves sockets again.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import shutil
-import signal
 import stat
-import subprocess
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -25,10 +21,11 @@ from typing import Any
 import aiohttp
 import pytest
 
+from deploy.throwaway import Deployment, env_file, free_ports, install, nginx_binary, prepare_nginx
 from tests.conftest import require
 from tests.factories import workshop_object
 from tests.phones import Phone, connect, disconnect, join_phones, reconnect_lost, run_apart, vote
-from tests.servers import ROOT, free_port, http, wait_until
+from tests.servers import http
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
@@ -38,112 +35,9 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 PASSWORD = "install test password 7"
 
 
-def _prepare_nginx(root: Path) -> None:
-    """Debian's nginx.conf, with its paths moved under root (as if /etc were root/etc)."""
-    conf = root / "etc" / "nginx"
-    conf.mkdir(parents=True)
-    shutil.copy("/etc/nginx/mime.types", conf / "mime.types")
-    main = Path("/etc/nginx/nginx.conf").read_text()
-    # Debian's default, whatever this machine's says
-    main = re.sub(r"worker_connections\s+\d+;", "worker_connections 768;", main)
-    main = re.sub(r"(?m)^worker_rlimit_nofile\s+\d+;\n", "", main)
-    for folder in ("var/log/nginx", "run", "var/lib/nginx"):
-        (root / folder).mkdir(parents=True, exist_ok=True)
-    main = (main.replace("/etc/nginx", str(conf)).replace("/var/log/nginx", str(root / "var/log/nginx"))
-            .replace("/run/nginx.pid", str(root / "run/nginx.pid"))
-            .replace("user www-data;", "user root;"))  # the test root lies in root's private /tmp
-    temp = root / "var/lib/nginx"
-    main = main.replace("http {", f"http {{\n\tclient_body_temp_path {temp}/body;\n"
-                        f"\tproxy_temp_path {temp}/proxy;\n", 1)
-    (conf / "nginx.conf").write_text(main)
-
-
-def _env_file(path: Path) -> dict[str, str]:
-    values = {}
-    for line in path.read_text().splitlines():
-        if line and not line.startswith("#") and "=" in line:
-            key, _, value = line.partition("=")
-            values[key] = value
-    return values
-
-
-
-class Deployment:
-    def __init__(self, root: Path, http_port: int, base_port: int) -> None:
-        self.root = root
-        self.url = f"http://127.0.0.1:{http_port}"
-        self.ports = [base_port, base_port + 1]
-        self.app = root / "opt/ruamkit/app"
-        self.settings = _env_file(root / "etc/ruamkit/env")
-        unit = (root / "etc/systemd/system/ruamkit@.service").read_text()
-        self.exec_start = re.search(r"^ExecStart=(.+)$", unit, re.M).group(1).split()  # type: ignore[union-attr]
-        self.procs: dict[int, subprocess.Popen[bytes]] = {}
-        self.nginx: subprocess.Popen[bytes] | None = None
-
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WORKSHOP_")}
-        env.update(self.settings)
-        env["WORKSHOP_BALANCE_INTERVAL"] = "1"  # the test cannot wait minutes
-        return env
-
-    def run(self, *args: str, stdin: str | None = None) -> str:
-        done = subprocess.run([str(self.root / "opt/ruamkit/venv/bin/python"), "run.py", *args], cwd=self.app,
-                              env=self.env(), input=stdin, capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stdout + done.stderr
-        return done.stdout
-
-    def start(self, port: int) -> None:
-        command = [part.replace("%i", str(port)) for part in self.exec_start]
-        with (self.root / f"var/log/ruamkit-{port}.log").open("ab") as log:  # the child keeps its own
-            self.procs[port] = subprocess.Popen(command, cwd=self.app, env=self.env(), stdout=log,
-                                                stderr=subprocess.STDOUT)
-        wait_until(lambda: _answers(f"http://127.0.0.1:{port}/healthz")
-                   if self._alive(port) else _raise(self.log(port)), 60, f"process {port}")
-
-    def _alive(self, port: int) -> bool:
-        return self.procs[port].poll() is None
-
-    def log(self, port: int) -> str:
-        return (self.root / f"var/log/ruamkit-{port}.log").read_text()
-
-    def start_nginx(self) -> None:
-        conf = self.root / "etc/nginx/nginx.conf"
-        check = subprocess.run(["nginx", "-t", "-c", str(conf)], capture_output=True, text=True)
-        assert check.returncode == 0, check.stderr
-        self.nginx = subprocess.Popen(["nginx", "-c", str(conf), "-g", "daemon off;"])
-        wait_until(lambda: _answers(f"{self.url}/healthz"), 20, "nginx")
-
-    def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        if self.nginx is not None and self.nginx.poll() is None:
-            self.nginx.send_signal(signal.SIGQUIT)
-            try:
-                self.nginx.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.nginx.kill()
-
-
-def _raise(message: str) -> bool:
-    raise AssertionError(f"process exited:\n{message}")
-
-
-def _answers(url: str) -> bool:
-    try:
-        return http("GET", url)[0] == 200
-    except OSError:
-        return False
-
-
 def test_install_script_then_800_phones_through_nginx_and_a_killed_process(
         tmp_path: Path, empty_postgres_database: str) -> None:
-    require(shutil.which("nginx") is not None, "nginx is not installed (Debian package nginx)")
+    require(nginx_binary() is not None, "nginx is not installed (Debian package nginx)")
     require(Path("/usr/bin/python3").exists(), "no system Python at /usr/bin/python3")
     import redis
 
@@ -153,22 +47,20 @@ def test_install_script_then_800_phones_through_nginx_and_a_killed_process(
         require(False, f"Redis is not reachable: {exc}")
 
     root = tmp_path / "root"
-    _prepare_nginx(root)
-    http_port, base_port = free_port(), free_port()
-    while base_port + 1 == http_port or not _free(base_port + 1):
-        base_port = free_port()
-    args = [str(ROOT / "deploy/install.sh"), "--root", str(root), "--user", "root", "--processes", "2",
-            "--phones", "1000", "--http-port", str(http_port), "--base-port", str(base_port),
-            "--database-url", empty_postgres_database, "--redis-url", REDIS_URL,
-            "--public-url", f"http://127.0.0.1:{http_port}"]
-    first = subprocess.run(args, capture_output=True, text=True, timeout=900)
-    assert first.returncode == 0, first.stdout + first.stderr
-    assert f"http://127.0.0.1:{http_port}/console" in first.stdout
-    settings = _env_file(root / "etc/ruamkit/env")
+    prepare_nginx(root)
+    http_port, base_port = free_ports(2)
+
+    def run_install() -> str:
+        done = install(root, processes=2, phones=1000, http_port=http_port, base_port=base_port,
+                       database_url=empty_postgres_database, redis_url=REDIS_URL)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    assert f"http://127.0.0.1:{http_port}/console" in run_install()
+    settings = env_file(root / "etc/ruamkit/env")
     # idempotent: a second run keeps the secret and the channel it generated
-    second = subprocess.run(args, capture_output=True, text=True, timeout=900)
-    assert second.returncode == 0, second.stdout + second.stderr
-    assert _env_file(root / "etc/ruamkit/env") == settings
+    run_install()
+    assert env_file(root / "etc/ruamkit/env") == settings
 
     # what it wrote
     env_mode = stat.S_IMODE((root / "etc/ruamkit/env").stat().st_mode)
@@ -186,7 +78,8 @@ def test_install_script_then_800_phones_through_nginx_and_a_killed_process(
     venv_python = (root / "opt/ruamkit/venv/bin/python").resolve()
     assert str(venv_python).startswith("/usr/bin/python3"), venv_python  # never a Python under /root
 
-    deployment = Deployment(root, http_port, base_port)
+    # the balance check every second: the test cannot wait minutes
+    deployment = Deployment(root, http_port, base_port, settings={"WORKSHOP_BALANCE_INTERVAL": "1"})
     try:
         deployment.run("migrate")
         deployment.run("user", "add", "anong", "--password-stdin", stdin=PASSWORD + "\n")
@@ -220,17 +113,6 @@ def test_install_script_then_800_phones_through_nginx_and_a_killed_process(
         assert "Traceback" not in deployment.log(port)
 
 
-def _free(port: int) -> bool:
-    import socket
-
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
 async def _phones(deployment: Deployment, code: str) -> dict[str, Any]:
     base = deployment.url
     connector = aiohttp.TCPConnector(limit=0)
@@ -248,8 +130,7 @@ async def _phones(deployment: Deployment, code: str) -> dict[str, Any]:
 
         # one process is killed (no goodbye): its phones reconnect through nginx to the other
         victim = deployment.ports[0]
-        deployment.procs[victim].kill()
-        deployment.procs[victim].wait(timeout=10)
+        deployment.kill(victim)
         moved = await reconnect_lost(base, phones, session)
         assert moved == before[f"p{victim}"]
         # a second round: later ballots replace earlier ones

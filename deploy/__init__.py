@@ -1,0 +1,1 @@
+"""deploy/: install.sh and its guide; throwaway.py runs install.sh into a test root."""
