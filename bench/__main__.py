@@ -1,13 +1,15 @@
 """`python -m bench` (`make bench`): the standard load scenarios, then the export benchmark.
 
-    python -m bench                                   # burst, steady, reference, scaleout, export
+    python -m bench                                   # burst, steady, reference, scaleout, deploy, export
     python -m bench --scenario burst --phones 2000    # one scenario (results merged into load.json)
     python -m bench --scenario steady --duration 20 --rate 200
     python -m bench --scenario scaleout --sizes 500,2000
+    python -m bench --scenario deploy                 # install.sh, 2 processes behind nginx, a SIGKILL
     python -m bench --quick                           # a small smoke run of every scenario
 
 Results: bench/results/load.json and bench/results/load.md (a run replaces the older run
-of the same scenario; the others are kept). Exit status 1 if a run fails its checks.
+of the same scenario; the others are kept); the deploy scenario's in deploy.json and
+deploy.md. Exit status 1 if a run fails its checks.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-STANDARD = ["burst", "steady", "reference", "scaleout"]
+STANDARD = ["burst", "steady", "reference", "scaleout", "deploy"]
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -28,8 +30,9 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--scenario", action="append", default=None,
-                   help="burst, steady, reference (burst against bench/reference), scaleout, or a "
-                        "scenario YAML path; repeat or comma-separate; default: all four")
+                   help="burst, steady, reference (burst against bench/reference), scaleout, deploy "
+                        "(install.sh, processes behind nginx), or a scenario YAML path; repeat or "
+                        "comma-separate; default: all five")
     p.add_argument("--phones", type=int, help="phones (every scenario but scaleout)")
     p.add_argument("--sizes", help="scaleout audience sizes, e.g. 500,2000")
     p.add_argument("--join-seconds", type=float, help="phones join over this many seconds")
@@ -62,6 +65,12 @@ def scenarios(args: argparse.Namespace) -> list[Any]:
     names = [n.strip() for raw in (args.scenario or STANDARD) for n in raw.split(",") if n.strip()]
     found = []
     for name in names:
+        if name == "deploy" and not args.scenario:
+            from deploy.throwaway import nginx_binary
+
+            if nginx_binary() is None:  # asked for by name, it fails instead
+                print("[bench] nginx is not installed: the deploy scenario is skipped", flush=True)
+                continue
         if name == "reference":
             sc = sc_mod.load("burst").with_overrides(name="reference", target="reference")
         else:
@@ -129,20 +138,24 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     started = time.monotonic()
     runs: list[dict[str, Any]] = []
+    written: dict[str, Path] = {}
     for sc in todo:
         runs += asyncio.run(harness.run(sc, keep=args.keep, profile=args.profile,
                                          quiet_wait=args.quiet_wait))
         # written after each scenario, so that an interrupted bench keeps what it measured
-        json_path, md_path = report.write(args.out, [dict(r) for r in runs])
+        for stem in ("load", "deploy"):
+            mine = [dict(r) for r in runs if (r["target"] == "deploy") == (stem == "deploy")]
+            if mine:
+                written[stem] = report.write(args.out, mine, stem)[1]
     failed = [report.run_key(r) for r in runs
               if not all(c["pass"] for c in report.judge(r) if args.strict or c["kind"] == "correctness")]
     missed = [report.run_key(r) for r in runs if not all(c["pass"] for c in report.judge(r))]
-    print(f"[bench] load scenarios done in {time.monotonic() - started:.0f} s: {md_path}, {json_path}",
-          flush=True)
+    where = ", ".join(str(p) for p in written.values())
+    print(f"[bench] load scenarios done in {time.monotonic() - started:.0f} s: {where}", flush=True)
     if failed:
-        print(f"[bench] FAILED correctness checks: {', '.join(failed)} (see {md_path})", flush=True)
+        print(f"[bench] FAILED correctness checks: {', '.join(failed)} (see {where})", flush=True)
     elif missed:
-        print(f"[bench] targets missed: {', '.join(missed)} (see {md_path})", flush=True)
+        print(f"[bench] targets missed: {', '.join(missed)} (see {where})", flush=True)
     abuse_status = 0
     if args.abuse:
         from . import abuse

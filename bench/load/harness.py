@@ -26,7 +26,7 @@ from typing import Any
 from . import audit as audit_mod
 from .phones import ACK_TIMEOUT, raise_nofile, worker_main
 from .scenario import WORKSHOP_FILE, Phase, Scenario, workshop_definition
-from .servers import RedisCounter, Reference, RuamKit, Sampler, Target, service_pids
+from .servers import Installed, RedisCounter, Reference, RuamKit, Sampler, Target, service_pids
 from .stats import ms, percentiles
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -281,7 +281,7 @@ async def run_once(sc: Scenario, phones_n: int, *, keep: bool = False, profile: 
     rng = random.Random(sc.seed * 1_000_003 + phones_n)
     result: dict[str, Any] = {
         "scenario": sc.name, "description": sc.description, "target": sc.target, "phones": phones_n,
-        "servers": sc.servers, "database": sc.database if sc.target == "ruamkit" else "memory",
+        "servers": sc.servers, "database": sc.database if sc.target != "reference" else "memory",
         "message_queue": sc.message_queue, "generator_processes": n_workers,
         "started": datetime.now(UTC).isoformat(timespec="seconds"), "config": asdict(sc),
         "machine_at_start": quiet,
@@ -291,6 +291,13 @@ async def run_once(sc: Scenario, phones_n: int, *, keep: bool = False, profile: 
     target: Target
     if sc.target == "reference":
         target = await loop.run_in_executor(None, lambda: Reference.start(workdir, definition))
+    elif sc.target == "deploy":
+        target = await loop.run_in_executor(None, lambda: Installed.start(
+            workdir, WORKSHOP_FILE, servers=sc.servers, phones=phones_n, settings=sc.settings))
+        assert isinstance(target, Installed)
+        result["deploy"] = {"install_seconds": target.install_seconds,
+                            "nginx_worker_connections": target.worker_connections,
+                            "processes": sc.servers, "settings_added": sc.settings}
     else:
         target = await loop.run_in_executor(None, lambda: RuamKit.start(
             workdir, WORKSHOP_FILE, servers=sc.servers, database=sc.database,
@@ -303,6 +310,8 @@ async def run_once(sc: Scenario, phones_n: int, *, keep: bool = False, profile: 
     measured = {"server": target.pids(), "generator": workers.pids(), "harness": [os.getpid()]}
     if sc.database == "postgresql" or sc.message_queue:
         measured["services"] = service_pids()  # PostgreSQL (with its backends) and Redis
+    if isinstance(target, Installed):
+        measured["nginx"] = target.proxy_pids()  # the master and its workers
     sampler = Sampler(measured)
     sampler.start()
     projectors = [Projector(target.urls[-1], target.workshop.projector_key) for _ in range(sc.projectors)]
@@ -325,8 +334,10 @@ async def run_once(sc: Scenario, phones_n: int, *, keep: bool = False, profile: 
         t0 = time.monotonic() + 0.5
         budget = sc.join_seconds + sum(ph.spread if ph.kind == "burst" else ph.duration
                                        for ph in sc.phases) + 600
+        budget += sum(ph.pause + (ph.restart if ph.kill is not None else 0) for ph in sc.phases)
         workers.send_each("join", [{"t0": t0, "code": target.workshop.code, "phones": a,
-                                    "deadline": time.monotonic() + budget} for a in assignment])
+                                    "deadline": time.monotonic() + budget, "reconnect": sc.reconnect}
+                                   for a in assignment])
         joined = await workers.receive_all("joined", sc.join_seconds + 120)
         t_joined = time.monotonic()
         join_ms = [x for j in joined for x in j["join_ms"]]
@@ -356,6 +367,9 @@ async def run_once(sc: Scenario, phones_n: int, *, keep: bool = False, profile: 
         result["phases"] = []
         first_seen: set[tuple[int, str]] = set()
         for phase in sc.phases:
+            if phase.pause:
+                log(f"{sc.name}/{phase.name}: waiting {phase.pause:g} s first")
+                await asyncio.sleep(phase.pause)
             plan = make_plan(phase, voters, stages, sc, rng)
             first_ids = set()
             for phone, _off, key, choices, bid, _mode in sorted(plan, key=lambda e: e[1]):
@@ -383,7 +397,11 @@ async def run_once(sc: Scenario, phones_n: int, *, keep: bool = False, profile: 
                    else f"{phase.rate:g}/s for {phase.duration:g} s")
             log(f"{sc.name}/{phase.name}: {len(plan)} ballots ({phase.kind}, {how})")
             workers.send_all("go", (t_open0, t_open))
-            voted = await workers.receive_all("voted", span + 2 * ACK_TIMEOUT + 60)
+            killer = (asyncio.create_task(_kill_and_restart(target, phase, t_open, measured["server"]))
+                      if phase.kill is not None else None)
+            voted = await workers.receive_all("voted", span + 2 * ACK_TIMEOUT + 60
+                                              + (phase.restart + 120 if sc.reconnect else 0))
+            killed = await asyncio.wait_for(killer, 120) if killer is not None else None
             cmd1 = redis.commands() if redis else 0
             recs = [r for v in voted for r in v["records"]]
             records.extend(recs)
@@ -407,6 +425,8 @@ async def run_once(sc: Scenario, phones_n: int, *, keep: bool = False, profile: 
             entry["harness"] = sampler.window("harness", t_open0, t_end)
             if "services" in measured:
                 entry["services"] = sampler.window("services", t_open0, t_end)
+            if "nginx" in measured:
+                entry["nginx"] = sampler.window("nginx", t_open0, t_end)
             entry["machine"] = sampler.others(t_open0, t_end)
             if redis:
                 # the voting window: stage opened -> last ack + two coalescing intervals
@@ -414,6 +434,8 @@ async def run_once(sc: Scenario, phones_n: int, *, keep: bool = False, profile: 
                 entry["redis"]["commands_processed"] = cmd1 - cmd0
                 entry["redis"]["messages_per_ballot"] = round(
                     entry["redis"]["messages"] / max(1, entry["acked"]), 4)
+            if sc.reconnect:
+                entry.update(_outage_figures(voted, killed))
             for spy, path in spies:
                 if spy is not None:
                     await loop.run_in_executor(None, spy.wait, 60)
@@ -443,6 +465,8 @@ async def run_once(sc: Scenario, phones_n: int, *, keep: bool = False, profile: 
         result["audit"] = audit_mod.audit(records, tokens, definition, plan_choices, stored,
                                           api_results, projectors[0].last if projectors else {},
                                           len(tokens))
+        if isinstance(target, Installed):
+            result["deploy"]["tracebacks_in_logs"] = target.tracebacks()
         result["audit"]["projector_events"] = [len(p.events) for p in projectors]
         result["audit"]["projector_disconnects"] = sum(p.disconnects for p in projectors)
         result["resources"] = {
@@ -547,12 +571,57 @@ def _phase_figures(phase: Phase, recs: list[tuple[Any, ...]], first_ids: set[str
     return entry
 
 
+async def _kill_and_restart(target: Target, phase: Phase, t_open: float,
+                            server_pids: list[int]) -> dict[str, Any]:
+    """SIGKILL the first process ``phase.kill`` s after the stage opened; start it again
+    ``phase.restart`` s later and wait until it answers. Times (monotonic) of each step."""
+    assert isinstance(target, Installed) and phase.kill is not None
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(max(0.0, t_open + phase.kill - time.monotonic()))
+    t_kill = time.monotonic()
+    port = await loop.run_in_executor(None, target.kill, 0)
+    log(f"killed the process on port {port} (SIGKILL)")
+    await asyncio.sleep(phase.restart)
+    t_restart = time.monotonic()
+    pid = await loop.run_in_executor(None, target.restart, 0)
+    server_pids.append(pid)  # the sampler measures it from now on
+    t_healthy = time.monotonic()
+    log(f"the process on port {port} is back ({t_healthy - t_restart:.1f} s to answer)")
+    return {"port": port, "t_open": t_open, "t_kill": t_kill, "t_restart": t_restart, "t_healthy": t_healthy}
+
+
+def _outage_figures(voted: list[dict[str, Any]], killed: dict[str, Any] | None) -> dict[str, Any]:
+    """Phones whose socket ended during the phase: by the kill (ended between the kill and
+    the restart), or moved by the balance check (afterwards); how soon they were back."""
+    outages = [tuple(o) for v in voted for o in v.get("outages", [])]
+    processes: Counter[str] = Counter()
+    for v in voted:
+        processes.update(v.get("processes", {}))
+    out: dict[str, Any] = {"sockets_by_process": dict(sorted(processes.items())),
+                           "resent": sum(v.get("resent", 0) for v in voted)}
+    if killed is None:
+        out["moved"] = len(outages)
+        return out
+    t_kill, t_restart = killed["t_kill"], killed["t_restart"]
+    by_kill = [(d, u) for d, u in outages if t_kill <= d < t_restart]
+    back = [u - t_kill for d, u in by_kill if u is not None]
+    out["moved"] = len(outages) - len(by_kill)
+    out["kill"] = {
+        "port": killed["port"], "at_s": round(t_kill - killed["t_open"], 3),
+        "phones_dropped": len(by_kill), "phones_back": len(back), "never_back": len(by_kill) - len(back),
+        "back_ms": percentiles(ms(back)),
+        "restart_to_healthy_s": round(killed["t_healthy"] - t_restart, 2),
+    }
+    return out
+
+
 def _error_total(result: dict[str, Any]) -> int:
     total = 0
     join = result.get("join") or {}
     total += join.get("join_errors", 0) + join.get("connect_errors", 0)
     for phase in result.get("phases", []):
         total += phase.get("errors", 0)
+        total += phase.get("kill", {}).get("never_back", 0)
     if "failure" in result:
         total += 1
     return total

@@ -12,6 +12,12 @@ process. The harness drives the process through a ``multiprocessing`` pipe:
     -> ("stop", None)           disconnect every phone and exit
     <- ("stopped", {...})
 
+With ``reconnect`` (the deploy scenario), a phone whose socket ends connects again as the
+page's socket.io client does (first attempt after 0.5-1.5 s, then twice as long, at most
+5 s, randomised) and re-sends a ballot that was not acknowledged, with the same
+``ballot_id``; its record's time then runs from the first send to the acknowledgement.
+Each outage (socket ended -> connected again) is reported with the phase.
+
 Times are ``time.monotonic()``: one clock for every process of the machine (Linux
 CLOCK_MONOTONIC), so the harness compares them across processes.
 """
@@ -22,8 +28,10 @@ import asyncio
 import contextlib
 import gc
 import logging
+import random
 import resource
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +59,18 @@ class Phone:
     state_times: list[float] = field(default_factory=list)  # `state` events of the phase
     disconnected: int = 0
     ballots: list[tuple[Any, ...]] = field(default_factory=list)
+    #: set while the socket is connected (reconnect mode)
+    up: asyncio.Event = field(default_factory=asyncio.Event)
+    #: set when the current socket ends (a new one for each connection)
+    down: asyncio.Event = field(default_factory=asyncio.Event)
+    #: [socket ended, connected again (None while it is not)] for each outage
+    outages: list[list[float | None]] = field(default_factory=list)
+
+    @property
+    def process(self) -> str:
+        """The server process holding the socket: its Engine.IO id's prefix (``p5001``)."""
+        sid = getattr(getattr(self.sio, "eio", None), "sid", None) or ""
+        return sid.split("-", 1)[0] if self.up.is_set() else ""
 
 
 class Generator:
@@ -65,6 +85,11 @@ class Generator:
         self.gc_pauses: list[float] = []
         self._gc_t = 0.0
         gc.callbacks.append(self._gc)
+        self.reconnect = False
+        self.stopping = False
+        self.resent = 0
+        self.deadline = time.monotonic() + 3600
+        self.rng = random.Random(wid)
 
     def _gc(self, phase: str, _info: dict[str, Any]) -> None:
         if phase == "start":
@@ -109,7 +134,8 @@ class Generator:
                 except TimeoutError:
                     break  # the harness is gone or stuck: stop by ourselves
                 if kind == "join":
-                    deadline = body.get("deadline", deadline)
+                    deadline = self.deadline = body.get("deadline", deadline)
+                    self.reconnect = bool(body.get("reconnect"))
                     self.conn.send(("joined", await self.join(body)))
                 elif kind == "plan":
                     plan = body
@@ -158,8 +184,6 @@ class Generator:
         return out
 
     async def _join_one(self, phone: Phone, code: str, at: float) -> tuple[Phone, tuple[Any, ...]]:
-        import socketio
-
         await asyncio.sleep(max(0.0, at - time.monotonic()))
         t = time.monotonic()
         try:
@@ -172,6 +196,15 @@ class Generator:
         except Exception as exc:
             return phone, (0, 0, ("join", f"{type(exc).__name__}: {exc}"[:200]))
         t1 = time.monotonic()
+        error = await self._connect(phone)
+        if error is not None:
+            return phone, (0, 0, ("connect", error))
+        return phone, ((t1 - t) * 1000, (time.monotonic() - t1) * 1000, None)
+
+    async def _connect(self, phone: Phone) -> str | None:
+        """A new socket for the phone (WebSocket only); None once connected, else the error."""
+        import socketio
+
         sio = socketio.AsyncClient(reconnection=False, http_session=self.http, handle_sigint=False,
                                    request_timeout=CONNECT_TIMEOUT)
 
@@ -182,7 +215,14 @@ class Generator:
 
         @sio.event
         def disconnect(*_args: Any) -> None:
+            if phone.sio is not sio or not phone.up.is_set():
+                return  # a client that never connected, or one already replaced
             phone.disconnected += 1
+            phone.up.clear()
+            phone.down.set()
+            if self.reconnect and not self.stopping:
+                phone.outages.append([time.monotonic(), None])
+                asyncio.get_running_loop().create_task(self._reconnect(phone))
 
         try:
             await asyncio.wait_for(
@@ -192,9 +232,24 @@ class Generator:
         except Exception as exc:
             with contextlib.suppress(Exception):
                 await sio.disconnect()
-            return phone, (0, 0, ("connect", f"{type(exc).__name__}: {exc}"[:200]))
+            return f"{type(exc).__name__}: {exc}"[:200]
         phone.sio = sio
-        return phone, ((t1 - t) * 1000, (time.monotonic() - t1) * 1000, None)
+        phone.down = asyncio.Event()
+        phone.up.set()
+        return None
+
+    async def _reconnect(self, phone: Phone) -> None:
+        """What the page's socket.io client does when its socket ends: try again, backing off."""
+        attempt = 0
+        while not self.stopping and time.monotonic() < self.deadline:
+            delay = min(1.0 * 2 ** attempt, 5.0)
+            await asyncio.sleep(delay * self.rng.uniform(0.5, 1.5))
+            attempt += 1
+            if self.stopping:
+                return
+            if await self._connect(phone) is None:
+                phone.outages[-1][1] = time.monotonic()
+                return
 
     # -- voting -------------------------------------------------------------
     async def vote(self, plan: list[tuple[Any, ...]], times: tuple[float, float]) -> dict[str, Any]:
@@ -211,12 +266,22 @@ class Generator:
         await asyncio.gather(*(self._phone_votes(i, sorted(b, key=lambda e: e[1]), t_start, records)
                                for i, b in by_phone.items()))
         self._lag_on = False
+        out: dict[str, Any] = {}
+        if self.reconnect:
+            # phones whose socket ended after their last ballot are still coming back: wait (bounded)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*(p.up.wait() for p in self.phones.values())),
+                                       2 * CONNECT_TIMEOUT)
+            out["outages"] = [(t_down, t_up) for p in self.phones.values() for t_down, t_up in p.outages
+                              if t_down is not None and t_down >= t_asked]
+            out["processes"] = dict(Counter(p.process for p in self.phones.values()))
+            out["resent"], self.resent = self.resent, 0
         # the first `state` each phone got after the opening was asked for
         states = [min(t for t in p.state_times if t >= t_asked) for p in self.phones.values()
                   if any(t >= t_asked for t in p.state_times)]
         return {"records": records, "state_at": states, "loop_lag": self._take_lag(), "gc": self._take_gc(),
                 "phones": len(self.phones),
-                "disconnects": sum(p.disconnected for p in self.phones.values())}
+                "disconnects": sum(p.disconnected for p in self.phones.values()), **out}
 
     async def _phone_votes(self, index: int, ballots: list[tuple[Any, ...]], t_start: float,
                            records: list[tuple[Any, ...]]) -> None:
@@ -225,7 +290,7 @@ class Generator:
             t_sched = t_start + offset
             await asyncio.sleep(max(0.0, t_sched - time.monotonic()))
             data = {"stage": stage, "choices": choices, "ballot_id": ballot_id}
-            if phone is None or phone.sio is None or not phone.sio.connected:
+            if phone is None or phone.sio is None or (not self.reconnect and not phone.sio.connected):
                 records.append((index, stage, ballot_id, "normal", t_sched, None, None, False, None,
                                 "not_connected"))
                 continue
@@ -241,10 +306,46 @@ class Generator:
 
     async def _send(self, phone: Phone, data: dict[str, Any]) -> tuple[Any, ...]:
         t_send = time.monotonic()
+        if self.reconnect:
+            return await self._send_until_acked(phone, data, t_send)
         try:
             ack = await phone.sio.call("ballot", data, timeout=ACK_TIMEOUT)
         except Exception as exc:  # socketio.exceptions.TimeoutError, BadNamespaceError, ...
             return t_send, None, False, None, f"client:{type(exc).__name__}"
+        return self._outcome(t_send, ack)
+
+    async def _send_until_acked(self, phone: Phone, data: dict[str, Any], t_send: float) -> tuple[Any, ...]:
+        """Send; if the socket ends before the acknowledgement, wait for the phone to connect
+        again and send the same ballot again (within ACK_TIMEOUT of the first send)."""
+        deadline = t_send + ACK_TIMEOUT
+        sends = 0
+        while (remaining := deadline - time.monotonic()) > 0:
+            if not phone.up.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(phone.up.wait(), remaining)
+                continue
+            sio, down = phone.sio, phone.down
+            sends += 1
+            if sends > 1:
+                self.resent += 1
+            call = asyncio.ensure_future(sio.call("ballot", data, timeout=remaining))
+            ended = asyncio.ensure_future(down.wait())
+            await asyncio.wait({call, ended}, return_when=asyncio.FIRST_COMPLETED)
+            ended.cancel()
+            if not call.done():
+                call.cancel()  # the socket ended first: this acknowledgement will never come
+                continue
+            try:
+                ack = call.result()
+            except Exception as exc:  # TimeoutError, or the socket ended under the call
+                if phone.sio is sio and phone.up.is_set():
+                    return t_send, None, False, None, f"client:{type(exc).__name__}"
+                continue
+            return self._outcome(t_send, ack)
+        return t_send, None, False, None, "client:TimeoutError" if sends else "not_connected"
+
+    @staticmethod
+    def _outcome(t_send: float, ack: Any) -> tuple[Any, ...]:
         t_ack = time.monotonic()
         if isinstance(ack, dict) and ack.get("ok") is True:
             return t_send, t_ack, True, ack.get("version"), None
@@ -261,6 +362,8 @@ class Generator:
                 "total_ms": round(sum(pauses) * 1000, 1)}
 
     async def disconnect_all(self) -> None:
+        self.stopping = True
+
         async def one(phone: Phone) -> None:
             if phone.sio is not None:
                 with contextlib.suppress(Exception):

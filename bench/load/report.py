@@ -1,4 +1,5 @@
-"""bench/results/load.json and load.md: every scenario's figures, targets, pass or fail."""
+"""bench/results/load.json and load.md: every scenario's figures, targets, pass or fail;
+deploy.json and deploy.md for the deploy scenario (install.sh, processes behind nginx)."""
 
 from __future__ import annotations
 
@@ -71,9 +72,28 @@ def judge(run: dict[str, Any]) -> list[dict[str, Any]]:
             (audit.get("results_api_problems") or []) + (audit.get("projector_problems") or [])
             + (audit.get("examples") or []))[:300] or "disagree",
         bool(audit.get("ok")))
+    if run.get("target") == "deploy":
+        tracebacks = run.get("deploy", {}).get("tracebacks_in_logs")
+        add("tracebacks in the processes' logs", "0", tracebacks, tracebacks == 0)
+        for p in phases:
+            if "kill" in p:
+                k = p["kill"]
+                add(f"phones back after the kill ({p['name']})", "all",
+                    f"{k['phones_back']} of {k['phones_dropped']}",
+                    k["phones_dropped"] > 0 and k["never_back"] == 0)
+        if phases and "kill" not in phases[-1]:
+            served = phases[-1].get("sockets_by_process", {})
+            port = next((f"p{p['kill']['port']}" for p in phases if "kill" in p), None)
+            add("the returned process serves sockets again (last phase)", "> 0",
+                served.get(port, 0) if port else None, bool(port and served.get(port, 0) > 0), "target")
     if "ack_p95_ms" in targets:
-        worst = max((p["ack_ms"]["p95"] for p in phases if p["ack_ms"]["p95"] is not None), default=None)
-        add("ack p95 (worst phase)", f"< {targets['ack_p95_ms']:g} ms", worst,
+        # a phase in which sockets were dropped (a kill, the balance check moving some) measures
+        # reconnection too: reported, not held to the burst target
+        timed = [p for p in phases if "kill" not in p and not p.get("moved")]
+        worst = max((p["ack_ms"]["p95"] for p in timed if p["ack_ms"]["p95"] is not None), default=None)
+        which = " in which no socket was dropped)" if len(timed) < len(phases) else ")"
+        add(f"ack p95 (worst phase{which}",
+            f"< {targets['ack_p95_ms']:g} ms", worst,
             worst is not None and worst < targets["ack_p95_ms"], "target")
     if "final_tally_lag_ms" in targets:
         lags = [p.get("final_tally_lag_ms") for p in phases]
@@ -224,10 +244,109 @@ def markdown(doc: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def write(out_dir: Path, runs: list[dict[str, Any]]) -> tuple[Path, Path]:
-    """Merge these runs into load.json (a run replaces the older run of the same key)."""
+def deploy_markdown(doc: dict[str, Any]) -> str:
+    """deploy.md: the deploy scenario's figures (one run, usually)."""
+    m = doc["machine"]
+    out = [
+        "# RuamKit deployment benchmark: last results",
+        "",
+        f"Written by `make bench` (`python -m bench --scenario deploy`) on {doc['date']}, code at commit "
+        f"{doc.get('git', {}).get('commit', '?')}. Machine: {m['cores']} cores, {m['ram_gb']} GB RAM, "
+        f"{m['cpu']}, {m['os']}. The generator, nginx, both processes, PostgreSQL and Redis share "
+        "this machine. See bench/README.md (scenario `deploy`) and deploy/README.md.",
+        "",
+    ]
+    for key, run in doc["runs"].items():
+        d = run.get("deploy", {})
+        j = run.get("join") or {}
+        audit = run.get("audit", {})
+        phases = run.get("phases", [])
+        kill = next((p for p in phases if "kill" in p), None)
+        timed = [p for p in phases if "kill" not in p]
+        first_kill = phases.index(kill) if kill else len(phases)
+
+        def acks(p: dict[str, Any]) -> str:
+            a = p["ack_ms"]
+            return f"{_f(a['p50'], 0)} / {_f(a['p95'], 0)} / {_f(a['p99'], 0)} ms"
+
+        connected = j.get("connected")
+        rate = (f"{100 * connected / j['phones']:.1f} %" if connected is not None and j.get("phones")
+                else "–")
+        out += [f"## {key}: {run.get('description', '')}", "",
+                f"deploy/install.sh into a throwaway root ({_f(d.get('install_seconds'), 1)} s), "
+                f"{d.get('processes')} processes as its systemd unit starts them, PostgreSQL, Redis, "
+                f"Debian's nginx as the script left it (`worker_connections "
+                f"{_f(d.get('nginx_worker_connections'))}`; Debian's default is 768). "
+                f"Settings added for the run: {d.get('settings_added') or 'none'}. "
+                f"Every phone connects through nginx over WebSocket. Started {run.get('started', '')}.",
+                "",
+                "| figure | value |", "|---|---|",
+                f"| phones connected through nginx | {_f(connected)} of {_f(j.get('phones'))} ({rate}); "
+                f"join errors {_f(j.get('join_errors'))}, connect errors {_f(j.get('connect_errors'))} |"]
+        for p in timed:
+            when = "before the kill" if phases.index(p) < first_kill else "after the return"
+            moved = (f"; {p['moved']:,} sockets ended meanwhile (the balance check), their ballots "
+                     "waited for the reconnection" if p.get("moved") else "")
+            out.append(f"| burst ack p50 / p95 / p99, {p['name']}, {when} ({_f(p['acked'])} ballots in "
+                       f"{p.get('voting_seconds')} s{moved}) | {acks(p)} |")
+        if kill:
+            k = kill["kill"]
+            out += [
+                f"| the kill | process on port {k['port']} SIGKILLed {k['at_s']:g} s into the "
+                f"{kill['name']} burst, started again {_f(k['restart_to_healthy_s'], 1)} s after its restart "
+                "began |",
+                f"| phones dropped by the kill | {_f(k['phones_dropped'])} |",
+                f"| phones back after the kill, p50 / p95 / max (from the kill) | "
+                f"{_f(k['back_ms']['p50'], 0)} / {_f(k['back_ms']['p95'], 0)} / "
+                f"{_f(k['back_ms']['max'], 0)} ms; never back: {_f(k['never_back'])} |",
+                f"| ack p50 / p95 / p99 during the kill burst (first send to acknowledgement, "
+                f"reconnection included) | {acks(kill)}; {_f(kill.get('resent'))} ballots re-sent |"]
+        if phases:
+            last = phases[-1]
+            out.append(f"| sockets by process after the last phase | "
+                       f"{', '.join(f'{k}: {v:,}' for k, v in last.get('sockets_by_process', {}).items())}"
+                       f" ({_f(last.get('moved'))} sockets ended in that phase: the balance check) |")
+        out += [f"| lost / counted twice | {_f(audit.get('lost'))} / {_f(audit.get('double_counted'))} "
+                f"(audit {'agrees' if audit.get('ok') else 'DISAGREES'}: database, results API, projector) |",
+                f"| ballot errors (not acknowledged within 30 s) | "
+                f"{_f(sum(p.get('errors', 0) for p in phases))} |",
+                f"| tracebacks in the processes' logs | {_f(d.get('tracebacks_in_logs'))} |"]
+        out += ["", "| phase | sent | acked | errors | ack p50 / p95 / p99 / max ms | ballots/s "
+                "| final tally lag ms | servers CPU avg / max % | nginx CPU avg % "
+                "| PostgreSQL + Redis CPU avg % | generator loop lag p99 ms | other processes CPU avg % |",
+                "|---|---:|---:|---:|---|---:|---:|---|---:|---:|---:|---:|"]
+        for p in phases:
+            a = p["ack_ms"]
+            out.append(
+                f"| {p['name']} ({', '.join(p['stages'])}) | {_f(p['sent'])} | {_f(p['acked'])} | "
+                f"{_f(p['errors'])} | {_f(a['p50'], 0)} / {_f(a['p95'], 0)} / {_f(a['p99'], 0)} / "
+                f"{_f(a['max'], 0)} | {_f(p['ballots_per_s'], 0)} | {_f(p['final_tally_lag_ms'], 0)} | "
+                f"{_f(p['server']['cpu_avg'], 0)} / {_f(p['server']['cpu_max'], 0)} | "
+                f"{_f((p.get('nginx') or {}).get('cpu_avg'), 0)} | "
+                f"{_f((p.get('services') or {}).get('cpu_avg'), 0)} | "
+                f"{_f(p['generator_loop_lag_ms']['p99'], 0)} | "
+                f"{_f(p.get('machine', {}).get('others_cpu_avg'), 0)} |")
+        busy = [(p["name"], p["machine"]["others_cpu_avg"]) for p in phases
+                if ((p.get("machine") or {}).get("others_cpu_avg") or 0) > 25]
+        if busy:
+            out += ["", "**Warning: the machine was not quiet.** Processes outside the benchmark used CPU "
+                    "during " + ", ".join(f"{n} ({c:.0f} % of a core)" for n, c in busy)
+                    + "; latencies of those phases are inflated."]
+        out += ["", "| check | target | measured | result |", "|---|---|---|---|"]
+        for c in judge(run):
+            value = c["value"] if not isinstance(c["value"], float) else f"{c['value']:.1f}"
+            out.append(f"| {c['check']} | {c['target']} | {value} | {'pass' if c['pass'] else 'FAIL'} |")
+        if run.get("failure"):
+            out.append(f"\nFailure: `{run['failure']}`")
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+def write(out_dir: Path, runs: list[dict[str, Any]], stem: str = "load") -> tuple[Path, Path]:
+    """Merge these runs into STEM.json (a run replaces the older run of the same key) and
+    write STEM.md: ``load`` for the load scenarios, ``deploy`` for the deploy scenario."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    json_path, md_path = out_dir / "load.json", out_dir / "load.md"
+    json_path, md_path = out_dir / f"{stem}.json", out_dir / f"{stem}.md"
     doc: dict[str, Any] = {"runs": {}}
     if json_path.exists():
         try:
@@ -245,5 +364,5 @@ def write(out_dir: Path, runs: list[dict[str, Any]]) -> tuple[Path, Path]:
     doc["runs"] = dict(sorted(doc["runs"].items(), key=lambda kv: (
         order.index(kv[0]) if kv[0] in order else 9, kv[1].get("scenario", ""), kv[1].get("phones", 0))))
     json_path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
-    md_path.write_text(markdown(doc))
+    md_path.write_text(deploy_markdown(doc) if stem == "deploy" else markdown(doc))
     return json_path, md_path

@@ -9,6 +9,13 @@ opens one or more stages through the API and makes the phones vote:
   phone on a random stage of the phase (phones re-vote; a later ballot replaces an
   earlier one).
 
+A phase of a ``deploy`` scenario may ``kill`` a process: SIGKILL the first process that
+many seconds after the stage opens, and start it again ``restart`` seconds later (as
+systemd's ``RestartSec=2``); ``pause`` waits before the stage opens (for sockets to move
+back to a returned process). With ``reconnect``, a phone whose socket ends connects again
+as the page's socket.io client does and re-sends its unacknowledged ballot (same
+``ballot_id``).
+
 ``retry_fraction`` of ballots are sent again with the same ``ballot_id`` once
 acknowledged (a phone that missed the acknowledgement), ``duplicate_fraction`` are
 sent twice at once; both copies must get the same version and count once.
@@ -39,6 +46,9 @@ class Phase:
     spread: float = 2.0  # burst: seconds over which every phone votes
     rate: float = 300.0  # steady: ballots per second
     duration: float = 60.0  # steady: seconds
+    kill: float | None = None  # deploy: SIGKILL the first process this many s after the stage opens
+    restart: float = 2.0  # deploy: start it again this many s after the kill
+    pause: float = 0.0  # seconds to wait before the stage opens
 
 
 @dataclass
@@ -48,13 +58,18 @@ class Scenario:
     phones: int = 2000
     join_seconds: float = 20.0
     phases: list[Phase] = field(default_factory=list)
-    #: "ruamkit" or "reference" (the Node.js tally server in bench/reference)
+    #: "ruamkit", "reference" (the Node.js tally server in bench/reference) or "deploy"
+    #: (deploy/install.sh into a throwaway root, the processes behind nginx)
     target: str = "ruamkit"
     servers: int = 1
     database: str = "sqlite"  # sqlite | postgresql
     message_queue: str | None = None  # None | redis
     #: audience sizes to run one after the other (scale-out); empty = [phones]
     sizes: list[int] = field(default_factory=list)
+    #: a phone whose socket ends connects again and re-sends what was not acknowledged
+    reconnect: bool = False
+    #: deploy: settings added to those install.sh wrote (WORKSHOP_...=value)
+    settings: dict[str, str] = field(default_factory=dict)
     retry_fraction: float = 0.02
     duplicate_fraction: float = 0.01
     projectors: int = 1
@@ -88,10 +103,20 @@ def parse(data: Any, where: str = "scenario") -> Scenario:
         _check(bool(phase.stages) and all(isinstance(s, str) for s in phase.stages),
                f"{at}.stages", "must list stage keys")
         _check(phase.spread >= 0 and phase.rate > 0 and phase.duration > 0, at, "bad timing")
+        _check(phase.pause >= 0 and phase.restart >= 0 and (phase.kill is None or phase.kill >= 0),
+               at, "bad timing")
         phases.append(phase)
     _check(bool(phases), f"{where}.phases", "at least one phase")
     sc = Scenario(**{**data, "phases": phases})
-    _check(sc.target in ("ruamkit", "reference"), f"{where}.target", "ruamkit or reference")
+    _check(sc.target in ("ruamkit", "reference", "deploy"), f"{where}.target",
+           "ruamkit, reference or deploy")
+    if sc.target == "deploy":
+        _check(sc.database == "postgresql" and sc.message_queue == "redis", where,
+               "install.sh deploys on PostgreSQL and Redis: say database: postgresql, message_queue: redis")
+    _check(not sc.settings or sc.target == "deploy", f"{where}.settings", "for a deploy scenario only")
+    killing = [p for p in phases if p.kill is not None]
+    _check(not killing or (sc.target == "deploy" and sc.servers >= 2 and sc.reconnect), where,
+           "a phase kills a process only in a deploy scenario with 2+ servers and reconnect: true")
     _check(sc.database in ("sqlite", "postgresql"), f"{where}.database", "sqlite or postgresql")
     _check(sc.message_queue in (None, "redis"), f"{where}.message_queue", "redis or nothing")
     _check(sc.servers >= 1, f"{where}.servers", "at least 1")

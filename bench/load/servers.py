@@ -2,6 +2,9 @@
 
 - :class:`RuamKit`: ``run.py serve`` processes on a fresh instance directory; SQLite in it,
   or a fresh PostgreSQL database (created here, dropped at the end) and Redis.
+- :class:`Installed`: deploy/install.sh into a throwaway root, its processes started as
+  its systemd unit says, behind Debian's nginx configured as the script left it
+  (deploy/throwaway.py, shared with the install test); a fresh PostgreSQL database, Redis.
 - :class:`Reference`: the Node.js tally server of bench/reference (``npm ci`` first if
   its node_modules is missing).
 - :class:`Sampler`: CPU and memory of the server processes (psutil), in a thread.
@@ -198,6 +201,99 @@ class RuamKit(Target):
     def stop(self) -> None:
         super().stop()
         if self.database_url and self.database_url.startswith("postgresql"):
+            drop_pg_database(self.database_url)
+
+
+class Installed(Target):
+    """deploy/install.sh into ``workdir/root``: N processes behind nginx, PostgreSQL, Redis.
+
+    ``urls`` is nginx's address only: every phone, projector and API call goes through it.
+    """
+
+    deployment: Any = None
+    install_seconds: float = 0.0
+    #: nginx's worker_connections as install.sh set it
+    worker_connections: int | None = None
+
+    @classmethod
+    def start(cls, workdir: Path, workshop_file: Path, *, servers: int = 2, phones: int = 2000,
+              settings: dict[str, str] | None = None) -> Installed:
+        import re
+
+        from deploy.throwaway import Deployment, free_ports, install, nginx_binary, prepare_nginx
+
+        if nginx_binary() is None:
+            raise RuntimeError("nginx is not installed (Debian package nginx): the deploy scenario needs it")
+        workdir.mkdir(parents=True, exist_ok=True)
+        target = cls(name="deploy", workdir=workdir)
+        root = workdir / "root"
+        try:
+            target.database_url = create_pg_database()
+            prepare_nginx(root)
+            http_port, base_port = free_ports(servers)
+            t0 = time.monotonic()
+            done = install(root, processes=servers, phones=phones, http_port=http_port, base_port=base_port,
+                           database_url=target.database_url, redis_url=REDIS_URL)
+            target.install_seconds = round(time.monotonic() - t0, 1)
+            (workdir / "install.log").write_text(done.stdout + done.stderr)
+            if done.returncode != 0:
+                raise RuntimeError(f"install.sh failed ({done.returncode}): "
+                                   f"{(done.stdout + done.stderr)[-2000:]}")
+            conf = (root / "etc/nginx/nginx.conf").read_text()
+            found = re.search(r"worker_connections\s+(\d+);", conf)
+            target.worker_connections = int(found.group(1)) if found else None
+            deployment = target.deployment = Deployment(root, http_port, base_port, servers, settings)
+            deployment.run("migrate")
+            deployment.run("user", "add", FACILITATOR, "--password-stdin", stdin=PASSWORD + "\n")
+            target.workshop = parse_load_output(deployment.run("load", str(workshop_file)))
+            for port in deployment.ports:
+                deployment.start(port)
+            deployment.start_nginx()
+            target.urls = [deployment.url]
+            target.login()
+        except BaseException:
+            target.stop()
+            raise
+        return target
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.deployment.procs.values() if p.poll() is None] if self.deployment else []
+
+    def proxy_pids(self) -> list[int]:
+        nginx = self.deployment.nginx if self.deployment else None
+        return [nginx.pid] if nginx is not None and nginx.poll() is None else []
+
+    def kill(self, index: int) -> int:
+        """SIGKILL process ``index``; its port."""
+        port: int = self.deployment.ports[index]
+        self.deployment.kill(port)
+        return port
+
+    def restart(self, index: int) -> int:
+        """Start process ``index`` again (as systemd's Restart=on-failure does); its new pid."""
+        port = self.deployment.ports[index]
+        self.deployment.start(port)
+        return int(self.deployment.procs[port].pid)
+
+    def logs(self, lines: int = 40) -> str:
+        if self.deployment is None:
+            return ""
+        out = []
+        for log in sorted((self.deployment.root / "var/log").rglob("*.log")):
+            text = log.read_text(errors="replace").splitlines()
+            out.append(f"== {log.name} (last {lines} lines)\n" + "\n".join(text[-lines:]))
+        return "\n".join(out)
+
+    def tracebacks(self) -> int:
+        """Tracebacks in the processes' logs (a correct run has none)."""
+        if self.deployment is None:
+            return 0
+        return sum(self.deployment.log(port).count("Traceback") for port in self.deployment.ports)
+
+    def stop(self) -> None:
+        if self.deployment is not None:
+            self.deployment.stop()
+        if self.database_url:
             drop_pg_database(self.database_url)
 
 
