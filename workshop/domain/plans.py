@@ -197,9 +197,6 @@ def period_text(period: Mapping[str, int], lang: str) -> str:
     return f"{years} BE ({ce})"
 
 
-HORIZON_ORDER = ("short", "medium", "long")
-
-
 def horizon_years(years: list[int]) -> dict[str | None, list[int]]:
     """The plan's years of each horizon: the period cut in three consecutive parts
     (short term first; a 5-year plan: 2 + 2 + 1 years), and all years for no horizon."""

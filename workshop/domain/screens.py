@@ -18,8 +18,6 @@ AUTO, WELCOME, STAGE, COMMENTS, IDEAS, PARTICIPATION = (
     "auto", "welcome", "stage", "comments", "ideas", "participation")
 #: every screen the facilitator can put up; ``auto`` follows the stages by itself
 SCREENS = (AUTO, WELCOME, STAGE, COMMENTS, IDEAS, PARTICIPATION)
-#: the screens that are not a stage, in the order "next" reaches them after the stages
-AFTER_STAGES = (COMMENTS, IDEAS, PARTICIPATION)
 #: moves rather than screens: the one after or before the one on screen
 STEPS = {"next": 1, "previous": -1}
 

@@ -23,7 +23,7 @@ import random
 import signal
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
@@ -46,8 +46,6 @@ class ProcessState:
     in_flight: int = 0
     #: time.monotonic() when the last socket event finished
     last_finished: float = 0.0
-    #: engine.io session ids asked to move by the last balance check
-    nudged: list[str] = field(default_factory=list)
     #: whether the last balance check found this process well above the others
     above: bool = False
     #: limits how many sockets are identified at once (connect_gate)
@@ -235,7 +233,6 @@ def balance_once(app: Flask, client: Any) -> int:
         return 0
     movable = _movable_sessions(app, time.time() - interval)
     moved = random.sample(movable, min(wanted, len(movable)))
-    me.nudged = moved
     _close_sessions(moved)
     if moved:
         log.info("balance: %d of %d sockets asked to reconnect (others: %s)", len(moved), count_now, others)

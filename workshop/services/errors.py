@@ -79,13 +79,6 @@ class BallotRefused(ServiceError):
     code = "invalid"
 
 
-class Unavailable(ServiceError):
-    """The database is out of reach: nothing was stored, the client should send it again."""
-
-    status = 503
-    code = "unavailable"
-
-
 def database_unreachable(exc: BaseException) -> bool:
     """Whether ``exc`` (or what caused it) says the database cannot be reached right now.
 

@@ -76,14 +76,6 @@ STALE = _l("Someone else saved a change to this workshop (or opened or closed a 
            "press Save again.")
 
 
-class FormProblem(Exception):
-    """A field that cannot be read; the form comes back with ``errors``."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(errors)
-        self.errors = errors
-
-
 # ---------------------------------------------------------------------------
 # Reading what was typed
 
