@@ -39,6 +39,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    GetJsonSchemaHandler,
     PlainValidator,
     StringConstraints,
     Tag,
@@ -46,6 +47,7 @@ from pydantic import (
     ValidationInfo,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError
 
 #: Size limits of a workshop file and bounds of its numbers, for the README and the API.
@@ -152,8 +154,15 @@ def _text_tag(value: Any) -> str | None:
 
 def _text(max_chars: int) -> Any:
     """A text: a plain string, or a map from language code to string."""
-    plain = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_chars)]
-    by_language = Annotated[dict[Annotated[Any, AfterValidator(_check_language)], plain], Field(min_length=1)]
+    plain = Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=max_chars),
+        Field(json_schema_extra={"pattern": r"\S"}),  # trimmed, then not empty
+    ]
+    by_language = Annotated[
+        dict[Annotated[Any, AfterValidator(_check_language)], plain],
+        Field(min_length=1, json_schema_extra={"propertyNames": {"enum": list(SUPPORTED_LANGUAGES)}}),
+    ]
     return Annotated[
         Annotated[plain, Tag(TAG_PLAIN)] | Annotated[by_language, Tag(TAG_MAP)],
         Discriminator(
@@ -293,8 +302,16 @@ WorkshopDate = Annotated[
     PlainValidator(_check_date, json_schema_input_type=str),
     Field(json_schema_extra={"format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}),
 ]
-TimeZoneName = Annotated[str, PlainValidator(check_timezone, json_schema_input_type=str)]
-DateTimeText = Annotated[str, PlainValidator(check_datetime, json_schema_input_type=str)]
+TimeZoneName = Annotated[
+    str,
+    PlainValidator(check_timezone, json_schema_input_type=str),
+    Field(json_schema_extra={"pattern": r"^[A-Za-z0-9_+\-/]{1,64}$"}),
+]
+DateTimeText = Annotated[
+    str,
+    PlainValidator(check_datetime, json_schema_input_type=str),
+    Field(json_schema_extra={"pattern": f"^{_DATETIME.pattern}$", "examples": ["2026-12-05T18:00"]}),
+]
 Sdg = Annotated[
     str,
     BeforeValidator(sdg_text),
@@ -354,8 +371,12 @@ def _year_key(value: Any) -> Any:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+#: a Buddhist-era year, 2500-2699 (unanchored)
+BUDGET_YEAR_PATTERN = "2[5-6][0-9][0-9]"
+
+
 def _check_year(value: str) -> str:
-    if not re.fullmatch(r"2[5-6]\d\d", value):
+    if not re.fullmatch(BUDGET_YEAR_PATTERN, value):
         raise PydanticCustomError("budget_year", "must be a Buddhist-era year like 2570")
     return value
 
@@ -390,7 +411,9 @@ class Item(_Model):
     goal: str | None = None  # checked against the goals stages (workshop_file: relations)
     horizon: Horizon | None = None
     budget: Baht | None = None
-    sdgs: Annotated[list[Sdg], Field(max_length=LIMITS["sdgs_per_item"])] = []
+    sdgs: Annotated[
+        list[Sdg], Field(max_length=LIMITS["sdgs_per_item"], json_schema_extra={"uniqueItems": True})
+    ] = []
     indicator: IndicatorText | None = None
     # Additions for a Thai development plan (issue 13.5), all optional:
     #: the office responsible (กองช่าง, กองสาธารณสุขฯ ...)
@@ -398,7 +421,15 @@ class Item(_Model):
     #: the strategy and approach of the plan it serves (ยุทธศาสตร์/แนวทางการพัฒนา)
     strategy: TitleText | None = None
     #: baht per Buddhist-era year, e.g. {"2570": 500000, "2571": 1500000}
-    budget_years: Annotated[dict[BudgetYear, Baht], Field(max_length=10)] | None = None
+    budget_years: (
+        Annotated[
+            dict[BudgetYear, Baht],
+            Field(
+                max_length=10, json_schema_extra={"propertyNames": {"pattern": f"^{BUDGET_YEAR_PATTERN}$"}}
+            ),
+        ]
+        | None
+    ) = None
     #: set by carry forward: the results this item was carried from
     source: Source | None = None
 
@@ -522,7 +553,14 @@ class BudgetStage(StageBase):
     budget: BudgetBaht
 
 
+def _words_schema(schema: dict[str, Any]) -> None:
+    """What the file checks say (workshop_file): a words stage lists no items and takes no ideas."""
+    schema["properties"]["items"]["maxItems"] = 0
+    schema["properties"]["allow_ideas"]["const"] = False
+
+
 class WordsStage(StageBase):
+    model_config = ConfigDict(json_schema_extra=_words_schema)
     METHOD = "words"
     method: Literal["words"]
     max_words: Annotated[WordCount, _none_is(DEFAULT_MAX_WORDS)] = DEFAULT_MAX_WORDS
@@ -566,6 +604,21 @@ def _tagged(model: type[StageBase]) -> Any:
     return Annotated[model, Tag(STAGE_TAGS.get(model.METHOD, TAG_ANY_METHOD))]
 
 
+class _MethodUnion:
+    """The JSON schema of a stage: one variant per method, told apart by ``method``.
+
+    (AnyMethodStage, which only ever fails validation, is left out of the document.)
+    """
+
+    @staticmethod
+    def __get_pydantic_json_schema__(core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        *variants, any_method = schema.pop("oneOf")  # the union's order: METHODS, then AnyMethodStage
+        assert len(variants) == len(METHODS), any_method
+        mapping = {method: ref["$ref"] for method, ref in zip(METHODS, variants, strict=True)}
+        return {**schema, "oneOf": variants, "discriminator": {"propertyName": "method", "mapping": mapping}}
+
+
 if TYPE_CHECKING:
     Stage: TypeAlias = StageDefinition  # AnyMethodStage only ever fails validation
 else:
@@ -580,6 +633,7 @@ else:
         | _tagged(WordsStage)
         | _tagged(AnyMethodStage),
         Discriminator(_stage_tag),
+        _MethodUnion,
     ]
 
 
@@ -591,7 +645,9 @@ class WorkshopDefinition(_Model):
     date: WorkshopDate | None = None
     #: IANA time zone of the venue (an extension of contract 1.1; default DEFAULT_TIMEZONE)
     timezone: TimeZoneName | None = None
-    languages: Annotated[list[Language], Field(min_length=1)] = list(DEFAULT_LANGUAGES)  # type: ignore[arg-type]
+    languages: Annotated[list[Language], Field(min_length=1, json_schema_extra={"uniqueItems": True})] = list(
+        DEFAULT_LANGUAGES  # type: ignore[arg-type]
+    )
     join: JoinMode = "open"
     moderation: Moderation = "pre"
     #: how many people the organisers expect (issue 14.4): the run sheet warns past it

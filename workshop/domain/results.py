@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from .methods import Choices, ItemTally, Segmenter, Stage, get_method
 from .words import resolve_merges, space_words
@@ -162,3 +164,69 @@ def bounded_entry(entry: Mapping[str, Any], *, max_items: int | None = None,
         kept.append(item)
     bounded["items"] = kept
     return bounded
+
+
+# ---------------------------------------------------------------------------
+# The results object's shape (contract section 3), for the API's document
+# (web/api/openapi.py generates its schemas from these models).
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="allow")  # additions to the contract stay valid
+
+
+Number = Annotated[float | None, Field(description="null: nobody scored it, or its denominator is 0")]
+
+
+class GroupResult(_Shape):
+    ballots: int
+    value: Number
+    score: Number
+
+
+class ItemResult(_Shape):
+    key: str
+    title: str | dict[str, str]
+    rank: int
+    value: Number
+    score: Number
+    by_group: dict[str, GroupResult]
+    spread: Number
+    criteria: dict[str, float | None] | None = Field(None, description="score stages: each criterion's mean")
+    units: dict[str, Any] | None = Field(
+        None,
+        description="the item in people's units (README: How results are computed): ballots/percent, "
+        "dots/percent, points/average_position, mean/criteria, amount/average/percent_of_pot/cost/funded",
+    )
+
+
+class StageResult(_Shape):
+    key: str
+    method: str
+    state: str
+    results_shown: bool | None = None
+    ballots: int
+    paper_ballots: int
+    by_channel: dict[str, int] | None = Field(
+        None,
+        description="an addition to contract 1.1: ballots by where they were cast: hall (stage opened live), "
+        "online (opened by its opens_at window), paper, kiosk",
+    )
+    items: list[ItemResult]
+    units: dict[str, Any] | None = Field(
+        None, description="stage-level units: budget pot, funded, left; dots cast; score scale; rank items"
+    )
+
+
+class Participants(_Shape):
+    total: int
+    by_group: dict[str, int]
+    assisted: int | None = Field(
+        None,
+        description="of the total, residents who joined at a helper kiosk in the hall (README: Helper kiosk)",
+    )
+
+
+class Results(_Shape):
+    participants: Participants
+    stages: list[StageResult]

@@ -1,17 +1,38 @@
-"""The OpenAPI 3.1 document of API v1; tests validate real responses against it."""
+"""The OpenAPI 3.1 document of API v1: one table of paths, schemas generated from pydantic models.
+
+Every path, operation and status is declared here (and the plans' in ``openapi_plans``); every
+request and response body names a model: the domain's workshop object
+(:class:`~workshop.domain.definition.WorkshopDefinition`, one variant per method) and results
+(:class:`~workshop.domain.results.Results`), and the HTTP envelopes of :mod:`.schemas`.
+``components/schemas`` is what pydantic makes of them (``TypeAdapter.json_schema`` of each), so the
+document cannot say other than the models; tests validate real responses against it and
+tests/unit/test_openapi.py checks it is OpenAPI 3.1 and documents every route of the app.
+"""
 
 from __future__ import annotations
 
+import copy
+import functools
 from typing import Any
 
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
 from ... import __version__
+from ...domain.definition import SUPPORTED_LANGUAGES
+from ...domain.results import Results
+from . import schemas as s
+from .openapi_plans import plan_paths
 
-TEXT = {"oneOf": [{"type": "string"}, {"type": "object", "additionalProperties": {"type": "string"}}]}
-NULLABLE_NUMBER = {"type": ["number", "null"]}
+REF_TEMPLATE = "#/components/schemas/{model}"
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": REF_TEMPLATE.format(model=model.__name__)}
+
+
+def _array(model: type[BaseModel]) -> dict[str, Any]:
+    return {"type": "array", "items": _ref(model)}
 
 
 def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
@@ -46,393 +67,43 @@ def _op(
 
 WID = {"name": "workshop_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 KEY = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
-LANG = {"name": "lang", "in": "query", "required": False, "schema": {"type": "string", "enum": ["th", "en"]}}
+LANG = {"name": "lang", "in": "query", "required": False,
+        "schema": {"type": "string", "enum": list(SUPPORTED_LANGUAGES)}}
 
 
 def _status(values: list[str]) -> dict[str, Any]:
     return {"name": "status", "in": "query", "required": False, "schema": {"type": "string", "enum": values}}
 
 
-SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message"],
-                "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}},
-            }
-        },
-    },
-    "Text": TEXT,
-    "WorkshopObject": {
-        "type": "object",
-        "required": ["title", "groups", "stages"],
-        "description": "The workshop file's object (contract section 1).",
-        "properties": {
-            "title": TEXT,
-            "city": TEXT,
-            "date": {"type": "string", "format": "date"},
-            "languages": {"type": "array", "items": {"type": "string", "enum": ["th", "en"]}},
-            "join": {"type": "string", "enum": ["open", "tokens"]},
-            "moderation": {"type": "string", "enum": ["pre", "post"]},
-            "expected_attendance": {"type": "integer", "minimum": 1, "maximum": 100000,
-                                    "description": "people expected; the run sheet warns past it"},
-            "groups": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["key", "label"],
-                    "properties": {"key": {"type": "string"}, "label": TEXT},
-                },
-            },
-            "stages": {"type": "array", "items": {"type": "object"}},
-        },
-    },
-    "WorkshopEdit": {
-        "description": (
-            "The whole workshop object as it should be from now on, plus the revision it was "
-            "based on (from GET). The read-only fields GET adds (id, code, URLs, each stage's "
-            "state and results_shown) may be sent back and are ignored. Before any stage opens "
-            "anything may change; a stage with ballots keeps its method, its method options "
-            "(criteria keys and weights included) and its item keys; a stage that has opened "
-            "cannot be removed; a group with participants or join cards cannot be removed. "
-            "Texts, an item's goal, horizon, budget, SDGs and indicator, new stages and new "
-            "groups may always change. Every open phone and projector gets the new definition "
-            "at once (the state event with the whole workshop)."
-        ),
-        "allOf": [
-            _ref("WorkshopObject"),
-            {"type": "object", "required": ["revision"], "properties": {"revision": {"type": "integer"}}},
-        ],
-    },
-    "EditRefusal": {
-        "type": "object",
-        "required": ["loc", "code", "params", "message"],
-        "description": "One refused change: its place, a code (group_in_use, stage_removed, "
-                       "method_changed, option_changed, item_added, item_removed, item_has_comments) "
-                       "and the parameters of its message.",
-        "properties": {
-            "loc": {"type": "string"},
-            "code": {"type": "string", "enum": [
-                "group_in_use", "stage_removed", "method_changed", "option_changed",
-                "item_added", "item_removed", "item_has_comments"]},
-            "params": {"type": "object"},
-            "message": {"type": "string"},
-        },
-    },
-    "Created": {
-        "type": "object",
-        "required": ["id", "code", "join_url", "projector_url"],
-        "properties": {
-            "id": {"type": "integer"},
-            "code": {"type": "string"},
-            "join_url": {"type": "string"},
-            "projector_url": {"type": "string"},
-        },
-    },
-    "Stage": {
-        "type": "object",
-        "required": ["key", "kind", "method", "state", "results_shown", "items"],
-        "properties": {
-            "key": {"type": "string"},
-            "kind": {"type": "string"},
-            "method": {"type": "string"},
-            "state": {"type": "string", "enum": ["draft", "open", "closed"]},
-            "results_shown": {"type": "boolean"},
-            "items": {"type": "array"},
-        },
-    },
-    "Workshop": {
-        "type": "object",
-        "required": ["id", "code", "join_url", "projector_url", "title", "languages", "groups", "stages"],
-        "properties": {
-            "id": {"type": "integer"},
-            "code": {"type": "string"},
-            "join_url": {"type": "string"},
-            "projector_url": {"type": "string"},
-            "created_at": {"type": "string"},
-            "revision": {"type": "integer"},
-            "title": TEXT,
-            "languages": {"type": "array"},
-            "groups": {"type": "array"},
-            "stages": {"type": "array", "items": _ref("Stage")},
-        },
-    },
-    "StageState": {
-        "type": "object",
-        "required": ["key", "state", "results_shown"],
-        "properties": {
-            "key": {"type": "string"},
-            "state": {"type": "string", "enum": ["draft", "open", "closed"]},
-            "results_shown": {"type": "boolean"},
-            "revision": {"type": "integer"},
-        },
-    },
-    "GroupResult": {
-        "type": "object",
-        "required": ["ballots", "value", "score"],
-        "properties": {"ballots": {"type": "integer"}, "value": NULLABLE_NUMBER, "score": NULLABLE_NUMBER},
-    },
-    "ItemResult": {
-        "type": "object",
-        "required": ["key", "title", "rank", "value", "score", "by_group", "spread"],
-        "properties": {
-            "key": {"type": "string"},
-            "title": {"type": "string"},
-            "rank": {"type": "integer"},
-            "value": NULLABLE_NUMBER,
-            "score": NULLABLE_NUMBER,
-            "by_group": {"type": "object", "additionalProperties": _ref("GroupResult")},
-            "spread": NULLABLE_NUMBER,
-            "criteria": {"type": "object", "additionalProperties": NULLABLE_NUMBER},
-            "units": {"type": "object", "description": "the item in people's units (README: How "
-                      "results are computed): ballots/percent, dots/percent, points/average_position, "
-                      "mean/criteria, amount/average/percent_of_pot/cost/funded"},
-        },
-    },
-    "StageResult": {
-        "type": "object",
-        "required": ["key", "method", "state", "ballots", "paper_ballots", "items"],
-        "properties": {
-            "key": {"type": "string"},
-            "method": {"type": "string"},
-            "state": {"type": "string"},
-            "results_shown": {"type": "boolean"},
-            "ballots": {"type": "integer"},
-            "paper_ballots": {"type": "integer"},
-            "by_channel": {"type": "object", "description": "an addition to contract 1.1: ballots by where "
-                           "they were cast: hall (stage opened live), online (opened by its opens_at "
-                           "window), paper, kiosk", "additionalProperties": {"type": "integer"}},
-            "items": {"type": "array", "items": _ref("ItemResult")},
-            "units": {"type": "object", "description": "stage-level units: budget pot, funded, left; "
-                      "dots cast; score scale; rank items"},
-        },
-    },
-    "Participants": {
-        "type": "object",
-        "required": ["total", "by_group"],
-        "properties": {
-            "total": {"type": "integer"},
-            "by_group": {"type": "object", "additionalProperties": {"type": "integer"}},
-            "assisted": {"type": "integer", "description": "of the total, residents who joined "
-                         "at a helper kiosk in the hall (README: Helper kiosk)"},
-        },
-    },
-    "Results": {
-        "type": "object",
-        "required": ["participants", "stages"],
-        "properties": {
-            "participants": _ref("Participants"),
-            "stages": {"type": "array", "items": _ref("StageResult")},
-        },
-    },
-    "Comment": {
-        "type": "object",
-        "required": ["id", "stage", "item", "group", "text", "status", "created_at"],
-        "properties": {
-            "id": {"type": "integer"},
-            "stage": {"type": "string"},
-            "item": {"type": ["string", "null"]},
-            "group": {"type": "string"},
-            "text": {"type": "string"},
-            "status": {"type": "string", "enum": ["pending", "published", "rejected"]},
-            "created_at": {"type": "string"},
-        },
-    },
-    "Idea": {
-        "type": "object",
-        "required": ["id", "stage", "group", "title", "description", "status", "item"],
-        "properties": {
-            "id": {"type": "integer"},
-            "stage": {"type": "string"},
-            "group": {"type": "string"},
-            "title": {"type": "string"},
-            "description": {"type": ["string", "null"]},
-            "status": {"type": "string", "enum": ["pending", "approved", "rejected"]},
-            "item": {"type": ["string", "null"]},
-            "created_at": {"type": "string"},
-        },
-    },
-    "Tokens": {
-        "type": "object",
-        "required": ["group", "count", "tokens"],
-        "properties": {
-            "group": {"type": "string"},
-            "count": {"type": "integer"},
-            "tokens": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["token", "group", "join_url"],
-                    "properties": {
-                        "token": {"type": "string"},
-                        "group": {"type": "string"},
-                        "join_url": {"type": "string"},
-                    },
-                },
-            },
-        },
-    },
-    "Paper": {
-        "type": "object",
-        "required": ["stored", "ballots", "paper_ballots"],
-        "properties": {
-            "stored": {"type": "integer"},
-            "ballots": {"type": "integer"},
-            "paper_ballots": {"type": "integer"},
-            "batch_id": {"type": "integer"},
-            "batch": _ref("PaperBatch"),
-        },
-    },
-    "PaperBatch": {
-        "type": "object",
-        "required": ["id", "stage", "group", "count", "created_at", "created_by", "voided",
-                     "voided_at", "voided_by"],
-        "properties": {
-            "id": {"type": "integer"},
-            "stage": {"type": "string"},
-            "group": {"type": "string"},
-            "count": {"type": "integer"},
-            "created_at": {"type": "string"},
-            "created_by": {"type": ["string", "null"]},
-            "confirmed_duplicate": {"type": "boolean"},
-            "voided": {"type": "boolean"},
-            "voided_at": {"type": ["string", "null"]},
-            "voided_by": {"type": ["string", "null"]},
-        },
-    },
-    "WordMerge": {
-        "type": "object",
-        "required": ["id", "stage", "from", "into", "into_label", "created_at", "undone"],
-        "properties": {
-            "id": {"type": "integer"},
-            "stage": {"type": "string"},
-            "from": {"type": "array", "items": {"type": "string"}},
-            "into": {"type": "string"},
-            "into_label": {"type": "string"},
-            "created_at": {"type": "string"},
-            "created_by": {"type": ["string", "null"]},
-            "undone": {"type": "boolean"},
-            "undone_at": {"type": ["string", "null"]},
-            "undone_by": {"type": ["string", "null"]},
-        },
-    },
-    "Joined": {
-        "type": "object",
-        "required": ["participant", "workshop_id"],
-        "properties": {
-            "participant": {"type": "string"},
-            "workshop_id": {"type": "integer"},
-            "group": {"type": "string"},
-        },
-    },
-    "Erased": {
-        "type": "object",
-        "required": ["erased_at", "participants"],
-        "properties": {
-            "erased_at": {"type": "string"},
-            "participants": {"type": "integer"},
-            "receipts": {"type": "integer"},
-            "comments_deleted": {"type": "integer"},
-            "ideas_deleted": {"type": "integer"},
-        },
-    },
-    "Screen": {
-        "type": "object",
-        "required": ["screen", "stage", "shows"],
-        "properties": {
-            "screen": {"type": "string", "enum": ["auto", "welcome", "stage", "comments", "ideas",
-                                                  "participation"]},
-            "stage": {"type": ["string", "null"]},
-            "shows": {
-                "type": "object",
-                "description": "what is on screen now: `auto` resolved to a stage or the welcome",
-                "required": ["screen", "stage"],
-                "properties": {"screen": {"type": "string"}, "stage": {"type": ["string", "null"]}},
-            },
-        },
-    },
-    "Token": {
-        "type": "object",
-        "required": ["token", "token_type", "expires_at"],
-        "properties": {
-            "token": {"type": "string"},
-            "token_type": {"type": "string"},
-            "expires_at": {"type": "string"},
-        },
-    },
-}
-
-SCHEMAS.update({
-    "Member": {
-        "type": "object",
-        "required": ["user_id", "username", "role", "disabled"],
-        "properties": {
-            "user_id": {"type": "integer"},
-            "username": {"type": "string"},
-            "role": {"type": "string", "enum": ["owner", "facilitator", "viewer"]},
-            "disabled": {"type": "boolean"},
-        },
-    },
-    "Account": {
-        "type": "object",
-        "required": ["id", "username", "is_admin", "disabled", "created_at", "last_sign_in_at"],
-        "properties": {
-            "id": {"type": "integer"},
-            "username": {"type": "string"},
-            "is_admin": {"type": "boolean"},
-            "disabled": {"type": "boolean"},
-            "created_at": {"type": "string"},
-            "last_sign_in_at": {"type": ["string", "null"]},
-            "has_password": {"type": "boolean"},
-        },
-    },
-    "AccountLink": {
-        "type": "object",
-        "required": ["account", "link"],
-        "properties": {
-            "account": {"$ref": "#/components/schemas/Account"},
-            "link": {"type": "string", "description": "one-time link (7 days) to set the password"},
-        },
-    },
-})
-
-
 def _people_paths() -> dict[str, Any]:
     """Members of a workshop, one's own account, and admins' accounts (web/api/people.py)."""
     uid = {"name": "user_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-    role = {"type": "string", "enum": ["owner", "facilitator", "viewer"]}
     paths: dict[str, Any] = {
         "/api/v1/workshops/{workshop_id}/members": {
             "get": _op("Members of the workshop and their roles (any member)",
-                       {"200": _json({"type": "array", "items": _ref("Member")})},
+                       {"200": _json(_array(s.Member))},
                        params=[WID], tag="people", errors=(404,)),
             "post": _op("Add a colleague by account name with a role (owners)",
-                        {"201": _json(_ref("Member"), "Added")},
-                        body={"type": "object", "required": ["username", "role"],
-                              "properties": {"username": {"type": "string"}, "role": role}},
+                        {"201": _json(_ref(s.Member), "Added")},
+                        body=_ref(s.NewMember),
                         params=[WID], tag="people", errors=(400, 403, 404, 409, 413, 422)),
         },
         "/api/v1/workshops/{workshop_id}/members/{user_id}": {
             "put": _op("Change a member's role (owners; the last owner stays: 409 last_owner)",
-                       {"200": _json(_ref("Member"))},
-                       body={"type": "object", "required": ["role"], "properties": {"role": role}},
+                       {"200": _json(_ref(s.Member))},
+                       body=_ref(s.RoleChange),
                        params=[WID, uid], tag="people", errors=(400, 403, 404, 409, 413, 422)),
             "delete": _op("Remove a member (owners; never the last owner: 409 last_owner)",
                           {"204": {"description": "Removed"}},
                           params=[WID, uid], tag="people", errors=(403, 404, 409)),
         },
         "/api/v1/auth/me": {
-            "get": _op("The signed-in account", {"200": _json(_ref("Account"))}, tag="auth"),
+            "get": _op("The signed-in account", {"200": _json(_ref(s.Account))}, tag="auth"),
         },
         "/api/v1/auth/password": {
             "post": _op("Change one's own password; the account's other tokens are revoked",
                         {"204": {"description": "Changed"}},
-                        body={"type": "object", "required": ["current_password", "new_password"],
-                              "properties": {"current_password": {"type": "string"},
-                                             "new_password": {"type": "string"}}},
+                        body=_ref(s.PasswordChange),
                         tag="auth", errors=(400, 413, 422)),
         },
         "/api/v1/auth/signout-all": {
@@ -440,25 +111,23 @@ def _people_paths() -> dict[str, Any]:
                         {"204": {"description": "Signed out"}}, tag="auth"),
         },
         "/api/v1/accounts": {
-            "get": _op("All accounts (admins)", {"200": _json({"type": "array", "items": _ref("Account")})},
+            "get": _op("All accounts (admins)", {"200": _json(_array(s.Account))},
                        tag="accounts", errors=(403,)),
             "post": _op("Invite: a new account and a one-time link to set its password (admins)",
-                        {"201": _json(_ref("AccountLink"), "Invited")},
-                        body={"type": "object", "required": ["username"],
-                              "properties": {"username": {"type": "string"},
-                                             "is_admin": {"type": "boolean"}}},
+                        {"201": _json(_ref(s.AccountLink), "Invited")},
+                        body=_ref(s.Invite),
                         tag="accounts", errors=(400, 403, 409, 413, 422)),
         },
         "/api/v1/accounts/{user_id}/reset": {
             "post": _op("Reset: the password stops working, tokens revoked, a new one-time link (admins)",
-                        {"200": _json(_ref("AccountLink"))}, params=[uid], tag="accounts",
+                        {"200": _json(_ref(s.AccountLink))}, params=[uid], tag="accounts",
                         errors=(403, 404)),
         },
     }
     for action, summary in (("disable", "Disable: no sign-in, every token stops at once (admins)"),
                             ("enable", "Enable a disabled account (admins)")):
         paths[f"/api/v1/accounts/{{user_id}}/{action}"] = {
-            "post": _op(summary, {"200": _json(_ref("Account"))}, params=[uid], tag="accounts",
+            "post": _op(summary, {"200": _json(_ref(s.Account))}, params=[uid], tag="accounts",
                         errors=(403, 404, 409)),
         }
     return paths
@@ -488,42 +157,23 @@ ERROR_TEXT = {
 
 
 def openapi_document() -> dict[str, Any]:
-    paper_body = {
-        "type": "object",
-        "required": ["group", "ballots"],
-        "properties": {
-            "group": {"type": "string"},
-            "ballots": {"type": "array", "items": {"type": "object"}},
-            "confirm": {"type": "boolean", "description": "count it although identical to a batch "
-                        "of the last 30 minutes (otherwise 409 duplicate_batch)"},
-        },
-    }
     paths: dict[str, Any] = {
         "/healthz": {
             "get": _op(
                 "Liveness",
-                {
-                    "200": _json(
-                        {
-                            "type": "object",
-                            "required": ["status"],
-                            "properties": {"status": {"type": "string"}},
-                        }
-                    )
-                },
+                {"200": _json(_ref(s.Health))},
                 auth=False,
                 tag="meta",
             )
         },
+        "/api/v1/openapi.json": {
+            "get": _op("This document", {"200": _json({"type": "object"})}, auth=False, tag="meta"),
+        },
         "/api/v1/auth/token": {
             "post": _op(
                 "Sign in: a bearer token",
-                {"201": _json(_ref("Token"), "Created")},
-                body={
-                    "type": "object",
-                    "required": ["username", "password"],
-                    "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
-                },
+                {"201": _json(_ref(s.Token), "Created")},
+                body=_ref(s.SignIn),
                 auth=False,
                 tag="auth",
                 errors=(400, 401),
@@ -533,12 +183,12 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/workshops": {
             "get": _op(
                 "All workshops with the state of each stage",
-                {"200": _json({"type": "array", "items": _ref("Workshop")})},
+                {"200": _json(_array(s.Workshop))},
             ),
             "post": _op(
                 "Create a workshop (JSON, or a YAML workshop file as application/yaml)",
-                {"201": _json(_ref("Created"), "Created")},
-                body=_ref("WorkshopObject"),
+                {"201": _json(_ref(s.Created), "Created")},
+                body=_ref(s.WorkshopObject),
                 errors=(400, 413, 422),
             ),
         },
@@ -546,7 +196,7 @@ def openapi_document() -> dict[str, Any]:
             "get": _op(
                 "A workshop with the state of each stage (with Accept: application/yaml: its workshop file)",
                 {"200": {"description": "OK", "content": {
-                    "application/json": {"schema": _ref("Workshop")},
+                    "application/json": {"schema": _ref(s.Workshop)},
                     "application/yaml": {"schema": {"type": "string"}}}}},
                 params=[WID],
                 errors=(404,),
@@ -555,17 +205,17 @@ def openapi_document() -> dict[str, Any]:
                 "Edit a workshop's definition (live-safe); or send its workshop file as "
                 "application/yaml with ?revision=N",
                 {
-                    "200": _json(_ref("Workshop"), "The workshop as GET gives it, with its new revision"),
+                    "200": _json(_ref(s.Workshop), "The workshop as GET gives it, with its new revision"),
                     "409": {
                         "description": (
                             "error.code stale_revision: the workshop changed since the revision sent "
                             "(details.revision is the current one); edit_invalidates_ballots: the edit "
                             "would invalidate what was collected (details: a list of EditRefusal)"
                         ),
-                        "content": {"application/json": {"schema": _ref("Error")}},
+                        "content": {"application/json": {"schema": _ref(s.EditConflict)}},
                     },
                 },
-                body=_ref("WorkshopEdit"),
+                body=_ref(s.WorkshopEdit),
                 params=[WID],
                 errors=(400, 404, 413, 422),
             ),
@@ -579,7 +229,7 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/workshops/{workshop_id}/erase": {
             "post": _op(
                 "Erase residents' personal data (PDPA); anonymous ballots and counts stay",
-                {"200": _json(_ref("Erased"))},
+                {"200": _json(_ref(s.Erased))},
                 params=[WID],
                 errors=(404,),
                 tag="privacy",
@@ -588,7 +238,7 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/workshops/{workshop_id}/results": {
             "get": _op(
                 "Results (contract section 3)",
-                {"200": _json(_ref("Results"))},
+                {"200": _json(_ref(Results))},
                 params=[WID, LANG],
                 errors=(404,),
             ),
@@ -596,24 +246,15 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/workshops/{workshop_id}/screen": {
             "get": _op(
                 "What the projector shows",
-                {"200": _json(_ref("Screen"))},
+                {"200": _json(_ref(s.Screen))},
                 params=[WID],
                 errors=(404,),
                 tag="projector",
             ),
             "post": _op(
                 "Choose what the projector shows (every projector follows at once)",
-                {"200": _json(_ref("Screen"))},
-                body={
-                    "type": "object",
-                    "required": ["screen"],
-                    "properties": {
-                        "screen": {"type": "string", "enum": ["auto", "welcome", "stage", "comments", "ideas",
-                                                              "participation", "next", "previous"]},
-                        "stage": {"type": "string",
-                                  "description": "the stage key, for the `stage` screen only"},
-                    },
-                },
+                {"200": _json(_ref(s.Screen))},
+                body=_ref(s.ScreenChoice),
                 params=[WID],
                 errors=(400, 404, 422),
                 tag="projector",
@@ -623,12 +264,7 @@ def openapi_document() -> dict[str, Any]:
             f"/api/v1/workshops/{{workshop_id}}/join/{action}": {
                 "post": _op(
                     summary,
-                    {"200": _json({
-                        "type": "object",
-                        "required": ["workshop_id", "join_paused"],
-                        "properties": {"workshop_id": {"type": "integer"},
-                                       "join_paused": {"type": "boolean"}},
-                    })},
+                    {"200": _json(_ref(s.JoinPaused))},
                     params=[WID],
                     errors=(404,),
                 )
@@ -641,14 +277,14 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/workshops/{workshop_id}/stages/{key}/paper": {
             "post": _op(
                 "Count paper ballots of one group (all or none)",
-                {"201": _json(_ref("Paper"), "Counted")},
-                body=paper_body,
+                {"201": _json(_ref(s.Paper), "Counted")},
+                body=_ref(s.PaperBallots),
                 params=[WID, KEY],
                 errors=(400, 404, 409, 413, 422),
             ),
             "get": _op(
                 "The stage's paper batches, newest first, voided ones included",
-                {"200": _json({"type": "array", "items": _ref("PaperBatch")})},
+                {"200": _json(_array(s.PaperBatch))},
                 params=[WID, KEY],
                 errors=(404,),
             ),
@@ -656,7 +292,7 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/workshops/{workshop_id}/paper-batches": {
             "get": _op(
                 "Every paper batch of the workshop, newest first, voided ones included",
-                {"200": _json({"type": "array", "items": _ref("PaperBatch")})},
+                {"200": _json(_array(s.PaperBatch))},
                 params=[WID],
                 errors=(404,),
             ),
@@ -664,19 +300,14 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/workshops/{workshop_id}/stages/{key}/merges": {
             "get": _op(
                 "Merges of a words stage's entries, in the order made (undone ones marked)",
-                {"200": _json({"type": "array", "items": _ref("WordMerge")})},
+                {"200": _json(_array(s.WordMerge))},
                 params=[WID, KEY],
                 errors=(404, 409),
             ),
             "post": _op(
                 "Merge entries of a words stage into another (applies to results and exports at once)",
-                {"201": _json(_ref("WordMerge"), "Merged")},
-                body={
-                    "type": "object",
-                    "required": ["from", "into"],
-                    "properties": {"from": {"type": "array", "items": {"type": "string"}},
-                                   "into": {"type": "string"}},
-                },
+                {"201": _json(_ref(s.WordMerge), "Merged")},
+                body=_ref(s.MergeWords),
                 params=[WID, KEY],
                 errors=(400, 404, 409, 422),
             ),
@@ -684,7 +315,7 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/workshops/{workshop_id}/comments": {
             "get": _op(
                 "Comments",
-                {"200": _json({"type": "array", "items": _ref("Comment")})},
+                {"200": _json(_array(s.Comment))},
                 params=[WID, _status(["pending", "published", "rejected"])],
                 tag="moderation",
                 errors=(404, 422),
@@ -693,7 +324,7 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/workshops/{workshop_id}/ideas": {
             "get": _op(
                 "Ideas",
-                {"200": _json({"type": "array", "items": _ref("Idea")})},
+                {"200": _json(_array(s.Idea))},
                 params=[WID, _status(["pending", "approved", "rejected"])],
                 tag="moderation",
                 errors=(404, 422),
@@ -702,15 +333,8 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/workshops/{workshop_id}/tokens": {
             "post": _op(
                 "Single-use join cards",
-                {"201": _json(_ref("Tokens"), "Created")},
-                body={
-                    "type": "object",
-                    "required": ["group", "count"],
-                    "properties": {
-                        "group": {"type": "string"},
-                        "count": {"type": "integer", "minimum": 1, "maximum": 2000},
-                    },
-                },
+                {"201": _json(_ref(s.Tokens), "Created")},
+                body=_ref(s.TokensRequest),
                 params=[WID],
                 errors=(400, 404, 413, 422),
             ),
@@ -718,17 +342,8 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/join": {
             "post": _op(
                 "Join a workshop (sets the browser cookie too)",
-                {"201": _json(_ref("Joined"), "Joined")},
-                body={
-                    "type": "object",
-                    "required": ["code"],
-                    "properties": {
-                        "code": {"type": "string"},
-                        "group": {"type": "string"},
-                        "token": {"type": "string"},
-                        "language": {"type": "string"},
-                    },
-                },
+                {"201": _json(_ref(s.Joined), "Joined")},
+                body=_ref(s.JoinRequest),
                 auth=False,
                 tag="residents",
                 errors=(400, 403, 404, 409, 422),
@@ -739,14 +354,14 @@ def openapi_document() -> dict[str, Any]:
         paths[f"/api/v1/workshops/{{workshop_id}}/stages/{{key}}/{action}"] = {
             "post": _op(
                 f"Stage lifecycle: {action}",
-                {"200": _json(_ref("StageState"))},
+                {"200": _json(_ref(s.StageState))},
                 params=[WID, KEY],
                 errors=(404, 409),
             )
         }
     batch_id = {"name": "batch_id", "in": "path", "required": True, "schema": {"type": "integer"}}
     void = _op("Void a paper batch: its ballots leave every result; the void is recorded",
-               {"200": _json(_ref("PaperBatch"))}, params=[WID, KEY, batch_id], errors=(404,))
+               {"200": _json(_ref(s.PaperBatch))}, params=[WID, KEY, batch_id], errors=(404,))
     paths["/api/v1/workshops/{workshop_id}/stages/{key}/paper/{batch_id}/void"] = {"post": void}
     paths["/api/v1/workshops/{workshop_id}/stages/{key}/paper/{batch_id}"] = {"delete": void}
     void_any = {**void, "parameters": [WID, batch_id]}
@@ -754,10 +369,10 @@ def openapi_document() -> dict[str, Any]:
     paths["/api/v1/workshops/{workshop_id}/paper-batches/{batch_id}"] = {"delete": void_any}
     merge_id = {"name": "merge_id", "in": "path", "required": True, "schema": {"type": "integer"}}
     undo = _op("Undo a merge: its entries count as themselves again (the record stays)",
-               {"200": _json(_ref("WordMerge"))}, params=[WID, KEY, merge_id], errors=(404, 409))
+               {"200": _json(_ref(s.WordMerge))}, params=[WID, KEY, merge_id], errors=(404, 409))
     paths["/api/v1/workshops/{workshop_id}/stages/{key}/merges/{merge_id}"] = {"delete": undo}
     paths["/api/v1/workshops/{workshop_id}/stages/{key}/merges/{merge_id}/undo"] = {"post": undo}
-    for kind, schema in (("comments", "Comment"), ("ideas", "Idea")):
+    for kind, schema in (("comments", s.Comment), ("ideas", s.Idea)):
         ident = {"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}
         for action in ("approve", "reject"):
             paths[f"/api/v1/{kind}/{{item_id}}/{action}"] = {
@@ -820,10 +435,7 @@ def openapi_document() -> dict[str, Any]:
             errors=(404, 409, 422),
         )
     }
-    from .openapi_plans import SCHEMAS as PLAN_SCHEMAS
-    from .openapi_plans import plan_paths
-
-    paths.update(plan_paths(_op, _json, _ref))
+    paths.update(plan_paths(_op, _json, _ref, _array))
     paths.update(_people_paths())
     _members_only(paths)
     return {
@@ -838,7 +450,51 @@ def openapi_document() -> dict[str, Any]:
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {**SCHEMAS, **PLAN_SCHEMAS},
-            "responses": {f"E{s}": _json(_ref("Error"), text) for s, text in ERROR_TEXT.items()},
+            "schemas": copy.deepcopy(component_schemas()),
+            "responses": {f"E{status}": _json(_ref(s.Error), text) for status, text in ERROR_TEXT.items()},
         },
     }
+
+
+#: Every model a body of the document is: the requests' and responses' (and what they hold).
+MODELS: tuple[type[BaseModel], ...] = (
+    *(
+        model
+        for model in vars(s).values()
+        if isinstance(model, type) and issubclass(model, BaseModel) and model.__module__ == s.__name__
+        and model is not s.Envelope
+    ),
+    s.Stage,
+    Results,
+)
+
+
+@functools.cache
+def component_schemas() -> dict[str, Any]:
+    """``components/schemas``: pydantic's JSON schema of every model in :data:`MODELS`."""
+    _, top = models_json_schema([(model, "validation") for model in MODELS], ref_template=REF_TEMPLATE)
+    defs: dict[str, Any] = top["$defs"]
+    # only what the models refer to (AnyMethodStage, which only ever fails, is left out of the union)
+    kept, todo = set(), [model.__name__ for model in MODELS]
+    while todo:
+        name = todo.pop()
+        if name not in kept:
+            kept.add(name)
+            todo.extend(_refs(defs[name]))
+    return {name: defs[name] for name in sorted(kept)}
+
+
+def _refs(schema: Any) -> list[str]:
+    """The names of the components ``schema`` refers to."""
+    found: list[str] = []
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                found.append(ref.rsplit("/", 1)[1])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
