@@ -95,6 +95,10 @@ class Config:
         self.SIGNOUT_SWEEP = float(os.environ.get("WORKSHOP_SIGNOUT_SWEEP", "2"))
         #: seconds between two checks of the stages' voting windows (opens_at / closes_at; 0 = none)
         self.SCHEDULE_INTERVAL = float(os.environ.get("WORKSHOP_SCHEDULE_INTERVAL", "5"))
+        #: a helper kiosk untouched this many seconds asks "Still there?"; unanswered for
+        #: KIOSK_PROMPT_SECONDS more, it starts again for the next person (static/js/kiosk.js)
+        self.KIOSK_IDLE_SECONDS = int(os.environ.get("WORKSHOP_KIOSK_IDLE_SECONDS", "90"))
+        self.KIOSK_PROMPT_SECONDS = int(os.environ.get("WORKSHOP_KIOSK_PROMPT_SECONDS", "20"))
         #: group commit: at most this many phone ballots in one transaction (0 = one at a time)
         self.BALLOT_BATCH = int(os.environ.get("WORKSHOP_BALLOT_BATCH", "256"))
         #: a greenlet per socket event (1) or events handled in the socket's own greenlet (0)

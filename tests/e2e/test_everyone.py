@@ -7,6 +7,7 @@ RUAMKIT_SHOTS=dir keeps the screenshots for people to look at.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +56,66 @@ def test_the_projector_says_where_the_votes_were_cast(all_methods: Any, live_ser
     projector.wait_for_timeout(1200)  # the bars finish growing
     projector.screenshot(path=str(shots_dir(tmp_path) / "projector-th-channels.png"))
     assert_clean(watch)
+
+
+def test_a_kiosk_left_alone_starts_again_and_a_stopped_kiosk_votes_no_more(
+        all_methods: Any, live_server: Any, http_api: Any, new_page: Any, watch: Any, tmp_path: Path) -> None:
+    from tests.e2e.test_live_room import sign_in_console
+
+    workshop = http_api.create_workshop(all_methods())
+    wid, code = workshop["id"], workshop["code"]
+    http_api.stage(wid, "vision1", "open")
+    tablet = new_page(800, 1280)
+    tablet.clock.install()  # the kiosk's idle timers run on this clock
+    sign_in_console(tablet, live_server)
+    tablet.goto(live_server.url(f"/console/w/{wid}?lang=en"))
+    tablet.get_by_role("button", name="Start a helper kiosk on this device").click()
+    tablet.wait_for_url(f"**/j/{code}")
+
+    def seat_resident() -> None:
+        expect(tablet.locator(".kiosk-note")).to_be_visible()
+        tablet.get_by_role("radio", name="Residents", exact=True).check()
+        tablet.locator("input[name=language][value=en]").check()
+        tablet.locator("form.join-form button[type=submit]").click()
+        tablet.wait_for_selector("#conn[data-state=online]")
+
+    seat_resident()
+    tablet.locator("#st-vision1 input[type=radio]").first.check()
+    send_vote(tablet, "vision1")
+
+    # a minute and a half untouched: "Are you still there?"; the resident answers yes
+    dialog = tablet.get_by_role("alertdialog")
+    tablet.clock.run_for(60_000)
+    assert dialog.is_hidden()
+    tablet.clock.run_for(31_000)
+    expect(dialog).to_be_visible()
+    assert tablet.evaluate("document.activeElement.id") == "kiosk-stay"
+    tablet.screenshot(path=str(shots_dir(tmp_path) / "kiosk-still-there-en.png"))
+    tablet.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    # ...then walks away: the question again, and 20 s later a fresh, anonymous start
+    tablet.clock.run_for(91_000)
+    expect(dialog).to_be_visible()
+    expect(tablet.locator("#kiosk-idle-left")).to_have_text(re.compile(r"^(1?[0-9]|20)$"))  # counting down
+    tablet.clock.run_for(21_000)
+    tablet.wait_for_selector("form.join-form")
+    expect(tablet.locator(".kiosk-note")).to_be_visible()
+    assert tablet.locator("#boot").count() == 0
+    entry = next(s for s in http_api.results(wid)["stages"] if s["key"] == "vision1")
+    assert entry["ballots"] == 1 and entry["by_channel"]["kiosk"] == 1  # their ballot stays
+
+    # the next resident sits down; the facilitator stops the kiosks from the console
+    seat_resident()
+    console = new_page(1280, 900)
+    sign_in_console(console, live_server)
+    console.goto(live_server.url(f"/console/w/{wid}?lang=en"))
+    console.get_by_role("button", name="Stop helper kiosks").click()
+    expect(console.locator("body")).to_contain_text("Helper kiosks stopped")
+    # the tablet leaves kiosk mode by itself and cannot vote on
+    expect(tablet.locator("h1")).to_have_text("This helper kiosk has been stopped")
+    tablet.goto(live_server.url(f"/j/{code}?lang=en"))
+    assert tablet.locator(".kiosk-note").count() == 0
+    entry = next(s for s in http_api.results(wid)["stages"] if s["key"] == "vision1")
+    assert entry["ballots"] == 1
+    # the page reloaded while its WebSocket was open: Chromium reports the cut connection
+    assert_clean(watch, allow=re.compile(r"WebSocket connection to .*Invalid frame header"))

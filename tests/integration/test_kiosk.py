@@ -109,3 +109,55 @@ def test_starting_a_kiosk_needs_the_csrf_token_and_an_open_join(app: Any, consol
     refused = console.post(f"/console/w/{cards_id}/kiosk", data={"csrf_token": csrf_from(page)})
     assert refused.status_code == 409
     assert console.get(f"/console/w/{cards_id}").status_code == 200
+
+
+def test_stopping_the_kiosks_ends_kiosk_mode_and_voting_at_them(app: Any, console: Any) -> None:  # noqa: F811
+    from tests.integration.test_console import make_user, sign_in
+
+    workshop_id, code = create(app)
+    with app.app_context():
+        stages.ACTIONS["open"](workshop_id, "vision")
+    other = app.test_client()  # the facilitator's own laptop, still signed in
+    assert sign_in(other, make_user(app, "second")).status_code == 302
+    with app.app_context():
+        from workshop.models import User
+        from workshop.services import access
+
+        access.make_owner("workshop", workshop_id, db.session.scalar(select(User.id).where(
+            User.username == "second")))
+        db.session.commit()
+    kiosk = _start_kiosk(console, workshop_id, code)
+    page = kiosk.get(f"/j/{code}?lang=en").get_data(as_text=True)
+    kiosk.post(f"/j/{code}", data={"csrf_token": csrf_of(page), "group": "resident", "language": "en"})
+    room = kiosk.get(f"/j/{code}").get_data(as_text=True)
+    assert 'id="kiosk-idle"' in room and "js/kiosk.js" in room  # the idle question, and its script
+    seated = Api(app).socket(kiosk, auth={"workshop": workshop_id})
+    seated.get_received()
+    ack = seated.emit("ballot", {"stage": "vision", "choices": {"items": ["v1"]}, "ballot_id": "k1"},
+                      callback=True)
+    assert ack["ok"] is True, ack
+
+    sheet = other.get(f"/console/w/{workshop_id}?lang=en").get_data(as_text=True)
+    assert "Stop helper kiosks" in sheet
+    assert other.post(f"/console/w/{workshop_id}/kiosk/stop", data={}).status_code == 400  # CSRF
+    stopped = other.post(f"/console/w/{workshop_id}/kiosk/stop", data={"csrf_token": csrf_from(sheet)})
+    assert stopped.status_code == 303
+
+    # the seated resident's page is told at once, and can vote no further
+    assert [e["name"] for e in seated.get_received()].count("kiosk_stopped") == 1
+    ack = seated.emit("ballot", {"stage": "vision", "choices": {"items": ["v2"]}, "ballot_id": "k2"},
+                      callback=True)
+    assert ack["ok"] is False and ack["error"]["code"] == "not_allowed", ack
+    # the tablet's next page says the kiosk was stopped; it is a kiosk no more
+    page = kiosk.get(f"/j/{code}?lang=en")
+    assert page.status_code == 200 and "This helper kiosk has been stopped" in page.get_data(as_text=True)
+    after = kiosk.get(f"/j/{code}?lang=en").get_data(as_text=True)
+    assert "Helper kiosk" not in html.unescape(after) and 'name="group"' in after and 'id="boot"' not in after
+    assert not Api(app).socket(kiosk, auth={"workshop": workshop_id}).is_connected()
+    # the ballot sent before the stop stays counted, once
+    vision = stage_results(app, workshop_id, "vision")
+    assert vision["ballots"] == 1 and vision["by_channel"]["kiosk"] == 1
+    # a kiosk can be started again later
+    assert sign_in(kiosk, "second").status_code == 302
+    again = _start_kiosk(kiosk, workshop_id, code)
+    assert "Helper kiosk" in again.get(f"/j/{code}?lang=en").get_data(as_text=True)

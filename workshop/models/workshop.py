@@ -34,6 +34,9 @@ class Workshop(Base):
     screen_stage: Mapped[str | None] = mapped_column(String(32), default=None)
     #: a facilitator paused joining (issue 14.4): new phones are refused, joined ones keep voting
     join_paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: when a facilitator last stopped the workshop's helper kiosks (issue 15.3): a kiosk started
+    #: before it is a kiosk no more, and the residents seated at one can vote no further
+    kiosks_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     stages: Mapped[list[Stage]] = relationship(
         back_populates="workshop", order_by="Stage.position", cascade="all, delete-orphan"

@@ -8,6 +8,8 @@
 - `screen` (what the projector shows) goes to projectors and consoles, at once,
   when the facilitator chooses a screen and with every `state` (``auto`` follows
   the stages).
+- `kiosk_stopped` goes to the residents seated at a helper kiosk when a facilitator stops
+  the kiosks (their page then goes back to the start, no longer a kiosk).
 - `moderation` (pending counts) and `moderation_item` (a comment or idea that
   now waits) go to facilitators only, at once.
 With WORKSHOP_MESSAGE_QUEUE set, each emit is one message on the queue whatever
@@ -72,6 +74,10 @@ class SocketNotifier:
     def screen_changed(self, workshop_id: int) -> None:
         self._run_now(self._emit_screen, workshop_id)
 
+    def kiosks_stopped(self, workshop_id: int) -> None:
+        # an addition to the contract's events: the kiosk's page leaves kiosk mode (kiosk.js)
+        self._run_now(self._emit_kiosks_stopped, workshop_id)
+
     # -- scheduling -------------------------------------------------------
     def _run_now(self, fn: Any, *args: Any) -> None:
         try:
@@ -122,6 +128,9 @@ class SocketNotifier:
             socketio.emit("state", body, to=rooms.everyone(workshop_id))
             # `auto` shows the stage that opened or closed last: say what is on screen now
             socketio.emit("screen", screens.screen_of(workshop), to=rooms.watchers(workshop_id))
+
+    def _emit_kiosks_stopped(self, workshop_id: int) -> None:
+        socketio.emit("kiosk_stopped", {}, to=rooms.kiosks(workshop_id))
 
     def _emit_screen(self, workshop_id: int) -> None:
         workshop = self._workshop(workshop_id)

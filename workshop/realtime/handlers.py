@@ -121,6 +121,8 @@ def on_connect(auth: Any = None) -> None:
     join_room(rooms.everyone(identity.workshop_id))
     if identity.kind == "participant":
         join_room(rooms.residents(identity.workshop_id))
+        if identity.assisted:
+            join_room(rooms.kiosks(identity.workshop_id))
     else:
         join_room(rooms.watchers(identity.workshop_id))
     if identity.kind == "facilitator":

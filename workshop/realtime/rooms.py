@@ -21,3 +21,8 @@ def watchers(workshop_id: int) -> str:
 def facilitators(workshop_id: int) -> str:
     """Facilitators only: moderation queues."""
     return f"w{workshop_id}:facilitators"
+
+
+def kiosks(workshop_id: int) -> str:
+    """Residents seated at a helper kiosk: told when a facilitator stops the kiosks."""
+    return f"w{workshop_id}:kiosks"

@@ -22,6 +22,7 @@ class Notifier(Protocol):
     def account_signed_out(self, user_id: int) -> None: ...
     def access_changed(self, workshop_id: int, user_id: int) -> None: ...
     def screen_changed(self, workshop_id: int) -> None: ...
+    def kiosks_stopped(self, workshop_id: int) -> None: ...
 
 
 class NullNotifier:
@@ -55,6 +56,9 @@ class NullNotifier:
         pass
 
     def screen_changed(self, workshop_id: int) -> None:
+        pass
+
+    def kiosks_stopped(self, workshop_id: int) -> None:
         pass
 
 

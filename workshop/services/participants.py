@@ -85,6 +85,30 @@ def set_join_paused(workshop_id: int, paused: bool) -> Workshop:
     return workshop
 
 
+def stop_kiosks(workshop_id: int) -> Workshop:
+    """Stop the workshop's helper kiosks: every kiosk started before now leaves kiosk mode (the web
+    pages check :func:`kiosk_active`), and the residents who joined at a kiosk can vote no
+    further (their tokens are voided, their ballots stay counted). A kiosk can be started again."""
+    workshop = get_workshop(workshop_id)
+    session = db.session()
+    workshop.kiosks_stopped_at = utcnow()
+    seated = list(session.scalars(select(Participant.id).where(
+        Participant.workshop_id == workshop_id, Participant.assisted.is_(True))))
+    for pid in seated:  # a fresh random hash each: nobody holds the token for it
+        session.execute(update(Participant).where(Participant.id == pid).values(
+            token_hash=token_hash(f"kiosk-stopped:{new_token(24)}")))
+    workshop.revision += 1  # ballot writers check their voters again
+    session.commit()
+    notifier().kiosks_stopped(workshop_id)
+    return workshop
+
+
+def kiosk_active(workshop: Workshop, since: float) -> bool:
+    """Whether a kiosk started at ``since`` (a Unix time) still serves ``workshop``."""
+    stopped = workshop.kiosks_stopped_at
+    return stopped is None or since > stopped.timestamp()
+
+
 def participant_by_token(raw: object) -> Participant | None:
     if not isinstance(raw, str) or not raw or len(raw) > 128:
         return None

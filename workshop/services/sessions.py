@@ -16,6 +16,7 @@ forgets that one when the resident presses "Finished: next person".
 
 from __future__ import annotations
 
+import time
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -30,6 +31,9 @@ SESSION_REFERENCE = "facilitator_ref"
 LANGUAGE = "lang"
 #: session key of the workshop id a helper kiosk serves
 KIOSK = "kiosk"
+#: session key of when it became a kiosk (a Unix time): stopping a workshop's kiosks ends those
+#: started before (services.participants.stop_kiosks)
+KIOSK_SINCE = "kiosk_since"
 
 
 def remember_participant(session: SessionMixin, workshop_id: int, token: str) -> None:
@@ -66,9 +70,24 @@ def start_kiosk(session: SessionMixin, workshop_id: int) -> None:
     """Make this (signed-out) browser a helper kiosk of one workshop, holding no participant."""
     session.pop(KEY, None)
     session[KIOSK] = workshop_id
+    session[KIOSK_SINCE] = time.time()
     session.permanent = True
+
+
+def end_kiosk(session: SessionMixin) -> None:
+    """This browser is a kiosk no more, and forgets the resident seated at it."""
+    workshop_id = session.pop(KIOSK, None)
+    session.pop(KIOSK_SINCE, None)
+    if workshop_id is not None:
+        forget_participant(session, workshop_id)
 
 
 def kiosk_workshop(session: MutableMapping[str, Any]) -> int | None:
     value = session.get(KIOSK)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def kiosk_since(session: MutableMapping[str, Any]) -> float:
+    """When this browser became a kiosk (0 for a kiosk of an earlier version, which kept no time)."""
+    value = session.get(KIOSK_SINCE)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0

@@ -25,7 +25,9 @@ from ...services import ballots, content, participants, results, workshops
 from ...services.errors import NotFound, ServiceError
 from ...services.payloads import public_workshop
 from ...services.sessions import (
+    end_kiosk,
     forget_participant,
+    kiosk_since,
     kiosk_workshop,
     remember_participant,
     remembered_token,
@@ -100,8 +102,24 @@ def _current_participant(workshop: Workshop) -> Participant | None:
 
 
 def _is_kiosk(workshop: Workshop) -> bool:
-    """Whether this browser is a helper kiosk of this workshop (web/facilitator/kiosk.py)."""
-    return kiosk_workshop(session) == workshop.id
+    """Whether this browser is a helper kiosk of this workshop (web/facilitator/kiosk.py),
+    not stopped since it was started."""
+    return (kiosk_workshop(session) == workshop.id
+            and participants.kiosk_active(workshop, kiosk_since(session)))
+
+
+def _stopped_kiosk_page(workshop: Workshop) -> tuple[str, int] | None:  # a page, not an error: 200
+    """A kiosk of this workshop that a facilitator has stopped leaves kiosk mode here: it forgets
+    the resident seated at it and says so (their ballots stay counted); None otherwise."""
+    if kiosk_workshop(session) != workshop.id or _is_kiosk(workshop):
+        return None
+    end_kiosk(session)
+    g.workshop_language = workshops.definition_of(workshop).language
+    return render_template(
+        "participant/message.html", heading=_("This helper kiosk has been stopped"),
+        message=_("A facilitator has stopped voting on this device. Votes already sent are counted. "
+                  "Please give the tablet back to the staff."),
+    ), 200
 
 
 def _card(workshop: Workshop, token: str) -> JoinToken | None:
@@ -161,6 +179,9 @@ def room(code: str) -> Any:
     if workshop is None:
         return not_found_page(_("No workshop has this code. Check the code on the screen "
                                 "or scan the QR code again."))
+    stopped = _stopped_kiosk_page(workshop)
+    if stopped is not None:
+        return stopped
     participant = _current_participant(workshop)
     if participant is not None:
         return _room_page(workshop, participant)
@@ -173,6 +194,9 @@ def join(code: str) -> Any:
     workshop = _workshop_or_none(code)
     if workshop is None:
         return not_found_page()
+    stopped = _stopped_kiosk_page(workshop)
+    if stopped is not None:
+        return stopped
     if _current_participant(workshop) is not None:  # a second tap, or a reloaded POST
         return redirect(url_for(".room", code=workshop.code), 303)
     language = request.form.get("language")  # the page's language: the workshop's or none
@@ -199,6 +223,9 @@ def kiosk_next(code: str) -> Any:
     workshop = _workshop_or_none(code)
     if workshop is None:
         return not_found_page()
+    stopped = _stopped_kiosk_page(workshop)
+    if stopped is not None:
+        return stopped
     if _is_kiosk(workshop):
         forget_participant(session, workshop.id)
     return redirect(url_for(".room", code=workshop.code), 303)
