@@ -1,6 +1,7 @@
 """`python -m bench` (`make bench`): the standard load scenarios, then the export benchmark.
 
-    python -m bench                                   # burst, steady, reference, scaleout, deploy, export
+    python -m bench                                   # every scenario below, then export
+                                                      # (burst, steady, reference, durable, scaleout, deploy)
     python -m bench --scenario burst --phones 2000    # one scenario (results merged into load.json)
     python -m bench --scenario steady --duration 20 --rate 200
     python -m bench --scenario scaleout --sizes 500,2000
@@ -19,10 +20,11 @@ import asyncio
 import signal
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-STANDARD = ["burst", "steady", "reference", "scaleout", "deploy"]
+STANDARD = ["burst", "steady", "reference", "durable", "scaleout", "deploy"]
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -30,9 +32,10 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--scenario", action="append", default=None,
-                   help="burst, steady, reference (burst against bench/reference), scaleout, deploy "
-                        "(install.sh, processes behind nginx), or a scenario YAML path; repeat or "
-                        "comma-separate; default: all five")
+                   help="burst, steady, reference (burst against bench/reference/server.js), durable "
+                        "(burst against bench/reference/durable.py), scaleout, deploy (install.sh, "
+                        "processes behind nginx), or a scenario YAML path; repeat or comma-separate; "
+                        "default: all six")
     p.add_argument("--phones", type=int, help="phones (every scenario but scaleout)")
     p.add_argument("--sizes", help="scaleout audience sizes, e.g. 500,2000")
     p.add_argument("--join-seconds", type=float, help="phones join over this many seconds")
@@ -71,8 +74,8 @@ def scenarios(args: argparse.Namespace) -> list[Any]:
             if nginx_binary() is None:  # asked for by name, it fails instead
                 print("[bench] nginx is not installed: the deploy scenario is skipped", flush=True)
                 continue
-        if name == "reference":
-            sc = sc_mod.load("burst").with_overrides(name="reference", target="reference")
+        if name in ("reference", "durable"):
+            sc = sc_mod.load("burst").with_overrides(name=name, target=name)
         else:
             sc = sc_mod.load(name)
         phones = args.phones
@@ -139,9 +142,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     runs: list[dict[str, Any]] = []
     written: dict[str, Path] = {}
+    invocation = datetime.now(UTC).isoformat(timespec="seconds")
     for sc in todo:
-        runs += asyncio.run(harness.run(sc, keep=args.keep, profile=args.profile,
-                                         quiet_wait=args.quiet_wait))
+        for run in asyncio.run(harness.run(sc, keep=args.keep, profile=args.profile,
+                                           quiet_wait=args.quiet_wait)):
+            run["invocation"] = invocation  # runs of one `make bench` share it
+            runs.append(run)
         # written after each scenario, so that an interrupted bench keeps what it measured
         for stem in ("load", "deploy"):
             mine = [dict(r) for r in runs if (r["target"] == "deploy") == (stem == "deploy")]

@@ -26,7 +26,7 @@ from typing import Any
 from . import audit as audit_mod
 from .phones import ACK_TIMEOUT, raise_nofile, worker_main
 from .scenario import WORKSHOP_FILE, Phase, Scenario, workshop_definition
-from .servers import Installed, RedisCounter, Reference, RuamKit, Sampler, Target, service_pids
+from .servers import Durable, Installed, RedisCounter, Reference, RuamKit, Sampler, Target, service_pids
 from .stats import ms, percentiles
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -281,7 +281,8 @@ async def run_once(sc: Scenario, phones_n: int, *, keep: bool = False, profile: 
     rng = random.Random(sc.seed * 1_000_003 + phones_n)
     result: dict[str, Any] = {
         "scenario": sc.name, "description": sc.description, "target": sc.target, "phones": phones_n,
-        "servers": sc.servers, "database": sc.database if sc.target != "reference" else "memory",
+        "servers": sc.servers,
+        "database": {"reference": "memory", "durable": "sqlite"}.get(sc.target, sc.database),
         "message_queue": sc.message_queue, "generator_processes": n_workers,
         "started": datetime.now(UTC).isoformat(timespec="seconds"), "config": asdict(sc),
         "machine_at_start": quiet,
@@ -291,6 +292,8 @@ async def run_once(sc: Scenario, phones_n: int, *, keep: bool = False, profile: 
     target: Target
     if sc.target == "reference":
         target = await loop.run_in_executor(None, lambda: Reference.start(workdir, definition))
+    elif sc.target == "durable":
+        target = await loop.run_in_executor(None, lambda: Durable.start(workdir, definition))
     elif sc.target == "deploy":
         target = await loop.run_in_executor(None, lambda: Installed.start(
             workdir, WORKSHOP_FILE, servers=sc.servers, phones=phones_n, settings=sc.settings))
@@ -454,7 +457,7 @@ async def run_once(sc: Scenario, phones_n: int, *, keep: bool = False, profile: 
         log(f"{sc.name}: audit")
         api_results = await loop.run_in_executor(
             None, target.api, "GET", f"/api/v1/workshops/{target.workshop.id}/results")
-        if sc.target == "reference":
+        if sc.target in ("reference", "durable"):  # durable: read from its SQLite file
             dump = await loop.run_in_executor(
                 None, target.api, "GET", f"/api/v1/workshops/{target.workshop.id}/ballots")
             stored = audit_mod.reference_ballots(dump)
@@ -465,6 +468,11 @@ async def run_once(sc: Scenario, phones_n: int, *, keep: bool = False, profile: 
         result["audit"] = audit_mod.audit(records, tokens, definition, plan_choices, stored,
                                           api_results, projectors[0].last if projectors else {},
                                           len(tokens))
+        if isinstance(target, Durable):
+            health = await loop.run_in_executor(None, target.api, "GET", "/healthz")
+            commits, stored_n = health["commits"], health["ballots_stored"]
+            result["durable_writer"] = {"commits": commits, "ballots_stored": stored_n,
+                                        "ballots_per_commit": round(stored_n / max(1, commits), 1)}
         if isinstance(target, Installed):
             result["deploy"]["tracebacks_in_logs"] = target.tracebacks()
         result["audit"]["projector_events"] = [len(p.events) for p in projectors]

@@ -202,6 +202,35 @@ def markdown(doc: dict[str, Any]) -> str:
                        f"{_f(lr, 1)} | {'yes' if tr is not None and tr >= 0.5 else 'no'} |")
         out += ["", "A burst schedules every ballot within the spread, so when both servers keep up "
                 "the throughput ratio is about 1 and the latency ratio tells the difference."]
+    durable = runs.get("durable")
+    if durable and own and durable.get("phases") and own.get("phases"):
+        w = durable.get("durable_writer") or {}
+        same_run = ("in the same `make bench` run" if durable.get("invocation")
+                    and durable.get("invocation") == own.get("invocation")
+                    else "NOT in the same `make bench` run: compare with care")
+        out += ["", "## RuamKit against the durable reference (bench/reference/durable.py)", "",
+                "Flask-SocketIO + gevent with RuamKit's Socket.IO options, one writer greenlet "
+                "group-committing ballots and receipts to SQLite (WAL, synchronous=NORMAL), the "
+                "acknowledgement after COMMIT, results from memory at most 4 a second: only what "
+                f"durability requires, on RuamKit's stack. Same generator, same burst scenario, {same_run} "
+                f"(RuamKit {own.get('started', '')}, durable {durable.get('started', '')}). Ratio = "
+                "RuamKit / durable reference (1.0 = the price of durability alone; lower is better). "
+                f"Its writer stored {_f(w.get('ballots_stored'))} ballots in {_f(w.get('commits'))} "
+                f"transactions ({_f(w.get('ballots_per_commit'), 1)} per COMMIT).", "",
+                "| phase | RuamKit ack p50 / p95 / p99 ms | durable ack p50 / p95 / p99 ms "
+                "| ratio p50 | ratio p95 | ratio p99 | other processes CPU % (RuamKit / durable) |",
+                "|---|---|---|---:|---:|---:|---|"]
+        for po, pd in zip(own["phases"], durable["phases"]):
+            a, b = po["ack_ms"], pd["ack_ms"]
+
+            def ratio(q: str, a: dict[str, Any] = a, b: dict[str, Any] = b) -> str:
+                return _f(a[q] / b[q], 2) if a[q] is not None and b[q] else "–"
+
+            out.append(f"| {po['name']} | {_f(a['p50'], 1)} / {_f(a['p95'], 1)} / {_f(a['p99'], 1)} | "
+                       f"{_f(b['p50'], 1)} / {_f(b['p95'], 1)} / {_f(b['p99'], 1)} | {ratio('p50')} | "
+                       f"{ratio('p95')} | {ratio('p99')} | "
+                       f"{_f(po.get('machine', {}).get('others_cpu_avg'), 0)} / "
+                       f"{_f(pd.get('machine', {}).get('others_cpu_avg'), 0)} |")
 
     scale = [(k, r) for k, r in runs.items() if r.get("message_queue") and r.get("phases")]
     if scale:
@@ -360,7 +389,7 @@ def write(out_dir: Path, runs: list[dict[str, Any]], stem: str = "load") -> tupl
         run["checks"] = judge(run)
         run["pass"] = all(c["pass"] for c in run["checks"])
         doc.setdefault("runs", {})[run_key(run)] = run
-    order = ["burst", "steady", "reference"]
+    order = ["burst", "steady", "reference", "durable"]
     doc["runs"] = dict(sorted(doc["runs"].items(), key=lambda kv: (
         order.index(kv[0]) if kv[0] in order else 9, kv[1].get("scenario", ""), kv[1].get("phones", 0))))
     json_path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")

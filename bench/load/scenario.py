@@ -58,7 +58,8 @@ class Scenario:
     phones: int = 2000
     join_seconds: float = 20.0
     phases: list[Phase] = field(default_factory=list)
-    #: "ruamkit", "reference" (the Node.js tally server in bench/reference) or "deploy"
+    #: "ruamkit", "reference" (the Node.js tally server in bench/reference), "durable" (its
+    #: Python counterpart that stores ballots, bench/reference/durable.py) or "deploy"
     #: (deploy/install.sh into a throwaway root, the processes behind nginx)
     target: str = "ruamkit"
     servers: int = 1
@@ -108,8 +109,8 @@ def parse(data: Any, where: str = "scenario") -> Scenario:
         phases.append(phase)
     _check(bool(phases), f"{where}.phases", "at least one phase")
     sc = Scenario(**{**data, "phases": phases})
-    _check(sc.target in ("ruamkit", "reference", "deploy"), f"{where}.target",
-           "ruamkit, reference or deploy")
+    _check(sc.target in ("ruamkit", "reference", "durable", "deploy"), f"{where}.target",
+           "ruamkit, reference, durable or deploy")
     if sc.target == "deploy":
         _check(sc.database == "postgresql" and sc.message_queue == "redis", where,
                "install.sh deploys on PostgreSQL and Redis: say database: postgresql, message_queue: redis")

@@ -6,7 +6,8 @@
   its systemd unit says, behind Debian's nginx configured as the script left it
   (deploy/throwaway.py, shared with the install test); a fresh PostgreSQL database, Redis.
 - :class:`Reference`: the Node.js tally server of bench/reference (``npm ci`` first if
-  its node_modules is missing).
+  its node_modules is missing); :class:`Durable`: bench/reference/durable.py, the same
+  contract in Python on RuamKit's stack, storing ballots in SQLite before acknowledging.
 - :class:`Sampler`: CPU and memory of the server processes (psutil), in a thread.
 - :class:`RedisCounter`: messages published on Redis (a pattern subscriber counts
   them) and ``INFO stats`` command counts.
@@ -321,6 +322,35 @@ class Reference(Target):
         proc = subprocess.Popen([node, "server.js", "--port", str(port)], cwd=REFERENCE_DIR,
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 preexec_fn=_preexec)
+        target.procs.append(proc)
+        _STARTED.append(proc)
+        target.urls.append(f"http://127.0.0.1:{port}")
+        try:
+            wait_healthy(target.urls[0], proc)
+            target.token = requests.post(f"{target.urls[0]}/api/v1/auth/token", json={},
+                                         timeout=10).json()["token"]
+            created = target.api("POST", "/api/v1/workshops", json.loads(json.dumps(definition, default=str)))
+            target.workshop = Workshop(id=created["id"], code=created["code"],
+                                       projector_key=created["projector_url"].rsplit("/", 1)[1])
+        except BaseException:
+            target.stop()
+            raise
+        return target
+
+
+class Durable(Target):
+    """bench/reference/durable.py: Flask-SocketIO + gevent + a group-committing SQLite writer."""
+
+    @classmethod
+    def start(cls, workdir: Path, definition: dict[str, Any]) -> Durable:
+        workdir.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        target = cls(name="durable", workdir=workdir)
+        target.database_url = f"sqlite:///{workdir / 'durable.db'}"
+        log = open(workdir / "durable.log", "wb")  # noqa: SIM115
+        proc = subprocess.Popen([sys.executable, str(REFERENCE_DIR / "durable.py"), "--port", str(port),
+                                 "--db", str(workdir / "durable.db")], cwd=ROOT, stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=_preexec)
         target.procs.append(proc)
         _STARTED.append(proc)
         target.urls.append(f"http://127.0.0.1:{port}")
