@@ -367,6 +367,98 @@ def test_item_form_with_goal_budget_and_sdgs(app: Any, console: Any) -> None:
     assert item["sdgs"] == ["11", "11.2", "6.b"] and item["indicator"] == "จำนวนผู้ใช้"
 
 
+def _projects_item(app: Any, workshop_id: int, index: int) -> dict[str, Any]:
+    return next(s for s in definition(app, workshop_id)["stages"] if s["key"] == "projects")["items"][index]
+
+
+def test_item_form_office_strategy_and_budget_per_year(app: Any, console: Any) -> None:
+    workshop_id, _code = create(app)
+    path = f"/console/w/{workshop_id}/build/s/projects/i/p2"
+    html, _t, _r = page(console, path + "?lang=th")
+    for words in ("หน่วยงานรับผิดชอบ", "ยุทธศาสตร์และแนวทาง", "งบประมาณรายปี (บาท)", "ปีงบประมาณ (พ.ศ.)"):
+        assert words in html, words
+    assert 'name="budget_year-9"' not in html and 'name="budget_year-2"' in html  # three empty rows
+    data = _form_values(html, "item")
+    data.update(
+        {
+            "office-th": "กองช่าง",
+            "strategy-th": "ยุทธศาสตร์ที่ 2 เมืองปลอดภัย",
+            # Thai digits, commas, a common-era year taken as 2571, the rows in any order
+            "budget_year-0": "๒๕๗๒",
+            "budget_amount-0": "๑,๐๐๐,๐๐๐",
+            "budget_year-1": "2570",
+            "budget_amount-1": "2,500,000",
+            "budget_year-2": "2028",
+            "budget_amount-2": "500000",
+        }
+    )
+    assert post(console, path, path, data).status_code == 302
+    item = _projects_item(app, workshop_id, 1)
+    assert item["office"] == "กองช่าง" and item["strategy"] == "ยุทธศาสตร์ที่ 2 เมืองปลอดภัย"
+    assert item["budget_years"] == {"2570": 2_500_000, "2571": 500_000, "2572": 1_000_000}
+    # shown back in year order, with room for more; clearing an amount drops its year
+    html, _t, _r = page(console, path + "?lang=th")
+    assert re.search(r'name="budget_year-0"[^>]*value="2570"', html)
+    assert re.search(r'name="budget_amount-0"[^>]*value="2,500,000"', html)
+    assert 'name="budget_year-5"' in html
+    data = _form_values(html, "item")
+    data.update({"budget_amount-1": "", "office-th": ""})
+    assert post(console, path, path, data).status_code == 302
+    item = _projects_item(app, workshop_id, 1)
+    assert item["budget_years"] == {"2570": 2_500_000, "2572": 1_000_000} and "office" not in item
+
+
+def test_budget_rows_offer_the_plans_years() -> None:
+    from workshop.web.facilitator.builder import budget_year_rows
+
+    # in a plan of 2570-2574: its years not used yet follow the item's own
+    rows = budget_year_rows({"budget_years": {"2571": 5}}, [2570, 2571, 2572, 2573, 2574])
+    assert rows == [("2571", 5), ("2570", None), ("2572", None), ("2573", None), ("2574", None)]
+    # in no plan: the item's years, then three empty rows; never more than the ten a file allows
+    assert budget_year_rows({}, []) == [("", None)] * 3
+    many = {str(2560 + i): i for i in range(10)}
+    assert len(budget_year_rows({"budget_years": many}, [])) == 10
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # form reading, not storage
+@pytest.mark.parametrize(
+    ("row", "error"),
+    [
+        ({"budget_year-0": "70", "budget_amount-0": "100"}, "พิมพ์ปีงบประมาณเป็นปีพุทธศักราช"),
+        ({"budget_year-0": "", "budget_amount-0": "100"}, "ระบุปีของจำนวนเงินนี้"),
+        ({"budget_year-0": "2570", "budget_amount-0": "หนึ่งแสน"}, "พิมพ์ตัวเลข เช่น 2,500,000"),
+        ({"budget_year-0": "3000", "budget_amount-0": "100"}, "พิมพ์ปีงบประมาณเป็นปีพุทธศักราช"),
+        (
+            {"budget_year-0": "2570", "budget_amount-0": "1",
+             "budget_year-1": "๒๕๗๐", "budget_amount-1": "2"},
+            "ปี 2570 ซ้ำ",
+        ),
+    ],
+)
+def test_budget_per_year_errors_are_said_in_thai_and_nothing_is_saved(
+    app: Any, console: Any, row: dict[str, str], error: str
+) -> None:
+    workshop_id, _code = create(app)
+    path = f"/console/w/{workshop_id}/build/s/projects/i/p2"
+    html, _t, _r = page(console, path + "?lang=th")
+    data = {**_form_values(html, "item"), **row, "office-th": "กองคลัง"}
+    response = post(console, path, path + "?lang=th", data)
+    assert response.status_code == 422
+    body = text(response)
+    assert error in body, body[body.find("error-summary") :][:1500]
+    assert 'value="กองคลัง"' in body  # what was typed comes back
+    assert 'aria-invalid="true"' in body
+    assert "office" not in _projects_item(app, workshop_id, 1)
+
+
+def test_plan_fields_only_on_projects_and_items_that_have_them(app: Any, console: Any) -> None:
+    workshop_id, _code = create(app)
+    html, _t, _r = page(console, f"/console/w/{workshop_id}/build/s/vision/i/v1?lang=en")
+    assert 'name="plan_fields"' not in html and "Responsible office" not in html
+    html, _t, _r = page(console, f"/console/w/{workshop_id}/build/s/projects/i/p1?lang=en")
+    assert "Responsible office" in html and "Budget per year (baht)" in html
+
+
 def test_a_stale_revision_is_refused_and_what_was_typed_is_kept(app: Any, console: Any, api: Any) -> None:
     workshop_id, _code = create(app)
     path = f"/console/w/{workshop_id}/build/s/vision"

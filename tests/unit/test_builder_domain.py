@@ -8,7 +8,7 @@ import pytest
 
 from tests.factories import workshop_object
 from workshop.domain import builder, checklist, sdgs
-from workshop.domain.entry import EntryError, parse_date, parse_number, thai_date
+from workshop.domain.entry import EntryError, parse_date, parse_number, parse_year, thai_date
 from workshop.domain.workshop_file import parse_workshop
 
 # -- numbers and dates as typed -------------------------------------------------
@@ -48,6 +48,21 @@ def test_dates_with_buddhist_era_years(typed: str, iso: str | None) -> None:
 def test_dates_that_cannot_be_read(typed: str) -> None:
     with pytest.raises(EntryError):
         parse_date(typed)
+
+
+@pytest.mark.parametrize(
+    ("typed", "year"),
+    [("2570", "2570"), ("๒๕๗๐", "2570"), ("2027", "2570"), ("พ.ศ. 2571", "2571"), (" ", None), ("", None)],
+)
+def test_budget_years_in_the_buddhist_era(typed: str, year: str | None) -> None:
+    assert parse_year(typed) == year
+
+
+@pytest.mark.parametrize("typed", ["70", "25700", "3000", "1800", "2570.5", "ปี 2570", "2,570"])
+def test_years_that_cannot_be_read(typed: str) -> None:
+    with pytest.raises(EntryError) as caught:
+        parse_year(typed)
+    assert caught.value.code == "year"
 
 
 def test_thai_date_shows_the_buddhist_era() -> None:

@@ -63,6 +63,7 @@ LIMITS: dict[str, int] = {
     "items_per_stage": 200,
     "criteria": 10,
     "sdgs_per_item": 20,
+    "budget_years_per_item": 10,  # years of an item's budget_years
     "dots": 1000,  # most dots a dots stage can hand out
     "max_words": 10,
     "budget_baht": 1_000_000_000_000,  # stage budgets and item costs
@@ -425,7 +426,8 @@ class Item(_Model):
         Annotated[
             dict[BudgetYear, Baht],
             Field(
-                max_length=10, json_schema_extra={"propertyNames": {"pattern": f"^{BUDGET_YEAR_PATTERN}$"}}
+                max_length=LIMITS["budget_years_per_item"],
+                json_schema_extra={"propertyNames": {"pattern": f"^{BUDGET_YEAR_PATTERN}$"}},
             ),
         ]
         | None

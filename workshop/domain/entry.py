@@ -20,7 +20,8 @@ _PLAIN = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 
 
 class EntryError(ValueError):
-    """What was typed cannot be read; ``code`` says why (``number``, ``whole_number``, ``date``)."""
+    """What was typed cannot be read; ``code`` says why (``number``, ``whole_number``, ``date``,
+    ``year``)."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -73,6 +74,24 @@ def parse_date(text: str | None) -> str | None:
         return date(year, month, day).isoformat()
     except ValueError:
         raise EntryError("date") from None
+
+
+def parse_year(text: str | None) -> str | None:
+    """A Buddhist-era year as a plan writes it (``"2570"``) from ``2570``, ``๒๕๗๐`` or the
+    common-era ``2027`` (a year from 2400 on is Buddhist era, as in :func:`parse_date`);
+    ``""`` -> None. Refused (``year``): anything but a year of the 2500s or 2600s B.E."""
+    typed = ascii_digits(text or "").replace(" ", "")
+    typed = re.sub(r"^(พ\.ศ\.|B\.?E\.?)", "", typed, flags=re.I)
+    if not typed:
+        return None
+    if not re.fullmatch(r"[0-9]{4}", typed):
+        raise EntryError("year")
+    year = int(typed)
+    if year < BE_FROM:
+        year += BE_OFFSET
+    if not 2500 <= year <= 2699:
+        raise EntryError("year")
+    return str(year)
 
 
 def thai_date(iso: str | None) -> str:

@@ -198,6 +198,12 @@ def workshops_of(plan: Plan) -> list[Workshop]:
     return [found[i] for i in ids if i in found]
 
 
+def plan_of_workshop(workshop_id: int) -> Plan | None:
+    """The plan a workshop belongs to (the builder offers its years), or None."""
+    link = db.session.scalar(select(PlanWorkshop).where(PlanWorkshop.workshop_id == workshop_id))
+    return link.plan if link is not None else None
+
+
 def free_workshops(user: User | None) -> list[Workshop]:
     """Workshops this user may run that are in no plan yet (to offer for attaching), newest first."""
     runnable = [

@@ -26,12 +26,13 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ...domain import builder as steps
 from ...domain import checklist, sdgs
-from ...domain.definition import DEFAULT_SCALE, WorkshopDefinition
-from ...domain.entry import EntryError, parse_date, parse_number, thai_date
+from ...domain.definition import DEFAULT_SCALE, LIMITS, WorkshopDefinition
+from ...domain.entry import EntryError, parse_date, parse_number, parse_year, thai_date
+from ...domain.plans import plan_years
 from ...domain.problems import Problem
 from ...domain.text import localize
 from ...models import Workshop
-from ...services import access, editing, workshops
+from ...services import access, editing, plans, workshops
 from ...services.errors import Invalid, NotFound
 from ...services.payloads import public_workshop
 from ..i18n import current_language
@@ -70,6 +71,7 @@ ENTRY_ERRORS = {
     "number": _l("Type a number, such as 2,500,000 (Thai digits are fine)."),
     "whole_number": _l("Type a whole number, such as 5 (Thai digits are fine)."),
     "date": _l("Type a date as day/month/year, such as 5/12/2569 or 5/12/2026."),
+    "year": _l("Type a fiscal year of the Buddhist era, such as 2570 (Thai digits are fine)."),
 }
 STALE = _l("Someone else saved a change to this workshop (or opened or closed a stage) while you were "
            "editing. Nothing of yours was saved yet, and what you typed is still below: check it and "
@@ -649,12 +651,61 @@ def _item_of(stage: dict[str, Any], key: str) -> dict[str, Any]:
     raise NotFound(f"item '{key}' not found")
 
 
+#: rows of the budget-per-year table: the workshop file's limit of years per item
+BUDGET_YEAR_ROWS = LIMITS["budget_years_per_item"]
+
+
+def budget_year_rows(item: dict[str, Any], plan_years: list[int]) -> list[tuple[str, Any]]:
+    """The rows of an item's budget-per-year table: its years and amounts, then empty rows
+    (their years those of the workshop's plan not used yet, when it is in one)."""
+    saved = list((item.get("budget_years") or {}).items())
+    spare = [str(y) for y in plan_years if str(y) not in dict(saved)]
+    rows: list[tuple[str, Any]] = [(str(year), amount) for year, amount in saved]
+    rows += [(year, None) for year in spare]
+    wanted = max(len(rows), min(BUDGET_YEAR_ROWS, len(saved) + 3))
+    rows += [("", None)] * (wanted - len(rows))
+    return rows[:BUDGET_YEAR_ROWS]
+
+
+def read_budget_years(form: MultiDict[str, str], errors: dict[str, str]) -> dict[str, Any] | None:
+    """``budget_year-N`` and ``budget_amount-N`` as ``{"2570": 1500000}``; a row with no amount
+    is left out (its year may be one the page suggested); None when no row has one."""
+    out: dict[str, Any] = {}
+    for row in range(BUDGET_YEAR_ROWS):
+        year_name, amount_name = f"budget_year-{row}", f"budget_amount-{row}"
+        amount = read_number(form, amount_name, errors, whole=False)
+        if amount is None:
+            continue
+        try:
+            year = parse_year(form.get(year_name))
+        except EntryError as exc:
+            errors[year_name] = str(ENTRY_ERRORS[exc.code])
+            continue
+        if year is None:
+            errors[year_name] = _("Give the year of this amount, such as 2570.")
+        elif year in out:
+            errors[year_name] = _("The year %(year)s is given twice: one amount per year.", year=year)
+        else:
+            out[year] = amount
+    return dict(sorted(out.items())) or None
+
+
 def _item_page(workshop: Workshop, key: str, item_key: str, **kwargs: Any) -> tuple[str, int]:
     definition = _definition(workshop)
     stage = _stage_of(definition, key)
     item = _item_of(stage, item_key)
+    plan = plans.plan_of_workshop(workshop.id)
+    years = plan_years(plan.definition["period"]) if plan is not None else []
     return _page("facilitator/builder/item.html", workshop, definition=definition, stage=stage, item=item,
-                 goals=steps.goal_choices(definition), sdg_goals=sdgs.goals(), **kwargs)
+                 goals=steps.goal_choices(definition), sdg_goals=sdgs.goals(),
+                 budget_rows=budget_year_rows(item, years), plan_fields=plan_fields_shown(stage, item),
+                 **kwargs)
+
+
+def plan_fields_shown(stage: dict[str, Any], item: dict[str, Any]) -> bool:
+    """A development plan's fields (office, strategy, budget per year) are asked of projects,
+    and of any item that already has one (from a workshop file or the API)."""
+    return stage.get("kind") == "projects" or any(item.get(k) for k in ("office", "strategy", "budget_years"))
 
 
 @bp.get("/console/w/<int:workshop_id>/build/s/<key>/i/<item_key>")
@@ -683,6 +734,10 @@ def save_item(workshop_id: int, key: str, item_key: str) -> Any:
     item["goal"] = goal if goal in {k for k, _t in steps.goal_choices(definition)} else None
     item["horizon"] = form.get("horizon") if form.get("horizon") in HORIZON_LABELS else None
     item["budget"] = read_number(form, "budget", errors, whole=False)
+    if "plan_fields" in form:
+        for name in ("office", "strategy"):
+            item[name] = read_text(form, name, langs, item.get(name))
+        item["budget_years"] = read_budget_years(form, errors)
     known = sdgs.codes()
     picked = [code for code in dict.fromkeys(form.getlist("sdgs")) if code in known]
     # the order they had first (the file's), then the newly ticked in the list's order
