@@ -240,6 +240,9 @@ EOF
 CONNECTIONS=$(( PHONES * 2 + 1024 ))
 [ "$CONNECTIONS" -ge 4096 ] || CONNECTIONS=4096
 NOFILE=$(( CONNECTIONS * 2 ))
+# one address may hold at most this many connections (limit_conn): every phone expected may
+# come through one venue NAT address, with a socket and a keep-alive page request each
+PER_ADDRESS=$(( PHONES * 2 ))
 MAIN_CONF="$NGINX/nginx.conf"
 if [ -f "$MAIN_CONF" ]; then
   say "== nginx: worker_connections $CONNECTIONS, worker_rlimit_nofile $NOFILE"
@@ -304,6 +307,9 @@ map \$arg_sid \$ruamkit_backend {
     default  ruamkit;
 $sid_routes}
 
+# connections per client address (the processes behind it trust nginx and keep no ceiling)
+limit_conn_zone \$binary_remote_addr zone=ruamkit_per_address:10m;
+
 map \$http_upgrade \$ruamkit_connection {
     default upgrade;
     ""      "";
@@ -321,6 +327,8 @@ $LISTEN
     client_header_timeout 10s;
     client_body_timeout 20s;
     keepalive_timeout 30s;
+    # one address holds at most 2 x --phones connections; the next gets 503
+    limit_conn ruamkit_per_address $PER_ADDRESS;
 
     proxy_http_version 1.1;
     # \$http_host keeps the port (a socket's Origin is compared with it)

@@ -145,15 +145,114 @@ def redact(line: str) -> str:
     return _SECRET_IN_URL.sub(r"\1…", line)
 
 
-def _handler_class() -> type:
-    """gevent's WSGI handler, closing the TCP connection once a WebSocket ends.
+#: answered to a connection beyond its address's ceiling, then closed
+_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nConnection: close\r\n"
+         b"Content-Length: 0\r\n\r\n")
+#: answered to a request whose headers did not arrive in time, then closed
+_TOO_SLOW = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+#: seconds between two log lines about one address at its ceiling
+_CEILING_LOG_EVERY = 60.0
 
-    Without this, pywsgi keeps the connection for another request and logs the
-    client's late WebSocket close frame as "Invalid HTTP method".
+
+def _peer(address: Any) -> str:
+    return str(address[0]) if isinstance(address, tuple) and address else str(address or "")
+
+
+def _handler_class(app: Flask) -> type:
+    """gevent's WSGI handler with the guards of a server that phones reach directly.
+
+    * The request line and headers of a new connection's first request arrive within
+      HEADER_TIMEOUT seconds (10), or the connection is closed (408 once the request line
+      came): half-sent requests do not hold connections. Reading a request body, or
+      sending a response, waits at most as long for each piece.
+    * A keep-alive connection waiting for its next request is closed after IDLE_TIMEOUT
+      seconds (30); that request's headers then get HEADER_TIMEOUT again.
+    * One address holds at most CONNECTIONS_PER_ADDRESS connections at once (2,000; 0 = no
+      ceiling): a venue's phones share one NAT address, and a phone holds about two (its
+      socket, and keep-alive page requests for a while), so a hall of 1,000 phones fits.
+      The next connection is answered 503 with Retry-After and closed. Behind a trusted
+      proxy (TRUSTED_PROXIES > 0) every connection comes from the proxy: there the proxy
+      keeps the ceiling (deploy/install.sh: nginx limit_conn) and none is applied here.
+    * A WebSocket has no read timeout (Engine.IO pings it), and its TCP connection closes
+      when it ends: otherwise pywsgi keeps the connection for another request and logs the
+      client's late WebSocket close frame as "Invalid HTTP method".
     """
-    from gevent import pywsgi
+    import socket
+    import time
+
+    from gevent import Timeout, pywsgi
+
+    header_timeout = float(app.config["HEADER_TIMEOUT"])
+    idle_timeout = float(app.config["IDLE_TIMEOUT"])
+    proxied = int(app.config["TRUSTED_PROXIES"] or 0) > 0
+    ceiling_here = 0 if proxied else int(app.config["CONNECTIONS_PER_ADDRESS"])
+    open_now: dict[str, int] = {}  # address -> connections (one process, one gevent thread)
+    logged_at: dict[str, float] = {}
 
     class Handler(pywsgi.WSGIHandler):
+        #: connections one address may hold at once here (0: none, e.g. behind a proxy)
+        ceiling = ceiling_here
+        served = 0
+        headers_by = 0.0
+        timed_out = False
+
+        def handle(self) -> None:
+            address = _peer(self.client_address)
+            if ceiling_here and open_now.get(address, 0) >= ceiling_here:
+                self._refuse(address)
+                return
+            open_now[address] = open_now.get(address, 0) + 1
+            try:
+                super().handle()
+            finally:
+                left = open_now.get(address, 1) - 1
+                if left > 0:
+                    open_now[address] = left
+                else:
+                    open_now.pop(address, None)
+
+        def _refuse(self, address: str) -> None:
+            now = time.monotonic()
+            if now - logged_at.get(address, -_CEILING_LOG_EVERY) >= _CEILING_LOG_EVERY:
+                logged_at[address] = now
+                print(f"{address} holds {ceiling_here} connections (CONNECTIONS_PER_ADDRESS): "
+                      "further ones get 503", file=sys.stderr, flush=True)
+            try:
+                self.socket.settimeout(1.0)
+                self.socket.sendall(_BUSY)
+                self.socket.shutdown(socket.SHUT_WR)
+                self.socket.recv(16384)  # what the client sent: closing with it unread resets
+            except OSError:                # the connection, and the client never sees the 503
+                pass
+            finally:
+                self.socket.close()
+
+        def read_requestline(self) -> str:
+            self.socket.settimeout(None)  # the Timeout below bounds the wait as a whole
+            started = time.monotonic()
+            with Timeout(idle_timeout if self.served else header_timeout, False):
+                line: str = super().read_requestline()
+                self.headers_by = (time.monotonic() if self.served else started) + header_timeout
+                return line
+            raise TimeoutError("no request in time")  # handle_one_request: close, no answer
+
+        def read_request(self, raw_requestline: str) -> Any:
+            with Timeout(max(self.headers_by - time.monotonic(), 0.001), False):
+                parsed = super().read_request(raw_requestline)
+                upgrade = (self.headers.get("Upgrade") or "").lower() == "websocket"
+                self.socket.settimeout(None if upgrade else header_timeout)
+                return parsed
+            self.timed_out = True
+            raise ValueError("the request's headers did not arrive in time")
+
+        def handle_one_request(self) -> Any:
+            result = super().handle_one_request()
+            if self.timed_out and isinstance(result, tuple):
+                return ("408", _TOO_SLOW)
+            if result is True:
+                self.served += 1
+            return result
+
         def format_request(self) -> str:
             return redact(super().format_request())
 
@@ -185,7 +284,7 @@ def serve(app: Flask, host: str, port: int, *, demo: bool = False, access_log: b
         print(line, flush=True)
     run_kwargs: dict[str, Any] = {"host": host, "port": port, "log_output": access_log}
     if app.config.get("ASYNC_MODE", "gevent") == "gevent":
-        run_kwargs["handler_class"] = _handler_class()
+        run_kwargs["handler_class"] = _handler_class(app)
         process.name_sessions(app, port)
         process.install_sigterm(app, lambda: getattr(socketio, "wsgi_server", None))
         process.start_balancer(app)

@@ -132,6 +132,13 @@ class Config:
         #: ceilings of one PDF render: address space in MB, and seconds
         self.EXPORT_MEMORY_MB = int(os.environ.get("WORKSHOP_EXPORT_MEMORY_MB", "1024"))
         self.EXPORT_TIMEOUT = float(os.environ.get("WORKSHOP_EXPORT_TIMEOUT", "120"))
+        #: the served connection's guards (cli._handler_class): seconds for a request's line and
+        #: headers to arrive (and for each piece of a body), seconds a keep-alive connection may
+        #: wait for its next request, and connections one address may hold at once (0 = no
+        #: ceiling; not applied behind a trusted proxy, which keeps its own: deploy/)
+        self.HEADER_TIMEOUT = float(os.environ.get("WORKSHOP_HEADER_TIMEOUT", "10"))
+        self.IDLE_TIMEOUT = float(os.environ.get("WORKSHOP_IDLE_TIMEOUT", "30"))
+        self.CONNECTIONS_PER_ADDRESS = int(os.environ.get("WORKSHOP_CONNECTIONS_PER_ADDRESS", "2000"))
         #: behind a reverse proxy: how many proxies' X-Forwarded-* headers to trust (0 = none)
         self.TRUSTED_PROXIES = int(os.environ.get("WORKSHOP_TRUSTED_PROXIES", "0"))
         #: the session cookie's Secure flag: auto (when the request came over HTTPS, directly or

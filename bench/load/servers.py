@@ -161,6 +161,8 @@ class RuamKit(Target):
         env["WORKSHOP_PUBLIC_URL"] = f"http://127.0.0.1:{ports[0]}"
         env["WORKSHOP_SECRET_KEY"] = uuid.uuid4().hex  # shared by every process
         env.pop("WORKSHOP_MESSAGE_QUEUE", None)
+        # every benchmark phone comes from 127.0.0.1, thousands of them: no ceiling per address
+        env.setdefault("WORKSHOP_CONNECTIONS_PER_ADDRESS", "0")
         if database == "postgresql":
             target.database_url = create_pg_database()
         else:

@@ -74,6 +74,7 @@ def test_install_script_then_800_phones_through_nginx_and_a_killed_process(
     assert re.search(r"^worker_rlimit_nofile\s+\d+;", main_conf, re.M)
     site = (root / "etc/nginx/sites-available/ruamkit").read_text()
     assert "proxy_set_header Host $http_host;" in site and "ssl_certificate" not in site
+    assert re.search(r"^\s*limit_conn ruamkit_per_address 2000;", site, re.M)  # 2 x --phones
     assert (root / "etc/nginx/sites-enabled/ruamkit").is_symlink()
     venv_python = (root / "opt/ruamkit/venv/bin/python").resolve()
     assert str(venv_python).startswith("/usr/bin/python3"), venv_python  # never a Python under /root

@@ -621,3 +621,145 @@ def test_the_console_cookie_keeps_a_token_reference_not_the_bearer_token(api: An
         assert accounts.sign_out_everywhere(user) >= 1
     assert browser.get(f"/console/w/{created['id']}").status_code == 302
     assert not api.socket(browser, auth={"role": "facilitator", "workshop": created["id"]}).is_connected()
+
+
+def _closed_within(sock: Any, seconds: float) -> tuple[bool, bytes]:
+    """Read until the server closes the connection or ``seconds`` pass: (closed, bytes read)."""
+    got = b""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        sock.settimeout(max(deadline - time.monotonic(), 0.01))
+        try:
+            chunk = sock.recv(4096)
+        except TimeoutError:
+            break
+        except OSError:  # reset by the server
+            return True, got
+        if not chunk:
+            return True, got
+        got += chunk
+    return False, got
+
+
+def _answer(sock: Any, seconds: float = 5) -> bytes:
+    """One whole response (headers and Content-Length body), or what came before a close."""
+    got = b""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        head, sep, body = got.partition(b"\r\n\r\n")
+        if sep:
+            length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), 0)
+            if len(body) >= length:
+                return got
+        sock.settimeout(max(deadline - time.monotonic(), 0.01))
+        try:
+            chunk = sock.recv(4096)
+        except (TimeoutError, ConnectionResetError):
+            return got
+        if not chunk:
+            return got
+        got += chunk
+    return got
+
+
+def _raw(url: str) -> Any:
+    import socket
+
+    host, port = url.rsplit("//", 1)[1].split(":")
+    return socket.create_connection((host, int(port)), timeout=5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("live", ["sqlite"], indirect=True)  # the server's sockets, not the database
+@pytest.mark.server_env(WORKSHOP_HEADER_TIMEOUT="2", WORKSHOP_IDLE_TIMEOUT="4",
+                        WORKSHOP_CONNECTIONS_PER_ADDRESS="8")
+def test_half_sent_requests_and_idle_keep_alives_are_dropped_and_one_address_has_a_ceiling(
+        live: Live) -> None:
+    """The server phones reach directly (`run.py serve`, gevent) drops a request whose line
+    and headers have not arrived within WORKSHOP_HEADER_TIMEOUT (408 once the line came),
+    closes a keep-alive connection idle for WORKSHOP_IDLE_TIMEOUT, and answers 503 with
+    Retry-After to an address beyond WORKSHOP_CONNECTIONS_PER_ADDRESS; a WebSocket lives on
+    through all of it. Before: 300 half-sent requests were held for over 75 s."""
+    created = live.workshop()
+    phone = live.phone({"participant": live.join(created["code"])})  # one connection, held throughout
+
+    # half-sent: headers never finished, a request line never finished, a slow drip of headers
+    half = [_raw(live.url) for _ in range(5)]
+    for sock in half[:3]:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\nX-Slow: ")
+    for sock in half[3:]:
+        sock.sendall(b"GET /heal")
+    started = time.monotonic()
+    outcomes = [_closed_within(sock, 10) for sock in half]
+    assert all(closed for closed, _ in outcomes), "a half-sent request is still held after 10 s"
+    assert time.monotonic() - started < 10
+    assert all(got.startswith(b"HTTP/1.1 408") for _, got in outcomes[:3]), outcomes
+    assert all(got == b"" for _, got in outcomes[3:]), outcomes
+    drip = _raw(live.url)
+    drip.sendall(b"GET /healthz HTTP/1.1\r\n")
+    dropped = False
+    for _ in range(40):  # one header byte every 0.25 s: 10 s at most
+        try:
+            drip.sendall(b"X")
+        except OSError:
+            dropped = True
+            break
+        closed, _ = _closed_within(drip, 0.25)
+        if closed:
+            dropped = True
+            break
+    assert dropped, "a request dripping its headers is still held after 10 s"
+    for sock in (*half, drip):
+        sock.close()
+
+    # idle keep-alive: answered, then closed after the idle timeout
+    keep = _raw(live.url)
+    keep.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert _answer(keep).startswith(b"HTTP/1.1 200")
+    closed, _ = _closed_within(keep, 10)
+    assert closed, "an idle keep-alive connection is still open after 10 s"
+    keep.close()
+
+    # the ceiling: connections from one address (the phone's socket is one of them)
+    held = []
+    refused = b""
+    for _ in range(20):
+        sock = _raw(live.url)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+        got = _answer(sock)
+        if not got.startswith(b"HTTP/1.1 200"):
+            refused = got
+            sock.close()
+            break
+        held.append(sock)
+    assert refused.startswith(b"HTTP/1.1 503") and b"Retry-After" in refused, refused
+    assert len(held) + 1 == 8, len(held)  # seven kept-alive requests and the phone's socket
+    held.pop().close()
+    assert wait_until(lambda: _healthz_answers(live.url), timeout=5)  # room again
+    for sock in held:
+        sock.close()
+    assert phone.client.connected
+    assert phone.call("sync", {})["ok"]
+
+
+def _healthz_answers(url: str) -> bool:
+    sock = _raw(url)
+    try:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        return _answer(sock).startswith(b"HTTP/1.1 200")
+    finally:
+        sock.close()
+
+
+def test_behind_a_trusted_proxy_the_proxy_keeps_the_connection_ceiling(app: Any) -> None:
+    """Every connection then comes from the proxy's address: no ceiling in the app (nginx's
+    limit_conn, written by deploy/install.sh, counts the phones' own addresses)."""
+    from workshop import create_app
+    from workshop.cli import _handler_class
+    from workshop.config import TestConfig
+
+    assert _handler_class(app).ceiling == app.config["CONNECTIONS_PER_ADDRESS"] > 0
+    proxied = create_app(TestConfig(app.config["DATABASE_URL"], ASYNC_MODE="threading", RUN_MIGRATIONS=False,
+                                    TRUSTED_PROXIES=1))
+    assert _handler_class(proxied).ceiling == 0
