@@ -17,7 +17,7 @@ from ..models._types import utcnow
 from ..storage import db
 from .errors import Conflict, Invalid, NotFound
 from .notify import notifier
-from .workshops import get_stage, get_workshop
+from .workshops import definition_of, get_stage, get_workshop, stage_spec_of
 
 #: entries one merge may take
 MAX_MERGE_SOURCES = 100
@@ -26,7 +26,7 @@ MAX_MERGE_SOURCES = 100
 def _words_stage(workshop_id: int, stage_key: str) -> tuple[int, Stage]:
     workshop = get_workshop(workshop_id)
     stage = get_stage(workshop, stage_key)
-    if stage.config.get("method") != "words":
+    if stage_spec_of(stage).method != "words":
         raise Conflict(f"stage '{stage.key}' is not a words stage: only words entries can be merged",
                        code="not_words")
     return workshop.id, stage
@@ -117,7 +117,8 @@ def list_merges(workshop_id: int, stage_key: str, *, include_undone: bool = True
 def workshop_merges(workshop_id: int) -> list[dict[str, Any]]:
     """Every merge of every words stage of a workshop (for the exports)."""
     workshop = get_workshop(workshop_id)
-    keys = {s.id: s.key for s in workshop.stages if s.config.get("method") == "words"}
+    words = {spec.key for spec in definition_of(workshop).stages if spec.method == "words"}
+    keys = {s.id: s.key for s in workshop.stages if s.key in words}
     if not keys:
         return []
     merges = list(db.session.scalars(

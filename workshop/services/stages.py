@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, or_, select, update
 
 from ..domain import lifecycle, schedule
 from ..models import Stage, Workshop
@@ -14,7 +14,7 @@ from ..models._types import utcnow
 from ..storage import db
 from .errors import Conflict
 from .notify import notifier
-from .workshops import get_stage, get_workshop, stage_spec_of
+from .workshops import definition_of, get_stage, get_workshop, stage_spec_of
 
 
 def _apply(workshop_id: int, key: str, change: Callable[[Stage], None]) -> tuple[Workshop, Stage]:
@@ -80,20 +80,23 @@ def run_schedule(now: datetime | None = None) -> list[tuple[int, str, str]]:
     opens a stage whose window is now. Returns ``(workshop_id, stage_key, action)``.
     """
     now = now or utcnow()
+    # Only stages with a window are read (the database looks into their stored form, so a
+    # workshop without one costs nothing); the window itself comes from the typed definition.
+    windowed = or_(*(Stage.config[name].as_string().is_not(None) for name in schedule.FIELDS))
     rows = db.session.execute(
-        select(Stage, Workshop.definition)
+        select(Stage, Workshop)
         .join(Workshop, Stage.workshop_id == Workshop.id)
-        .where(Workshop.erased_at.is_(None))
+        .where(Workshop.erased_at.is_(None), windowed)
     ).all()
     due: list[tuple[int, int, str, str, str]] = []  # stage id, workshop id, key, state, action
-    for stage, definition in rows:
-        if not any(stage.config.get(name) for name in schedule.FIELDS):
-            continue
-        zone = definition.get("timezone")
+    for stage, workshop in rows:
+        definition = definition_of(workshop)
+        spec = definition.stage(stage.key)
+        assert spec is not None  # the definition is read from these very rows
         action = schedule.due_action(
             stage.state,
-            opens_at=schedule.moment(stage.config.get("opens_at"), zone),
-            closes_at=schedule.moment(stage.config.get("closes_at"), zone),
+            opens_at=schedule.moment(spec.opens_at, definition.timezone),
+            closes_at=schedule.moment(spec.closes_at, definition.timezone),
             opened_at=stage.opened_at,
             closed_at=stage.closed_at,
             now=now,

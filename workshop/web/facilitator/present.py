@@ -136,7 +136,7 @@ def stage_summary(workshop: Workshop, stage: Stage, entry: dict[str, Any] | None
 
 def voting_window(workshop: Workshop, spec: StageDefinition) -> dict[str, str] | None:
     """The stage's scheduled window (opens_at / closes_at) as the run sheet says it, or None."""
-    zone = workshop.definition.get("timezone")
+    zone = workshops.definition_of(workshop).timezone
     opens, closes = (schedule.moment(getattr(spec, name, None), zone) for name in schedule.FIELDS)
     if opens is None and closes is None:
         return None

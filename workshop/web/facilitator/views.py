@@ -731,7 +731,7 @@ def results_page(workshop_id: int) -> str:
     workshop = workshops.get_workshop(workshop_id)
     data = results.workshop_results(workshop.id, current_language())
     word_merges = {s.key: merges.list_merges(workshop.id, s.key, include_undone=False)
-                   for s in workshop.stages if s.config.get("method") == "words"}
+                   for s in workshops.definition_of(workshop).stages if s.method == "words"}
     return render_template(
         "facilitator/results.html", **_common(workshop),
         sections=present.result_sections(workshop, data["stages"]),
