@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .definition import LIMITS, SUPPORTED_LANGUAGES
+from .definition import DEFAULT_LANGUAGES, LIMITS, SUPPORTED_LANGUAGES
+from .text import localize
 
 #: Buddhist-era years a plan's period may use (BE = CE + 543)
 YEAR_MIN, YEAR_MAX = 2500, 2700
@@ -132,13 +133,18 @@ def _text(value: object, loc: str, languages: list[str], limit: int, problems: l
     return None
 
 
+def plan_text(plan: Mapping[str, Any], name: str, lang: str) -> str:
+    """A text of a plan object (title, city, description) in ``lang``, or ``""``."""
+    return localize(plan.get(name), lang, plan.get("languages") or DEFAULT_LANGUAGES)
+
+
 def check_plan(data: object) -> dict[str, Any]:
     """A plan object, validated and normalised: {title, city, period {start, end}, languages,
     description, workshops?, revision?}; PlanInvalid with every problem otherwise."""
     if not isinstance(data, Mapping):
         raise PlanInvalid([Problem("", "text_type")])
     problems: list[Problem] = [Problem(str(key)[:40], "unknown_field") for key in data if key not in FIELDS]
-    languages = data.get("languages", ["th"])
+    languages = data.get("languages", list(DEFAULT_LANGUAGES))
     if (
         not isinstance(languages, list)
         or not languages
@@ -146,7 +152,7 @@ def check_plan(data: object) -> dict[str, Any]:
         or len(set(languages)) != len(languages)
     ):
         problems.append(Problem("languages", "languages"))
-        languages = ["th"]
+        languages = list(DEFAULT_LANGUAGES)
     plan: dict[str, Any] = {"languages": list(languages)}
     if data.get("title") is None:
         problems.append(Problem("title", "required"))

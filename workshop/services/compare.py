@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..domain import combine
+from ..domain.definition import DEFAULT_LANGUAGES
 from ..domain.text import localize
 from ..models import Ballot, User, Workshop
 from ..storage import db
@@ -22,7 +23,7 @@ def plan_results(user: User | None, plan_id: int, lang: str | None = None) -> di
     """
     plan = plans.get_plan(user, plan_id)
     members = [w for w in plans.workshops_of(plan) if access.role_of(user, "workshop", w.id) is not None]
-    language = lang or (plan.definition.get("languages") or ["th"])[0]
+    language = lang or (plan.definition.get("languages") or DEFAULT_LANGUAGES)[0]
     stages = [(w, s) for w in members for s in w.stages]
     keys = combine.questions([(w.id, {"key": s.key}) for w, s in stages])
     out = []

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ...domain.plans import DESCRIPTION_CHARS, TITLE_CHARS, period_text
+from ...domain.plans import DESCRIPTION_CHARS, TITLE_CHARS, period_text, plan_text
 from ...domain.text import localize
 from ...services import plans
 from ...services import workshops as workshop_service
@@ -66,14 +66,12 @@ class PlanForm(FlaskForm):
 
     def fill(self, definition: dict[str, Any]) -> None:
         title = definition.get("title")
-        self.title.data = localize(title, "th", definition.get("languages") or ["th"])
+        self.title.data = plan_text(definition, "title", "th")
         self.title_en.data = title.get("en", "") if isinstance(title, dict) else ""
-        self.city.data = localize(definition.get("city"), "th", definition.get("languages") or ["th"])
+        self.city.data = plan_text(definition, "city", "th")
         period = definition["period"]
         self.period.data = f"{period['start']}-{period['end']}"
-        self.description.data = localize(
-            definition.get("description"), "th", definition.get("languages") or ["th"]
-        )
+        self.description.data = plan_text(definition, "description", "th")
 
 
 class AttachForm(FlaskForm):
@@ -127,8 +125,7 @@ def _lang() -> str:
 
 
 def plan_title(plan: Any) -> str:
-    definition = plan.definition
-    return localize(definition.get("title"), _lang(), definition.get("languages") or ["th"])
+    return plan_text(plan.definition, "title", _lang())
 
 
 def _rows() -> list[dict[str, Any]]:
@@ -138,7 +135,7 @@ def _rows() -> list[dict[str, Any]]:
         {
             "plan": p,
             "title": plan_title(p),
-            "city": localize(p.definition.get("city"), _lang(), p.definition.get("languages") or ["th"]),
+            "city": plan_text(p.definition, "city", _lang()),
             "period": period_text(p.definition["period"], _lang()),
             "workshops": counts.get(p.id, 0),
         }
@@ -214,8 +211,8 @@ def _render_plan(
         role=role,
         can_edit=role in ("facilitator", "owner"),
         title=plan_title(plan),
-        city=localize(definition.get("city"), lang, definition.get("languages") or ["th"]),
-        description=localize(definition.get("description"), lang, definition.get("languages") or ["th"]),
+        city=plan_text(definition, "city", lang),
+        description=plan_text(definition, "description", lang),
         period=period_text(definition["period"], lang),
         workshops=workshops,
         edit=edit,
@@ -437,11 +434,9 @@ def plan_compare(plan_id: int) -> tuple[str, int]:
     found = compare.plan_results(user, plan_id, lang)
     group_labels: dict[str, str] = {}
     for workshop in plans.workshops_of(plan):
-        for group in workshop.definition.get("groups") or ():
-            group_labels.setdefault(
-                group["key"],
-                localize(group.get("label"), lang, workshop.definition.get("languages") or ["th"]),
-            )
+        typed = workshop_service.definition_of(workshop)
+        for group in typed.groups:
+            group_labels.setdefault(group.key, localize(group.label, lang, typed.languages))
     return render_template(
         "facilitator/plans/compare.html",
         plan=plan,
