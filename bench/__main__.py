@@ -7,10 +7,12 @@
     python -m bench --scenario scaleout --sizes 500,2000
     python -m bench --scenario deploy                 # install.sh, 2 processes behind nginx, a SIGKILL
     python -m bench --quick                           # a small smoke run of every scenario
+    python -m bench.phone                             # the cheap phone alone (throttled Chromium)
 
 Results: bench/results/load.json and bench/results/load.md (a run replaces the older run
 of the same scenario; the others are kept); the deploy scenario's in deploy.json and
-deploy.md. Exit status 1 if a run fails its checks.
+deploy.md; the cheap phone's page weight and time to ready to vote (bench.phone) in
+phone.md and phone.json. Exit status 1 if a run fails its checks.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true",
                    help="exit 1 also when a latency target is missed (default: only correctness)")
     p.add_argument("--no-export", action="store_true", help="skip the export benchmark (bench.export)")
+    p.add_argument("--no-phone", dest="phone", action="store_false",
+                   help="skip the cheap phone benchmark (bench.phone: throttled Chromium, page weight)")
     p.add_argument("--no-abuse", dest="abuse", action="store_false",
                    help="skip the abuse benchmark (bench.abuse: one socket flooding 1,000 events/s)")
     return p
@@ -168,8 +172,14 @@ def main(argv: list[str] | None = None) -> int:
 
         print("[bench] abuse benchmark (one socket sending 1,000 events a second)", flush=True)
         abuse_status = abuse.main([])
+    phone_status = 0
+    if args.phone:
+        from . import phone
+
+        print("[bench] cheap phone (Chromium, 4x CPU slowdown, 1.6 Mbit/s, 150 ms)", flush=True)
+        phone_status = phone.main([])
     export_status = 0 if args.no_export else run_export()
-    return 1 if failed or export_status or abuse_status else 0
+    return 1 if failed or export_status or abuse_status or phone_status else 0
 
 
 if __name__ == "__main__":

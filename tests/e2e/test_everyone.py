@@ -119,3 +119,22 @@ def test_a_kiosk_left_alone_starts_again_and_a_stopped_kiosk_votes_no_more(
     assert entry["ballots"] == 1
     # the page reloaded while its WebSocket was open: Chromium reports the cut connection
     assert_clean(watch, allow=re.compile(r"WebSocket connection to .*Invalid frame header"))
+
+
+def test_resident_page_at_320_px_with_large_text_in_thai(all_methods: Any, live_server: Any, http_api: Any,
+                                                          new_page: Any, watch: Any, tmp_path: Path) -> None:
+    """Every method as a resident sees it on a small phone with large text, in the phone's own
+    Thai font (no web font): a picture to look at, and nothing wider than the screen."""
+    workshop = http_api.create_workshop(all_methods())
+    for key in ("vision1", "vision", "goals", "phasing", "projects", "budget", "dream"):
+        http_api.stage(workshop["id"], key, "open")
+    page = new_page(320, 640)
+    join(page, live_server, workshop["code"], "ประชาชน", "th")
+    page.wait_for_selector("#st-dream")
+    page.get_by_role("button", name="ตัวอักษรใหญ่").click()
+    assert "text-large" in page.evaluate("() => document.documentElement.className")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 320
+    loaded = page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name).join(' ')")
+    assert ".woff" not in loaded
+    page.screenshot(path=str(shots_dir(tmp_path) / "phone-th-320-large.png"), full_page=True)
+    assert_clean(watch)

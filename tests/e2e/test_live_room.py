@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "static" / "vendor" / "axe-core" / "axe.min.js"
-FIRST_LOAD_LIMIT = 100 * 1024
+FIRST_LOAD_LIMIT = 60 * 1024  # issue 15.5; bench/phone.py measures it throttled
 #: console noise a browser prints by itself while its network is switched off
 OFFLINE_NOISE = re.compile(
     r"ERR_INTERNET_DISCONNECTED|WebSocket connection to|Failed to load resource: net::")
@@ -220,7 +220,7 @@ def test_workshop_from_join_to_closed_stage(all_methods: Any, live_server: Any, 
     assert not [p for p in watch.problems if "CSP" in p]
 
 
-def test_resident_first_load_is_under_100_kb(all_methods: Any, live_server: Any, http_api: Any,
+def test_resident_first_load_is_under_60_kb(all_methods: Any, live_server: Any, http_api: Any,
                                              new_page: Any, watch: Any) -> None:
     workshop = http_api.create_workshop(all_methods())
     http_api.stage(workshop["id"], "goals", "open")
@@ -253,9 +253,9 @@ def test_resident_first_load_is_under_100_kb(all_methods: Any, live_server: Any,
         print(f"first load: {total} bytes\n{report}")
         assert total < FIRST_LOAD_LIMIT, report
     names = " ".join(room)
-    for needed in ("live.css", "resident.js", "socket.io.min.js", ".woff2"):
+    for needed in ("live.css", "resident.js", "socket.io.min.js"):
         assert needed in names
-    assert ".woff?" not in names and not names.endswith(".woff")  # woff2 only
+    assert ".woff" not in names  # the phone's own font: no web font to download
     assert "axe" not in names
     assert_clean(watch)
 
