@@ -304,14 +304,24 @@ def test_console_carry_form_previews_and_carries(api: Api, planned: dict[str, An
     )
 
 
-def test_the_workshop_draft_says_where_a_carried_item_came_from(api: Api, planned: dict[str, Any]) -> None:
+def test_the_workshop_draft_names_where_a_carried_item_came_from(api: Api, planned: dict[str, Any]) -> None:
     import io
 
     import docx
 
+    from tests.integration.test_docx_export import body_text
+
     assert carry(api, planned, {"top": 1}).status_code == 200
-    response = api.get(f"/api/v1/workshops/{planned['goals']}/export", query_string={"format": "docx"})
+    response = api.get(f"/api/v1/workshops/{planned['goals']}/export?format=docx")
     assert response.status_code == 200
     document = docx.Document(io.BytesIO(response.data))
     cells = [p.text for t in document.tables for row in t.rows for c in row.cells for p in c.paragraphs]
-    assert f"นำมาจากการประชุมที่ {planned['forum']} ขั้นตอน needs (อันดับ 1 คะแนน 100.0)" in cells
+    # the source workshop and stage by their titles, its rank and score there; no numeric id
+    assert "นำมาจาก “ประชาคมชุมชนบางริ้น” ขั้นตอน “ปัญหาและความต้องการของชุมชน” (อันดับ 1 คะแนน 100.0)" in cells
+    text = body_text(document)
+    assert f"การประชุมที่ {planned['forum']}" not in text
+    english = body_text(
+        docx.Document(io.BytesIO(api.get(
+            f"/api/v1/workshops/{planned['goals']}/export?format=docx&lang=en").data))
+    )
+    assert "Carried from “" in english and "Carried from workshop" not in english

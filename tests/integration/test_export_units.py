@@ -68,3 +68,25 @@ def test_plan_draft_in_peoples_units(api: Api, tmp_path: Path) -> None:
     assert "average place 1.5" in english
     thai = " ".join(pdf_text(export(api, wid, "pdf", lang="th").data, tmp_path).split())
     assert "ไม่ได้รับงบ" in thai and "เส้นการจัดสรรงบ" in thai
+
+
+def test_word_draft_in_peoples_units(api: Api) -> None:
+    import docx
+
+    from tests.integration.test_docx_export import body_text
+    from tests.integration.test_units_api import budget_workshop
+
+    wid = api.create_workshop(budget_workshop())["id"]
+    api.stage(wid, "money", "open")
+    api.stage(wid, "order", "open")
+    api.post(f"{W}/{wid}/stages/money/paper", {"group": "resident", "ballots": [
+        {"budget": {"a": 600, "b": 300, "c": 100}}, {"budget": {"a": 400, "b": 300, "d": 300}}]})
+    api.post(f"{W}/{wid}/stages/order/paper",
+             {"group": "civil", "ballots": [{"order": ["y", "x"]}, {"order": ["x"]}]})
+    english = " ".join(body_text(docx.Document(io.BytesIO(export(api, wid, "docx", lang="en").data))).split())
+    # the same units as the PDF: baht on average and share of the pot, funded or not, average place
+    assert "Funded line" in english and "100 baht left" in english
+    assert "Not funded" in english and "50.0% of the pot" in english
+    assert "average place 1.5" in english
+    thai = " ".join(body_text(docx.Document(io.BytesIO(export(api, wid, "docx", lang="th").data))).split())
+    assert "ไม่ได้รับงบ" in thai and "เส้นการจัดสรรงบ" in thai

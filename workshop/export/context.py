@@ -23,6 +23,7 @@ from ..domain.definition import (
     DotsStage,
     Item,
     ScoreStage,
+    Source,
     StageDefinition,
     WordsStage,
     WorkshopDefinition,
@@ -110,6 +111,7 @@ def build_report(
     counts: Mapping[str, Any],
     lang: str,
     generated: date | None = None,
+    sources: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> Dict:
     """Everything the plan draft template needs.
 
@@ -117,7 +119,8 @@ def build_report(
     ``results`` the results object in ``lang``, ``comments``/``ideas`` the API's
     dicts (any status: only published comments and approved ideas are shown),
     ``counts`` ``{"participants": {"total", "by_group"}, "ballots": {stage:
-    {group: {"phone": n, "paper": n}}}}``.
+    {group: {"phone": n, "paper": n}}}}``; ``sources`` the workshops carried items
+    came from (``ExportData.sources``), so that a draft names them by their titles.
     """
     languages = list(definition.languages)
 
@@ -160,6 +163,7 @@ def build_report(
                 ballots=ballot_counts.get(stage_def.key) or {},
                 cap=cap,
                 top_items=top_items,
+                sources=sources or {},
             )
         )
 
@@ -221,6 +225,7 @@ def _stage(
     ballots: Mapping[str, Mapping[str, int]],
     cap: int | None = None,
     top_items: int | None = None,
+    sources: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> Dict:
     method = stage_def.method
     criteria = [
@@ -255,6 +260,7 @@ def _stage(
                 idea=idea_by_item.get(result["key"]),
                 group_label=group_label,
                 cap=cap,
+                sources=sources or {},
             )
         )
     shown, hidden = items, len(ranked) - len(items)
@@ -304,6 +310,21 @@ def channel_counts(entry: Mapping[str, Any]) -> list[Dict]:
     counts: Mapping[str, int] = entry.get("by_channel") or {}
     return [{"key": key, "count": counts[key], "text": number_text(counts[key])}
             for key in CHANNELS if counts.get(key)]
+
+
+def source_view(source: Source, sources: Mapping[int, Mapping[str, Any]], lang: str) -> Dict:
+    """Where a carried item came from, in words: the source workshop's and stage's titles (None
+    when that workshop is gone), and its rank and score there."""
+    found = sources.get(source.workshop)
+    languages = list(found["languages"]) if found else [lang]
+    stage = found["stages"].get(source.stage) if found else None
+    return {
+        "workshop": localize(found["title"], lang, languages) if found else None,
+        "stage": localize(stage, lang, languages) if stage else source.stage,
+        "rank": source.rank,
+        "score": source.score,
+        "score_text": score_text(source.score),
+    }
 
 
 def _percent_text(value: float | None) -> str:
@@ -367,6 +388,7 @@ def _item(
     idea: Mapping[str, Any] | None,
     group_label: Mapping[str, str],
     cap: int | None = None,
+    sources: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> Dict:
     score = result.get("score")
     spread = result.get("spread")
@@ -410,6 +432,9 @@ def _item(
         "indicator": tr(item_def.indicator if item_def else None),
         #: where a carried item came from (plans, carry forward): workshop, stage, item, rank, score
         "source": item_def.to_json().get("source") if item_def else None,
+        "source_view": (
+            source_view(item_def.source, sources or {}, lang) if item_def and item_def.source else None
+        ),
         "office": tr(item_def.office if item_def else None),
         "strategy": tr(item_def.strategy if item_def else None),
         "criteria": [

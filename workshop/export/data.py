@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from ..domain.definition import SUPPORTED_LANGUAGES, WorkshopDefinition
 from ..models import Ballot
 from ..services import content, merges, paper, results, workshops
-from ..services.errors import Invalid
+from ..services.errors import Invalid, NotFound
 from ..storage import db
 
 
@@ -43,6 +43,9 @@ class ExportData:
     paper_batches: list[dict[str, Any]] = field(default_factory=list)
     #: every merge of words entries, undone ones included (services.merges.merge_dict)
     word_merges: list[dict[str, Any]] = field(default_factory=list)
+    #: the workshops carried items came from (plans): {id: {"title", "languages", "stages": {key: title}}},
+    #: so a draft names them by their titles; a deleted one is left out
+    sources: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 def report_language(definition: WorkshopDefinition, lang: object = None) -> str:
@@ -57,6 +60,23 @@ def chosen_language(default: str, lang: object = None) -> str:
     if lang not in SUPPORTED_LANGUAGES:
         raise Invalid(f"lang: must be one of {', '.join(SUPPORTED_LANGUAGES)}")
     return str(lang)
+
+
+def source_workshops(definition: WorkshopDefinition) -> dict[int, dict[str, Any]]:
+    """Titles of the workshops and stages the items of ``definition`` were carried from."""
+    ids = sorted({item.source.workshop for stage in definition.stages for item in stage.items if item.source})
+    found: dict[int, dict[str, Any]] = {}
+    for source_id in ids:
+        try:
+            source = workshops.definition_of(workshops.get_workshop(source_id))
+        except NotFound:
+            continue  # deleted since: the item keeps its numbers, the draft says "an earlier workshop"
+        found[source_id] = {
+            "title": source.title,
+            "languages": list(source.languages),
+            "stages": {stage.key: stage.title for stage in source.stages},
+        }
+    return found
 
 
 def collect(workshop_id: int, lang: object = None, *, with_ballots: bool = True) -> ExportData:
@@ -137,4 +157,5 @@ def collect(workshop_id: int, lang: object = None, *, with_ballots: bool = True)
         ballots=ballots,
         paper_batches=paper.list_batches(workshop.id),
         word_merges=merges.workshop_merges(workshop.id),
+        sources=source_workshops(definition),
     )

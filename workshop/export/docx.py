@@ -38,7 +38,7 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 from flask_babel import force_locale, gettext, ngettext
 
-from .context import build_report, score_text
+from .context import build_report
 from .data import ExportData
 
 #: the face named in every style, and the one the font table offers instead
@@ -505,6 +505,7 @@ def plan_docx(data: ExportData, generated: date | None = None) -> bytes:
         counts=data.counts,
         lang=data.lang,
         generated=generated,
+        sources=data.sources,
     )
     with force_locale(data.lang):
         return write_report(report)
@@ -681,6 +682,58 @@ def with_comments(rows: list[list[Any]], items: Sequence[Mapping[str, Any]]) -> 
     return out
 
 
+def units_notes(item: Mapping[str, Any]) -> list[str]:
+    """An item's value in people's units, as the PDF writes them under the value
+    (``context.units_view``): share of ballots or dots, average place, baht on average and
+    share of the pot, funded or not."""
+    units = item.get("units") or {}
+    if "percent_text" in units:
+        return [units["percent_text"]]
+    if "position_text" in units:
+        return [gettext("average place %(n)s", n=units["position_text"])]
+    if "average_text" in units:
+        notes = [gettext("%(amount)s on average, %(share)s of the pot", amount=units["average_text"],
+                         share=units["pot_text"])]
+        if units.get("funded") is True:
+            notes.append(gettext("Funded"))
+        elif units.get("funded") is False:
+            notes.append(gettext("Not funded"))
+        return notes
+    return []
+
+
+def _value_cell(item: Mapping[str, Any]) -> Callable[[_Cell], None]:
+    """The value as counted, and under it the same in people's units (right-aligned like a number)."""
+    def fill(cell: _Cell) -> None:
+        paragraph = cell.paragraphs[0]
+        paragraph.add_run(item["value_text"])
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        for note in units_notes(item):
+            extra = cell.add_paragraph(note, style="Small Text")
+            extra.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            if note == gettext("Funded"):
+                embolden(extra.runs[0])
+
+    return fill
+
+
+def carried_text(source: Mapping[str, Any]) -> str:
+    """Where a carried item came from: the source workshop and stage by their titles
+    (``context.source_view``), with its rank and score there."""
+    if source["workshop"]:
+        text = gettext(
+            "Carried from “%(workshop)s”, stage “%(stage)s”",
+            workshop=source["workshop"],
+            stage=source["stage"],
+        )
+    else:
+        text = gettext("Carried from an earlier workshop, stage “%(stage)s”", stage=source["stage"])
+    if source["score"] is None:
+        return text
+    there = gettext("rank %(rank)s, score %(score)s", rank=source["rank"], score=source["score_text"])
+    return f"{text} ({there})"
+
+
 def _item_title(item: Mapping[str, Any], *, project: bool = False) -> Callable[[_Cell], None]:
     def fill(cell: _Cell) -> None:
         paragraph = cell.paragraphs[0]
@@ -695,24 +748,9 @@ def _item_title(item: Mapping[str, Any], *, project: bool = False) -> Callable[[
             run.font.color.rgb = FLAG
         if item["description"]:
             cell.add_paragraph(item["description"], style="Table Text")
-        source = item.get("source")
+        source = item.get("source_view")
         if source:
-            text = gettext(
-                "Carried from workshop %(workshop)s, stage %(stage)s",
-                workshop=source.get("workshop"),
-                stage=source.get("stage"),
-            )
-            if source.get("score") is not None:
-                text += (
-                    " ("
-                    + gettext(
-                        "rank %(rank)s, score %(score)s",
-                        rank=source.get("rank"),
-                        score=score_text(source["score"]),
-                    )
-                    + ")"
-                )
-            cell.add_paragraph(text, style="Small Text")
+            cell.add_paragraph(carried_text(source), style="Small Text")
         if not project and (item["goal"] or item["budget_text"] or item["sdgs"]):
             facts = []
             if item["goal"]:
@@ -738,7 +776,7 @@ def _ranked_table(w: Writer, stage: Mapping[str, Any], items: Sequence[Mapping[s
         [
             str(item["rank"]) if item["score"] is not None else "–",
             _item_title(item),
-            item["value_text"],
+            _value_cell(item),
             item["score_text"],
         ]
         for item in items
@@ -773,12 +811,12 @@ def _project_table(w: Writer, stage: Mapping[str, Any], items: Sequence[Mapping[
             item["indicator"] or "–",
             "\n".join(item["sdgs"]) or "–",
         ]
-        row += [c["mean_text"] for c in item["criteria"]] if criteria else [item["value_text"]]
+        row += [c["mean_text"] for c in item["criteria"]] if criteria else [_value_cell(item)]
         row += [item["score_text"], str(item["rank"]) if item["score"] is not None else "–"]
         rows.append(row)
     extra = len(criteria) or 1
     # landscape A4: 247 mm between the margins
-    value_width = 30 if stage["method"] == "budget" else 20
+    value_width = 40 if stage["method"] == "budget" else 22
     widths = [10, 48, 28, 32, 34, 16] + [value_width] * extra + [22, 18]
     slack = 247 - sum(widths)
     widths[1] += slack
@@ -812,6 +850,18 @@ def _chapter(w: Writer, r: Mapping[str, Any], chapter: Mapping[str, Any], number
             continue
         if not stage["ballots"]:
             w.para(gettext("No ballots were cast in this stage."), "Small Text")
+        funding = stage.get("funding")
+        if funding:
+            w.para(
+                gettext(
+                    "Funded line: going down the ranking, each project is funded in full while the pot "
+                    "lasts. %(n)s projects funded, costing %(cost)s of the %(pot)s pot; %(left)s left.",
+                    n=funding["count"],
+                    cost=funding["funded_cost_text"],
+                    pot=funding["pot_text"],
+                    left=funding["left_text"],
+                )
+            )
         if stage["horizons"]:
             for horizon in stage["horizons"]:
                 if horizon["key"] or len(stage["horizons"]) > 1:

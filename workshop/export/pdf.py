@@ -179,6 +179,7 @@ def plan_pdf(data: ExportData, generated: date | None = None) -> bytes:
         counts=data.counts,
         lang=data.lang,
         generated=generated,
+        sources=data.sources,
     )
     return html_to_pdf(render_template_in(data.lang, "export/plan.html", r=report))
 

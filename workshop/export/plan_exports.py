@@ -78,6 +78,7 @@ def plan_report(
             ideas=data.ideas,
             counts=data.counts,
             lang=language,
+            sources=data.sources,
         )
         workshops.append(({**data.definition.to_json(), "id": data.workshop_id}, report))
     report = build_plan_report(
@@ -316,7 +317,7 @@ def open_data_zip(report: dict[str, Any], parts: list[ExportData], document: dic
                     *[p["years"][y] for y in years],
                     p["rank"],
                     p["score"],
-                    " | ".join(f"{v['workshop']} / {v['stage']}" for v in p["provenance"][:-1]),
+                    " | ".join(f"{v['workshop'] or ''} / {v['stage']}" for v in p["provenance"][:-1]),
                 ]
             )
         archive.writestr("projects.csv", csv_bytes(header, rows))

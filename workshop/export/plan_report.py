@@ -76,13 +76,16 @@ def build_plan_report(
                     }
                 ]
                 if source:
+                    # a source outside the plan is named as the workshop's own draft names it
+                    # (context.source_view); None when it is gone
+                    elsewhere = item.get("source_view") or {}
                     provenance.insert(
                         0,
                         {
-                            "workshop": titles.get(int(source["workshop"]), f"#{source['workshop']}"),
-                            "stage": stage_titles.get(
-                                (int(source["workshop"]), source["stage"]), source["stage"]
-                            ),
+                            "workshop": titles.get(int(source["workshop"])) or elsewhere.get("workshop"),
+                            "stage": stage_titles.get((int(source["workshop"]), source["stage"]))
+                            or elsewhere.get("stage")
+                            or source["stage"],
                             "rank": source.get("rank"),
                             "score": source.get("score"),
                             "score_text": score_text(source.get("score")),

@@ -110,7 +110,8 @@ def summary_sentences(r: Mapping[str, Any]) -> list[str]:
 
 def provenance_text(v: Mapping[str, Any]) -> str:
     """Where a project was ranked: workshop · stage: rank r, score s."""
-    text = f"{v['workshop']} · {v['stage']}"
+    workshop = v["workshop"] or gettext("an earlier workshop")
+    text = f"{workshop} · {v['stage']}"
     if v["score"] is None:
         return text
     return text + ": " + gettext("rank %(rank)s, score %(score)s", rank=v["rank"], score=v["score_text"])
