@@ -138,3 +138,40 @@ def test_resident_page_at_320_px_with_large_text_in_thai(all_methods: Any, live_
     assert ".woff" not in loaded
     page.screenshot(path=str(shots_dir(tmp_path) / "phone-th-320-large.png"), full_page=True)
     assert_clean(watch)
+
+
+@pytest.mark.slow
+def test_a_ballot_cast_during_a_30_second_wifi_drop_is_sent_once_when_back(
+        all_methods: Any, live_server: Any, http_api: Any, new_page: Any, watch: Any) -> None:
+    from tests.e2e.test_live_room import OFFLINE_NOISE
+
+    workshop = http_api.create_workshop(all_methods())
+    wid = workshop["id"]
+    http_api.stage(wid, "goals", "open")
+    phone = new_page(360, 740)
+    sent: list[str] = []
+    phone.on("websocket", lambda ws: ws.on(
+        "framesent", lambda payload: sent.append(payload) if '"ballot"' in str(payload) else None))
+    join(phone, live_server, workshop["code"], "Residents", "en")
+    phone.wait_for_selector("#st-goals")
+
+    phone.context.set_offline(True)
+    phone.wait_for_selector("#conn[data-state=offline]")
+    phone.locator("#st-goals .step").nth(1).click()  # a dot on the first goal
+    phone.locator("#send-goals").click()
+    phone.wait_for_selector("#ack-goals[data-kind=wait]")
+    assert "offline" in phone.locator("#ack-goals").text_content()
+    phone.wait_for_timeout(30_000)  # the Wi-Fi stays down for 30 s
+    assert sent == []
+    assert phone.locator("#ack-goals").get_attribute("data-kind") == "wait"
+
+    phone.context.set_offline(False)
+    phone.wait_for_selector("#conn[data-state=online]", timeout=30_000)
+    phone.wait_for_selector("#ack-goals[data-kind=ok]", timeout=20_000)
+    assert "saved" in phone.locator("#ack-goals").text_content()
+    phone.wait_for_timeout(1_000)  # room for a second copy, were one to be sent
+    assert len(sent) == 1, sent  # the queued ballot went once
+    goals = next(s for s in http_api.results(wid)["stages"] if s["key"] == "goals")
+    assert goals["ballots"] == 1 and goals["by_channel"]["hall"] == 1  # and was counted once
+    assert sum(item["value"] or 0 for item in goals["items"]) == 1
+    assert_clean(watch, allow=OFFLINE_NOISE)
