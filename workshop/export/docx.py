@@ -784,7 +784,7 @@ def _ranked_table(w: Writer, stage: Mapping[str, Any], items: Sequence[Mapping[s
     w.table(
         [gettext("Rank"), what, value_header(stage["method"]), gettext("Score (0–100)")],
         with_comments(rows, items),
-        [14, 96, 25, 25],
+        [18, 92, 25, 25],
         numeric=(0, 2, 3),
     )
 
