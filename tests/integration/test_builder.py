@@ -420,6 +420,27 @@ def test_budget_rows_offer_the_plans_years() -> None:
     assert len(budget_year_rows({"budget_years": many}, [])) == 10
 
 
+def test_a_workshop_of_a_plan_offers_the_plans_years(app: Any, console: Any) -> None:
+    from workshop.models import PlanWorkshop, User
+    from workshop.services import plans
+    from workshop.storage import db
+
+    workshop_id, _code = create(app)
+    with app.app_context():
+        user = db.session.query(User).filter_by(username="facilitator").one()
+        plan = plans.create_plan(user, {"title": "แผนพัฒนาท้องถิ่น", "period": "2570-2572"})
+        db.session.add(PlanWorkshop(plan_id=plan.id, workshop_id=workshop_id, position=0))
+        db.session.commit()
+    path = f"/console/w/{workshop_id}/build/s/projects/i/p2"
+    html, _t, _r = page(console, path + "?lang=th")
+    years = re.findall(r'name="budget_year-\d+"[^>]*value="(\d*)"', html)
+    assert years == ["2570", "2571", "2572"]
+    # an amount for the second year only: the other offered years are left out
+    data = {**_form_values(html, "item"), "budget_amount-1": "๗๕๐,๐๐๐"}
+    assert post(console, path, path, data).status_code == 302
+    assert _projects_item(app, workshop_id, 1)["budget_years"] == {"2571": 750_000}
+
+
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # form reading, not storage
 @pytest.mark.parametrize(
     ("row", "error"),
