@@ -175,3 +175,116 @@ def test_a_ballot_cast_during_a_30_second_wifi_drop_is_sent_once_when_back(
     assert goals["ballots"] == 1 and goals["by_channel"]["hall"] == 1  # and was counted once
     assert sum(item["value"] or 0 for item in goals["items"]) == 1
     assert_clean(watch, allow=OFFLINE_NOISE)
+
+
+#: is the focused control visibly marked? (a visually hidden radio shows it on its label's number)
+FOCUS_SHOWN = """() => {
+  const el = document.activeElement;
+  const marked = (node) => {
+    const cs = getComputedStyle(node);
+    return (cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) >= 2) || cs.boxShadow !== "none";
+  };
+  if (marked(el)) return true;
+  const label = el.closest("label");
+  if (label && marked(label)) return true;
+  const shown = el.nextElementSibling;
+  return !!shown && marked(shown);
+}"""
+
+
+def tab_to(page: Any, selector: str, limit: int = 120) -> None:
+    """Press Tab until the focus is on ``selector``, as a keyboard user would; the focus is shown."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
+            assert page.evaluate(FOCUS_SHOWN), f"focus not shown on {selector}"
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def send_by_keyboard(page: Any, stage: str, key: str = "Enter") -> None:
+    tab_to(page, f"#send-{stage}")
+    page.keyboard.press(key)
+    page.wait_for_selector(f"#ack-{stage}[data-kind=ok]")
+
+
+def test_every_method_by_keyboard_only(all_methods: Any, live_server: Any, http_api: Any, new_page: Any,
+                                       watch: Any) -> None:
+    """Tab, Space, Enter and the arrow keys (and typing, where the answer is text or an amount)."""
+    workshop = http_api.create_workshop(all_methods())
+    wid = workshop["id"]
+    for key in ("vision1", "vision", "goals", "phasing", "projects", "budget", "dream"):
+        http_api.stage(wid, key, "open")
+    page = new_page(360, 740)
+    page.goto(live_server.url(f"/j/{workshop['code']}?lang=en"))
+    tab_to(page, "input[name=group]")  # the first group; the arrows move through the others
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.value") == "government"
+    page.keyboard.press("Space")
+    tab_to(page, "form.join-form button[type=submit]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#conn[data-state=online]")
+    page.wait_for_selector("#st-dream")
+
+    # single: the arrows choose within the group
+    tab_to(page, "#st-vision1 input[type=radio]")
+    page.keyboard.press("ArrowDown")
+    assert page.locator("#c-vision1-v2").is_checked()
+    send_by_keyboard(page, "vision1")
+    # approval: Space ticks a box
+    tab_to(page, "#c-vision-v1")
+    page.keyboard.press("Space")
+    tab_to(page, "#c-vision-v3")
+    page.keyboard.press("Space")
+    send_by_keyboard(page, "vision", "Space")
+    # dots: Enter and Space on the + buttons
+    tab_to(page, "#p-goals-g2")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
+    tab_to(page, "#p-goals-g4")
+    page.keyboard.press("Space")
+    assert page.locator("#n-goals-g2").text_content() == "2"
+    send_by_keyboard(page, "goals")
+    # rank: Add buttons, and Move up
+    tab_to(page, "#ra-phasing-w3")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # the focus moved on to the next item's Add: w4
+    tab_to(page, "#ru-phasing-w4")
+    page.keyboard.press("Enter")
+    send_by_keyboard(page, "phasing")
+    # score: each criterion a radio group; the arrows give the score
+    tab_to(page, "#st-projects input[name=s-projects-p1-importance]")
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    assert page.locator("#s-projects-p1-importance-4").is_checked()
+    tab_to(page, "#st-projects input[name=s-projects-p1-feasibility]")
+    page.keyboard.press("ArrowRight")
+    send_by_keyboard(page, "projects")
+    # budget: an amount typed, and "Give its full cost" pressed
+    tab_to(page, "#b-budget-b1")
+    page.keyboard.type("1000000")
+    tab_to(page, "#st-budget button[aria-label$='Drinking water points in schools']")
+    page.keyboard.press("Enter")
+    send_by_keyboard(page, "budget")
+    # words: typed into the boxes
+    tab_to(page, "#w-dream-0")
+    page.keyboard.type("clean")
+    tab_to(page, "#w-dream-1")
+    page.keyboard.type("green")
+    send_by_keyboard(page, "dream")
+
+    stages = {s["key"]: s for s in http_api.results(wid)["stages"]}
+    assert all(stages[k]["ballots"] == 1 for k in stages), {k: s["ballots"] for k, s in stages.items()}
+
+    def values(key: str) -> dict[str, Any]:
+        return {i["key"]: i["value"] for i in stages[key]["items"] if i["value"]}
+
+    assert values("vision1") == {"v2": 1}
+    assert values("vision") == {"v1": 1, "v3": 1}
+    assert values("goals") == {"g2": 2, "g4": 1}
+    assert [i["key"] for i in stages["phasing"]["items"][:2]] == ["w4", "w3"]
+    assert set(values("projects")) == {"p1"}  # importance 4 (weight 2), feasibility 2 (weight 1)
+    assert abs(values("projects")["p1"] - (4 * 2 + 2 * 1) / 3) < 1e-9
+    assert values("budget") == {"b1": 1_000_000, "b3": 1_200_000}
+    assert set(values("dream")) == {"clean", "green"}
+    assert_clean(watch)
