@@ -99,6 +99,8 @@ KEY_RE = re.compile(KEY_PATTERN)
 #: Default scale of a score stage, and of words a words ballot may hold.
 DEFAULT_SCALE_MIN, DEFAULT_SCALE_MAX = 1, 5
 DEFAULT_MAX_WORDS = 3
+#: Weight of a score criterion that names none.
+DEFAULT_WEIGHT = 1
 
 #: Method options and the methods that take them.
 OPTIONS: dict[str, str] = {
@@ -357,7 +359,7 @@ class Group(_Model):
 class Criterion(_Model):
     key: Key
     label: TitleText
-    weight: Weight = 1
+    weight: Weight = DEFAULT_WEIGHT
 
 
 class Scale(_Model):

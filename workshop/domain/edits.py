@@ -50,6 +50,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .definition import DEFAULT_WEIGHT
+
 #: Options of a stage that decide how a ballot is read (from contract section 1).
 BALLOT_OPTIONS = ("max_choices", "dots", "max_per_item", "scale", "budget", "max_words")
 
@@ -187,4 +189,5 @@ def _keys(entries: Sequence[Mapping[str, Any]]) -> list[str]:
 
 def _criteria_shape(stage: Mapping[str, Any]) -> list[tuple[str, float]]:
     """What of the criteria ballots depend on: keys and weights, in any order."""
-    return sorted((criterion["key"], criterion.get("weight", 1)) for criterion in stage.get("criteria") or ())
+    criteria = stage.get("criteria") or ()
+    return sorted((criterion["key"], criterion.get("weight", DEFAULT_WEIGHT)) for criterion in criteria)
