@@ -325,3 +325,18 @@ def test_the_workshop_draft_names_where_a_carried_item_came_from(api: Api, plann
             f"/api/v1/workshops/{planned['goals']}/export?format=docx&lang=en").data))
     )
     assert "Carried from “" in english and "Carried from workshop" not in english
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the database does not matter to the PDF
+def test_the_workshop_pdf_names_where_a_carried_item_came_from(
+    api: Api, planned: dict[str, Any], tmp_path: Any
+) -> None:
+    from tests.integration.test_exports import flat, need_poppler, pdf_fonts, pdf_text
+
+    need_poppler()
+    assert carry(api, planned, {"top": 1}).status_code == 200
+    response = api.get(f"/api/v1/workshops/{planned['goals']}/export?format=pdf")
+    assert response.status_code == 200
+    text = flat(pdf_text(response.data, tmp_path))
+    assert flat("นำมาจาก “ประชาคมชุมชนบางริ้น” ขั้นตอน “ปัญหาและความต้องการของชุมชน” (อันดับ 1 คะแนน 100.0)") in text
+    assert all("Sarabun" in font for font in pdf_fonts(response.data, tmp_path))
