@@ -85,4 +85,5 @@ def poster(workshop_id: int) -> str:
             title=localize(definition.title, lang, langs),
             city=localize(definition.city, lang, langs),
             date=long_date(definition.date, lang) if definition.date else "",
+            uses_cards=definition.uses_cards,
             qr=qr.qr_svg(join_url, title=_("QR code to join the workshop: %(url)s", url=join_url)))
