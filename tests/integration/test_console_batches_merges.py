@@ -18,6 +18,7 @@ from tests.integration.test_console import (
     stage_results,
     text,
 )
+from workshop.services.merges import MAX_ENTRY_CHARS
 
 
 @pytest.fixture
@@ -80,6 +81,7 @@ def test_words_entries_are_merged_and_unmerged_from_the_results_page(app: Any, c
     results_path = f"/console/w/{workshop_id}/results"
     page = text(console.get(results_path + "?lang=en"))
     assert "Merge entries" in page and 'value="เมือง สีเขียว"' in page
+    assert f'name="into" required maxlength="{MAX_ENTRY_CHARS}"' in page  # what the service takes
 
     merged = post_form(console, f"/console/w/{workshop_id}/results/words/merges",
                        {"from": ["เมือง สีเขียว"], "into": "สีเขียว"}, page=results_path)

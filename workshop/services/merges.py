@@ -21,6 +21,8 @@ from .workshops import definition_of, get_stage, get_workshop, stage_spec_of
 
 #: entries one merge may take
 MAX_MERGE_SOURCES = 100
+#: longest entry a merge may name or merge into, in characters
+MAX_ENTRY_CHARS = MAX_WORD_LENGTH * 4
 
 
 def _words_stage(workshop_id: int, stage_key: str) -> tuple[int, Stage]:
@@ -36,8 +38,8 @@ def _entry(raw: object, where: str) -> tuple[str, str]:
     if not isinstance(raw, str) or not tidy(raw):
         raise Invalid(f"{where}: must be a non-empty string")
     shown = tidy(raw)
-    if len(shown) > MAX_WORD_LENGTH * 4:
-        raise Invalid(f"{where}: at most {MAX_WORD_LENGTH * 4} characters")
+    if len(shown) > MAX_ENTRY_CHARS:
+        raise Invalid(f"{where}: at most {MAX_ENTRY_CHARS} characters")
     return entry_key(shown), shown
 
 

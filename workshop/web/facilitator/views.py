@@ -32,8 +32,7 @@ from werkzeug.wrappers import Response
 
 from ...adapters import ratelimit
 from ...domain.access import allows
-from ...domain.definition import LIMITS
-from ...domain.methods import MAX_WORD_LENGTH
+from ...domain.definition import DEFAULT_LANGUAGES, LIMITS
 from ...domain.paper import LineError, example_lines, parse_each
 from ...domain.problems import Problem
 from ...domain.text import localize
@@ -289,7 +288,7 @@ def sample_choices() -> list[tuple[str, str]]:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
             title = localize(data.get("title"), current_language(),
-                             data.get("languages") or ["th"])
+                             data.get("languages") or list(DEFAULT_LANGUAGES))
             label = title or path.name
         except (OSError, yaml.YAMLError, AttributeError, TypeError):
             label = path.name
@@ -737,7 +736,7 @@ def results_page(workshop_id: int) -> str:
         sections=present.result_sections(workshop, data["stages"]),
         participants=data["participants"], groups=present.groups(workshop),
         spread_flag=present.SPREAD_FLAG, word_merges=word_merges,
-        max_word_length=MAX_WORD_LENGTH,
+        max_entry_chars=merges.MAX_ENTRY_CHARS,
     )
 
 
