@@ -99,7 +99,7 @@ def _write(r: Mapping[str, Any]) -> bytes:
             gettext("published comments"),
         ],
         rows,
-        [10, 56, 34, 20, 20, 20],
+        [10, 50, 30, 22, 22, 26],
         numeric=(0, 3, 4, 5),
     )
 
@@ -146,7 +146,8 @@ def _write(r: Mapping[str, Any]) -> bytes:
             table = w.table(
                 header,
                 rows,
-                [16, 247 - 16 - 22 - 20 - each * cols, 22] + [each] * cols + [20],
+                # the rank column fits its Thai heading (อันดับ) on one line
+                [20, 247 - 20 - 22 - 20 - each * cols, 22] + [each] * cols + [20],
                 numeric=range(2, 4 + cols),
             )
             for row, item in zip(list(table.rows)[1:], q["rows"], strict=False):
