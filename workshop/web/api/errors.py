@@ -10,13 +10,14 @@ from werkzeug.exceptions import HTTPException
 from ...adapters.ratelimit import Exceeded
 from ...services.errors import RateLimited, ServiceError
 from . import bp
+from .schemas import Error, ErrorBody
 
 
 def error_response(status: int, code: str, message: str, details: Any = None) -> Response:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if details is not None:
-        error["details"] = details
-    response = jsonify({"error": error})
+    """The body is the document's ``Error`` model (``details`` only when there are some)."""
+    error = ErrorBody(code=code, message=message) if details is None else ErrorBody(
+        code=code, message=message, details=details)
+    response = jsonify(Error(error=error).model_dump(mode="json", exclude_unset=True))
     response.status_code = status
     return response
 

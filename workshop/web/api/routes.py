@@ -32,6 +32,7 @@ from ...services.sessions import remember_participant
 from ...web.security import asked_by_own_page
 from . import bp
 from .openapi import openapi_document
+from .schemas import Created
 
 F = TypeVar("F", bound=Callable[..., Any])
 PREFIX = "/api/v1"
@@ -155,9 +156,8 @@ def create_workshop() -> tuple[Response, int]:
     else:
         definition = workshops.parse_definition(json_body())
     workshop = workshops.create_workshop(definition, user_id=g.user.id)
-    return created({"id": workshop.id, "code": workshop.code,
-                    "join_url": workshops.join_url(workshop),
-                    "projector_url": workshops.projector_url(workshop)})
+    return created(Created(id=workshop.id, code=workshop.code, join_url=workshops.join_url(workshop),
+                           projector_url=workshops.projector_url(workshop)).model_dump())
 
 
 @bp.get(f"{PREFIX}/workshops")

@@ -51,7 +51,7 @@ class ErrorBody(Envelope):
     code: str = Field(description="what went wrong, for programs: not_found, invalid, stale_revision, "
                                   "duplicate_batch, join_paused, rate_limited, ...")
     message: str = Field(description="the same in English, for people")
-    details: Any = Field(None, description="where and why, when there is more to say (e.g. for an "
+    details: Any = Field(default=None, description="where and why, when there is more to say (e.g. for an "
                                            "invalid workshop, each problem's loc and message)")
 
 
