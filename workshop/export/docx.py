@@ -29,7 +29,7 @@ from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
@@ -141,11 +141,6 @@ def column_widths(table: Table, widths_mm: Sequence[float]) -> None:
     grid = table._tbl.tblGrid
     for col, width in zip(grid.findall(qn("w:gridCol")), widths_mm, strict=False):
         col.set(qn("w:w"), str(int(Mm(width).twips)))
-
-
-def anchor_name(key: str) -> str:
-    """A bookmark name Word accepts (letters, digits, underscores; at most 40)."""
-    return ("_" + "".join(ch if ch.isalnum() else "_" for ch in key))[:40]
 
 
 # ---------------------------------------------------------------------------
@@ -323,9 +318,6 @@ class Writer:
     def bullets(self, lines: Iterable[str]) -> None:
         for line in lines:
             self.doc.add_paragraph(line, style="List Bullet")
-
-    def page_break(self) -> None:
-        self.doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
     def table(
         self,
