@@ -104,10 +104,11 @@
     return null;
   }
 
-  function itemTitle(stage, key) {
+  /** An item's title; a folded stage has no items here: then the title a result or comment carries. */
+  function itemTitle(stage, key, known) {
     var items = stage.items || [];
     for (var i = 0; i < items.length; i++) if (items[i].key === key) return tr(items[i].title);
-    return key;
+    return known ? tr(known) : key;
   }
 
   // ------------------------------------------------------------ connection
@@ -197,6 +198,7 @@
     for (var i = 0; i < mine.length; i++) {
       var now = update.stages[i];
       if (!now || now.key !== mine[i].key) return null;
+      if (now.state === "open" && mine[i].folded) return null;  // its items: from sync
       var stage = {};
       Object.keys(mine[i]).forEach(function (k) { stage[k] = mine[i][k]; });
       stage.state = now.state;
@@ -238,6 +240,33 @@
     });
     app.drawn = {};
     render();
+  }
+
+  /**
+   * Pages and `sync` carry a stage's items only while it is open (a workshop may hold
+   * 50 stages of 200 items): other stages come folded, and so do their results (the
+   * leaders only). Opening a folded stage asks for it whole with `stage`.
+   */
+  var fetching = {};
+  function fetchStage(key) {
+    var stage = stageOf(key), entry = app.results[key];
+    if (!stage || !(stage.folded || (entry && entry.folded)) || fetching[key]) return;
+    fetching[key] = true;
+    socket.timeout(ACK_MS).emit("stage", { stage: key }, function (err, ack) {
+      delete fetching[key];
+      if (err || !ack || !ack.ok || !ack.stage) return;
+      var stages = (app.workshop && app.workshop.stages) || [];
+      for (var i = 0; i < stages.length; i++) {
+        if (stages[i].key !== key) continue;
+        ack.stage.state = stages[i].state;  // the latest `state` this page heard says these
+        ack.stage.results_shown = stages[i].results_shown;
+        stages[i] = ack.stage;
+      }
+      if (ack.results) app.results[key] = ack.results;
+      else if (app.results[key] && app.results[key].folded) delete app.results[key];
+      delete app.drawn[key];
+      render();
+    });
   }
 
   function flush() {
@@ -444,11 +473,13 @@
     if (stage.state === "closed") {
       // Closed: one line with its leader; a tap opens it (a disclosure button in the heading).
       var open = !!app.unfolded[stage.key];
+      if (open) fetchStage(stage.key);
       section.classList.toggle("folded", !open);
       var fold = h("button", { type: "button", class: "fold", id: "fold-" + stage.key, "aria-expanded": String(open),
         onclick: function () {
           var now = !app.unfolded[stage.key];
           app.unfolded[stage.key] = now;
+          if (now) fetchStage(stage.key);
           section.classList.toggle("folded", !now);
           fold.setAttribute("aria-expanded", String(now));
         } },
@@ -940,7 +971,7 @@
       var funded = stage.method === "budget" && item.units ? item.units.funded : null;
       ol.appendChild(h("li", { class: "bar-row", "data-rank": String(item.rank) },
         h("span", { class: "bar-rank" }, h("span", { class: "sr-only" }, fmt(T.rank_n, { n: "" })), String(item.rank)),
-        h("span", { class: "bar-title" }, stage.method === "words" ? (item.title || item.key) : itemTitle(stage, item.key)),
+        h("span", { class: "bar-title" }, stage.method === "words" ? (item.title || item.key) : itemTitle(stage, item.key, item.title)),
         h("span", { class: "bar-track", "aria-hidden": "true" }, fill),
         h("span", { class: "bar-score" }, unitsText(stage, item)),
         funded === null || funded === undefined ? null
@@ -1061,7 +1092,7 @@
     var entry = app.results[key];
     var top = entry && stage.results_shown && entry.ballots ? (entry.items || []).filter(function (i) { return i.rank === 1; }) : [];
     el.textContent = top.length ? fmt(T.winner, {
-      title: top.slice(0, 2).map(function (i) { return stage.method === "words" ? i.key : itemTitle(stage, i.key); }).join(" · ")
+      title: top.slice(0, 2).map(function (i) { return stage.method === "words" ? i.key : itemTitle(stage, i.key, i.title); }).join(" · ")
     }) : "";
   }
 

@@ -222,3 +222,11 @@ def test_a_shown_stage_folds_with_its_winner(all_methods: Any, live_server: Any,
     expect(phone.locator("#send-vision1")).to_have_text("บันทึกคะแนนแล้ว")
     http_api.stage(wid, "vision1", "close")
     expect(phone.locator("#win-vision1")).to_have_text("อันดับ 1: เมืองสีเขียวริมป่าชายเลน")
+    # reloaded, the page has the closed stage folded (no items: payloads.resident_workshop);
+    # its leader still has its title, and a tap brings the stage whole, with this phone's vote
+    phone.reload()
+    expect(phone.locator("#win-vision1")).to_have_text("อันดับ 1: เมืองสีเขียวริมป่าชายเลน")
+    phone.locator("#fold-vision1").click()
+    chosen = phone.locator("#st-vision1 .ballot-box input[type=radio]").nth(2)
+    expect(chosen).to_be_checked()
+    expect(phone.locator("#st-vision1 .ballot-box")).to_contain_text("เมืองสีเขียวริมป่าชายเลน")

@@ -763,3 +763,64 @@ def test_behind_a_trusted_proxy_the_proxy_keeps_the_connection_ceiling(app: Any)
     proxied = create_app(TestConfig(app.config["DATABASE_URL"], ASYNC_MODE="threading", RUN_MIGRATIONS=False,
                                     TRUSTED_PROXIES=1))
     assert _handler_class(proxied).ceiling == 0
+
+
+# -- 3. resident page and sync at the file limits ---------------------------------------------
+
+#: what a resident's page and `sync` may weigh for a workshop at the file limits (SECURITY.md)
+PAGE_BUDGET = 128 * 1024
+SYNC_BUDGET = 96 * 1024
+STAGE_BUDGET = 32 * 1024
+
+
+@pytest.mark.slow
+def test_a_max_size_workshop_gives_residents_a_bounded_page_and_sync_and_a_stage_on_demand(api: Any) -> None:
+    """50 stages of 200 items, 48 closed with results shown and 2 open: the resident page
+    and `sync` carry the open stages' items and the others folded (title, counts and
+    leaders), under their budgets (before: 1.86 MB and 1.85 MB); a folded stage comes
+    whole with the `stage` event when the resident opens it; a draft stage never does."""
+    from sqlalchemy import update
+
+    from workshop.models import Stage
+    from workshop.storage import db
+
+    created = api.create_workshop(max_size_workshop())
+    wid = created["id"]
+    api.stage(wid, "s48", "open")
+    api.stage(wid, "s49", "open")
+    with api.app.app_context():  # 48 stages through open and close: at once (each takes a second here)
+        db.session.execute(update(Stage).where(Stage.workshop_id == wid, Stage.key < "s48")
+                           .values(state="closed"))
+        db.session.commit()
+    browser, _token = api.join(created["code"], "resident")
+    page = browser.get(f"/j/{created['code']}")
+    assert page.status_code == 200
+    assert len(page.data) < PAGE_BUDGET, len(page.data)
+
+    socket = api.socket(browser)
+    synced = socket.emit("sync", {}, callback=True)
+    assert synced["ok"]
+    assert _size(synced) < SYNC_BUDGET, _size(synced)
+    stages = {s["key"]: s for s in synced["workshop"]["stages"]}
+    assert [k for k, s in stages.items() if not s.get("folded")] == ["s48", "s49"]
+    assert len(stages["s49"]["items"]) == 200
+    assert stages["s00"]["items"] == [] and stages["s00"]["items_total"] == 200
+    assert set(synced["results"]) == {f"s{s:02d}" for s in range(50)}  # shown live: every one
+    assert synced["results"]["s00"]["folded"] and len(synced["results"]["s00"]["items"]) <= 2
+    assert not synced["results"]["s49"].get("folded")
+
+    whole = socket.emit("stage", {"stage": "s00"}, callback=True)
+    assert whole["ok"], whole
+    assert _size(whole) < STAGE_BUDGET, _size(whole)
+    assert len(whole["stage"]["items"]) == 200 and whole["stage"]["state"] == "closed"
+    assert whole["results"]["key"] == "s00" and not whole["results"].get("folded")
+    for missing in ("nope", 5, None):
+        refused = socket.emit("stage", {"stage": missing}, callback=True)
+        assert refused["error"]["code"] == "unknown_stage", refused
+    ballot = socket.emit("ballot", {"stage": "s48", "choices": {"items": ["i000"]}}, callback=True)
+    assert ballot["ok"], ballot
+
+    other = api.create_workshop(max_size_workshop())  # a draft stage is not shown to residents
+    _browser, token = api.join(other["code"], "resident")
+    drafted = api.socket(auth={"participant": token}).emit("stage", {"stage": "s00"}, callback=True)
+    assert drafted["error"]["code"] == "unknown_stage"

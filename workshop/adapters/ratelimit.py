@@ -68,6 +68,7 @@ SOCKET_RATES = {
     "comment": Rate(burst=5, per_second=0.2),
     "idea": Rate(burst=5, per_second=0.1),
     "sync": Rate(burst=20, per_second=2.0),
+    "stage": Rate(burst=20, per_second=2.0),
     "comments": Rate(burst=20, per_second=2.0),
 }
 

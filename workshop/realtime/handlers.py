@@ -15,7 +15,7 @@ from ..domain import inbound
 from ..extensions import db, socketio
 from ..services import ballots, content, participants, results, screens, workshops
 from ..services.errors import ServiceError, database_unreachable
-from ..services.payloads import public_workshop
+from ..services.payloads import public_workshop, resident_results, resident_stage, resident_workshop
 from . import process, rooms, signout
 from .identity import Identity, connections, identify, still_valid
 
@@ -169,24 +169,41 @@ def on_idea(identity: Identity, data: dict[str, Any]) -> dict[str, Any]:
 @event("sync", participants_only=False)
 def on_sync(identity: Identity, _data: dict[str, Any]) -> dict[str, Any]:
     workshop = workshops.get_workshop(identity.workshop_id)
-    body: dict[str, Any] = {"workshop": public_workshop(workshop)}
+    body: dict[str, Any] = {}
     if identity.kind == "participant":
+        # bounded whatever the workshop's size: folded stages come with `stage` (payloads)
         participant = _participant(identity)
+        body["workshop"] = resident_workshop(workshop)
         body["participant"] = {"group": participant.group_key, "language": participant.language}
         body["ballots"] = ballots.ballots_of(participant)
         shown = results.workshop_results(workshop.id, participant.language, visible_only=True,
                                          live=True)
+        body["results"] = resident_results(shown["stages"])
     else:
+        body["workshop"] = public_workshop(workshop)
         body["ballots"] = {}
         shown = results.workshop_results(workshop.id, live=True)
         body["participants"] = shown["participants"]
         body["screen"] = screens.screen_of(workshop)
         body["ideas"] = [content.idea_dict(i) for i in content.approved_ideas(workshop.id)]
-    body["results"] = {entry["key"]: entry for entry in shown["stages"]}
+        body["results"] = {entry["key"]: entry for entry in shown["stages"]}
     comments, more = content.published_comments(workshop.id)
     body["comments"] = [content.comment_dict(c) for c in comments]
     body["comments_more"] = more
     return ok(**body)
+
+
+@event("stage")
+def on_stage(identity: Identity, data: dict[str, Any]) -> dict[str, Any]:
+    """A stage that `sync` sent folded, in full, when the resident opens it:
+    ``{"stage": KEY}`` -> ``{"stage": {... "items"}, "results": ENTRY or null}``."""
+    participant = _participant(identity)
+    workshop = workshops.get_workshop(identity.workshop_id)
+    body = resident_stage(workshop, data.get("stage"))
+    stage = next(s for s in workshop.stages if s.key == body["key"])
+    entry = results.live_entry(workshop, stage, participant.language) if workshops.stage_visible(stage) \
+        else None
+    return ok(stage=body, results=entry)
 
 
 @event("comments", participants_only=False)

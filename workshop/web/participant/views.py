@@ -23,7 +23,7 @@ from ...extensions import db
 from ...models import JoinToken, Participant, Workshop
 from ...services import ballots, content, participants, results, workshops
 from ...services.errors import NotFound, ServiceError
-from ...services.payloads import public_workshop
+from ...services.payloads import resident_results, resident_workshop
 from ...services.sessions import (
     end_kiosk,
     forget_participant,
@@ -132,10 +132,10 @@ def snapshot(workshop: Workshop, participant: Participant) -> dict[str, Any]:
     shown = results.workshop_results(workshop.id, participant.language, visible_only=True, live=True)
     comments, more = content.published_comments(workshop.id)
     return {
-        "workshop": public_workshop(workshop),
+        "workshop": resident_workshop(workshop),
         "participant": {"group": participant.group_key, "language": participant.language},
         "ballots": ballots.ballots_of(participant),
-        "results": {entry["key"]: entry for entry in shown["stages"]},
+        "results": resident_results(shown["stages"]),
         # published comments, newest first, as `sync` has them (a reload or a late join sees them)
         "comments": [content.comment_dict(c) for c in comments],
         "comments_more": more,
