@@ -414,7 +414,9 @@ def openapi_document() -> dict[str, Any]:
                 },
             ],
             tag="exports",
-            errors=(404, 422),
+            # 413 export_too_large: the render broke its memory or time ceiling;
+            # 429 export_busy (with Retry-After): the export slots are taken
+            errors=(404, 413, 422),
         )
     }
     paths["/api/v1/workshops/{workshop_id}/tokens.pdf"] = {

@@ -120,7 +120,7 @@ def plan_paths(op: Any, json: Any, ref: Any, array: Any) -> dict[str, Any]:
                     },
                 ],
                 tag="plans",
-                errors=(404, 422),
+                errors=(404, 413, 422),  # 413 and 429 as the workshop export's
             )
         },
         "/api/v1/plans/{plan_id}/workshops/{workshop_id}": {
