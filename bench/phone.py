@@ -12,7 +12,9 @@ Measured, per run:
 - bytes over the wire (Network.loadingFinished encodedDataLength: compressed bodies plus
   headers) of the join page, of the resident page (the live room) loaded with an empty
   cache, and of a whole first visit (join page, then the room with what the join page
-  cached), and the Socket.IO frames until ready;
+  cached), and the Socket.IO messages until ready (their size before the WebSocket's
+  permessage-deflate, which Chromium's DevTools do not show; the extension negotiated is
+  reported);
 - time to ready to vote: from opening the join link to the join form answering, and from
   pressing Join (and from opening the room with an empty cache) to the open stage's choices
   drawn with the live connection up (`#conn[data-state=online]`).
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import time
@@ -55,10 +58,16 @@ class Wire:
         self.urls: dict[str, str] = {}
         self.sizes: dict[str, int] = {}
         self.frames = 0
+        self.extensions = ""
+        cdp.on("Network.webSocketHandshakeResponseReceived", self._handshake)
         cdp.on("Network.requestWillBeSent", self._sent)
         cdp.on("Network.loadingFinished", self._finished)
         cdp.on("Network.webSocketFrameReceived", self._frame)
         cdp.on("Network.webSocketFrameSent", self._frame)
+
+    def _handshake(self, event: dict[str, Any]) -> None:
+        headers = {k.lower(): v for k, v in event["response"].get("headers", {}).items()}
+        self.extensions = headers.get("sec-websocket-extensions", "") or "none"
 
     def _sent(self, event: dict[str, Any]) -> None:
         self.urls[event["requestId"]] = event["request"]["url"]
@@ -77,7 +86,7 @@ class Wire:
     def taken(self) -> dict[str, Any]:
         by_url = {self.urls.get(rid, rid).split("?")[0].rsplit("/", 1)[-1] or "/": size
                   for rid, size in self.sizes.items()}
-        return {"http": sum(self.sizes.values()), "socket": self.frames,
+        return {"http": sum(self.sizes.values()), "socket": self.frames, "extensions": self.extensions,
                 "requests": dict(sorted(by_url.items(), key=lambda kv: -kv[1]))}
 
 
@@ -172,7 +181,8 @@ def report(result: dict[str, Any]) -> str:
         f"Run {result['date']} on {result['machine']}; Chromium {result['chromium']} throttled to "
         f"{CPU_SLOWDOWN}x CPU slowdown and 1.6 Mbit/s down, 750 kbit/s up, 150 ms latency (DevTools "
         f"protocol); the demo workshop `{WORKSHOP.name}`, its first stage `{result['stage']}` open; "
-        f"{len(runs)} runs after one warm-up, medians. `python -m bench.phone` (part of `make bench`).",
+        f"{len(runs)} runs after one warm-up, medians; load average {result['load_average']} on the "
+        f"machine at the end. `python -m bench.phone` (part of `make bench`).",
         "",
         "| measure | result | target |",
         "|---|---:|---|",
@@ -181,7 +191,8 @@ def report(result: dict[str, Any]) -> str:
         f"| whole first visit: join page, then the room (over the wire) | {_kb(visit)} ({visit:,} B) | "
         f"<= 60 KB: {'pass' if visit <= BUDGET else 'FAIL'} |",
         f"| join page alone | {_kb(last['join']['http'])} | |",
-        f"| Socket.IO frames until ready (both ways) | {_kb(last['room_cold']['socket'])} | |",
+        f"| Socket.IO messages until ready, both ways, before WebSocket compression "
+        f"(`{last['room_cold']['extensions'] or 'none'}`) | {_kb(last['room_cold']['socket'])} | |",
         f"| join link opened -> join form ready | {med('join_ready_s'):.2f} s | |",
         f"| Join pressed -> ready to vote | {med('room_ready_after_join_s'):.2f} s | |",
         f"| join link opened -> ready to vote (no time for the resident's choice) | "
@@ -235,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         version = browser.version
         browser.close()
     result.update({"date": datetime.now(UTC).isoformat(timespec="seconds"), "stage": stage,
+                   "load_average": round(os.getloadavg()[0], 1),
                    "machine": f"{platform.machine()}, Python {platform.python_version()}",
                    "chromium": version, "budget_bytes": BUDGET})
     args.out.mkdir(parents=True, exist_ok=True)

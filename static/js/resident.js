@@ -119,7 +119,11 @@
     conn.textContent = T[state];
   }
 
-  var socket = boot.preview ? previewSocket() : window.io({ auth: { workshop: boot.workshop_id } });
+  // WebSocket first (no HTTP long-polling handshake and upgrade: two round trips fewer on a slow
+  // hall Wi-Fi, bench/phone.py); long-polling still, when a network lets no WebSocket through.
+  var socket = boot.preview ? previewSocket() : window.io({
+    auth: { workshop: boot.workshop_id }, transports: ["websocket", "polling"], tryAllTransports: true
+  });
 
   /**
    * The console's preview (boot.preview): the same page with no server behind it.
