@@ -262,7 +262,7 @@ servers=""
 sid_routes=""
 for i in $(seq 0 $((PROCESSES - 1))); do
   port=$((BASE_PORT + i))
-  servers="$servers    server 127.0.0.1:$port max_fails=1 fail_timeout=5s;"$'\n'
+  servers="$servers    server 127.0.0.1:$port max_fails=0;"$'\n'
   sid_routes="$sid_routes    ~^p$port-  127.0.0.1:$port;"$'\n'
 done
 HOST_NAME=$(printf '%s' "$PUBLIC_URL" | sed -E 's#^https?://##; s#[:/].*$##')
@@ -292,7 +292,10 @@ cat > "$SITE" <<EOF
 # again rather than editing this file. Why it is what it is: deploy/README.md, "nginx".
 
 # New connections go to the process with the fewest: after a restart, the returning process
-# takes the new sockets until the load is even again.
+# takes the new sockets until the load is even again. max_fails=0: a process that is down
+# refuses at once and the connection goes to the next; marked "failed" instead, a process
+# that comes back would be offered one new socket per fail_timeout, because a WebSocket
+# to it never ends in the success that clears the mark.
 upstream ruamkit {
     # shared by nginx's workers, so that "fewest" counts every worker's connections
     zone ruamkit 64k;

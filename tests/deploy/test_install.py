@@ -5,8 +5,9 @@ packages, the settings, the systemd units and the nginx site under --root. Then 
 processes run as the units say, behind Debian's nginx configured as the script left it,
 on PostgreSQL and Redis; more phones connect through nginx than Debian's default
 `worker_connections 768` allows (two connections per phone), vote, one process is
-killed and comes back: no acknowledged ballot is lost, none is counted twice, and the
-returned process serves sockets again.
+killed and comes back: no acknowledged ballot is lost, none is counted twice, new
+phones go to the returned process (nginx does not keep it marked as failed) and it serves
+sockets again.
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ def test_install_script_then_800_phones_through_nginx_and_a_killed_process(
     # both processes had sockets before the kill; the killed one served sockets again after
     assert len(outcome["before"]) == 2, outcome["before"]
     assert outcome["returned_serves"] > 0, outcome
+    assert outcome["late_to_returned"] > LATE_PHONES // 2, outcome
     for port in deployment.ports:
         assert "Traceback" not in deployment.log(port)
 
@@ -138,11 +140,14 @@ async def _phones(deployment: Deployment, code: str) -> dict[str, Any]:
         await asyncio.gather(*(vote(p, "vision", choices(i, 1)) for i, p in enumerate(phones)))
 
         # it comes back: new phones go to it (least_conn), and the busy one moves a share over
+        late = await join_phones(base, code, LATE_PHONES, "resident", session)  # joined meanwhile
         await asyncio.get_running_loop().run_in_executor(None, deployment.start, victim)
-        late = await join_phones(base, code, LATE_PHONES, "resident", session)
-        await connect(base, late, session)
+        await connect(base, late, session)  # WebSocket only: no request that ends in between
         everyone: list[Phone] = phones + late
         returned = f"p{victim}"
+        # it has the fewest sockets by far: new ones go to it, although connections were
+        # refused by it while it was down (nginx must not keep it marked as failed)
+        late_to_returned = sum(1 for p in late if p.process == returned)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 30
         while loop.time() < deadline and sum(1 for p in phones if p.process == returned) == 0:
@@ -154,4 +159,5 @@ async def _phones(deployment: Deployment, code: str) -> dict[str, Any]:
         last_choices = [p.last_choices for p in everyone]
         await disconnect(everyone)
     return {"before": before, "after": after, "returned_serves": after[returned],
+            "late_to_returned": late_to_returned,
             "moved_back": sum(1 for p in phones if p.process == returned), "last_choices": last_choices}
