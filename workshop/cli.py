@@ -276,7 +276,7 @@ def public_url_for(configured: str | None, host: str, port: int) -> str | None:
 
 def serve(app: Flask, host: str, port: int, *, demo: bool = False, access_log: bool = False) -> int:
     from .extensions import socketio
-    from .realtime import process, schedule
+    from .realtime import gc_policy, process, schedule
 
     app.config["PORT"] = port
     app.config["PUBLIC_URL"] = public_url_for(app.config.get("PUBLIC_URL"), host, port)
@@ -288,6 +288,7 @@ def serve(app: Flask, host: str, port: int, *, demo: bool = False, access_log: b
         process.name_sessions(app, port)
         process.install_sigterm(app, lambda: getattr(socketio, "wsgi_server", None))
         process.start_balancer(app)
+        gc_policy.start(app)
     schedule.start(app)
     socketio.run(app, **run_kwargs)
     return 0

@@ -80,6 +80,9 @@ class Config:
         self.CONNECT_CONCURRENCY = int(os.environ.get("WORKSHOP_CONNECT_CONCURRENCY", "8"))
         #: on SIGTERM: seconds to wait for ballots in flight before closing the sockets
         self.DRAIN_TIMEOUT = float(os.environ.get("WORKSHOP_DRAIN_TIMEOUT", "10"))
+        #: run.py serve (gevent): full garbage collections in quiet moments, at the latest every
+        #: this many seconds (realtime/gc_policy.py); 0 = CPython's automatic ones
+        self.GC_MAX_INTERVAL = float(os.environ.get("WORKSHOP_GC_MAX_INTERVAL", "60"))
         #: base URL put in QR codes and printed join links; None = LAN address and port
         self.PUBLIC_URL = (os.environ.get("WORKSHOP_PUBLIC_URL") or "").rstrip("/") or None
         #: SQLite durability: NORMAL survives a killed process (WAL); FULL also a power cut
