@@ -130,9 +130,9 @@ class Config:
         self.RATE_LIMITS = os.environ.get("WORKSHOP_RATE_LIMITS", "1") != "0"
         #: exports rendered at once (the rest get 429 with Retry-After); 0 = 1 on SQLite, else 2
         self.EXPORTS_AT_ONCE = int(os.environ.get("WORKSHOP_EXPORTS_AT_ONCE", "0"))
-        #: PDF rendering: "process" (a child process with the ceilings below) or "thread"
+        #: PDF and DOCX rendering: "process" (a child process with the ceilings below) or "thread"
         self.EXPORT_RENDERER = os.environ.get("WORKSHOP_EXPORT_RENDERER", "process")
-        #: ceilings of one PDF render: address space in MB, and seconds
+        #: ceilings of one PDF or DOCX render: address space in MB, and seconds
         self.EXPORT_MEMORY_MB = int(os.environ.get("WORKSHOP_EXPORT_MEMORY_MB", "1024"))
         self.EXPORT_TIMEOUT = float(os.environ.get("WORKSHOP_EXPORT_TIMEOUT", "120"))
         #: the served connection's guards (cli._handler_class): seconds for a request's line and

@@ -205,6 +205,48 @@ def test_the_child_renderer_fetches_nothing_and_has_a_memory_ceiling(api: Any, m
     assert response.status_code == 200
 
 
+def test_the_docx_is_written_by_a_child_with_the_export_ceilings(api: Any, monkeypatch: Any) -> None:
+    """A workshop's and a plan's DOCX through the API with the production renderer: written
+    by a child process (python-docx held the GIL and the memory on the server), in the
+    workshop's language; with a 30 MB memory ceiling, or a 0.05 s time ceiling, the export
+    fails cleanly with 413 `export_too_large` and the next one works."""
+    import io
+
+    import docx as python_docx
+
+    import workshop.export.pdf as pdf_module
+
+    created = api.create_workshop(workshop_object())
+    wid = created["id"]
+    children: list[str] = []
+    real = pdf_module.run_child
+    monkeypatch.setattr(pdf_module, "run_child",
+                        lambda module, job, **kw: children.append(module) or real(module, job, **kw))
+    response = api.get(f"/api/v1/workshops/{wid}/export", query_string={"format": "docx"})
+    assert response.status_code == 200 and response.data.startswith(b"PK"), response.data[:200]
+    assert children == ["workshop.export.docx_process"]
+    text = "\n".join(p.text for p in python_docx.Document(io.BytesIO(response.data)).paragraphs)
+    assert "สารบัญ" in text, text[:500]  # the catalogs reach the child: "Contents" in Thai
+
+    plan = api.post("/api/v1/plans", {"title": {"th": "แผนพัฒนา", "en": "Plan"}, "city": "เทศบาล",
+                                      "period": "2570-2574", "languages": ["th", "en"],
+                                      "workshops": [wid]})
+    assert plan.status_code == 201, plan.get_json()
+    response = api.get(f"/api/v1/plans/{plan.get_json()['id']}/export", query_string={"format": "docx"})
+    assert response.status_code == 200 and response.data.startswith(b"PK")
+    assert children[-1] == "workshop.export.docx_process" and len(children) == 2
+
+    for setting, value in (("EXPORT_MEMORY_MB", 30), ("EXPORT_TIMEOUT", 0.05)):
+        saved = api.app.config[setting]
+        api.app.config[setting] = value
+        response = api.get(f"/api/v1/workshops/{wid}/export", query_string={"format": "docx"})
+        assert response.status_code == 413, (setting, response.status_code)
+        assert response.get_json()["error"]["code"] == "export_too_large"
+        api.app.config[setting] = saved
+    response = api.get(f"/api/v1/workshops/{wid}/export", query_string={"format": "docx"})
+    assert response.status_code == 200 and response.data.startswith(b"PK")
+
+
 # -- 3. residents -------------------------------------------------------------------------
 
 def test_a_cross_site_text_plain_join_does_not_replace_the_remembered_participant(api: Any) -> None:

@@ -59,11 +59,10 @@ def render_export(workshop_id: int, fmt: str, lang: str | None = None) -> tuple[
         content = plan_pdf(data, generated=datetime.now(LOCAL_TIME).date())
         return content, MIMETYPES[fmt], f"{stem}-plan-draft-{data.lang}.pdf"
     if fmt == "docx":
-        from .docx import plan_docx
-        from .pdf import offload
+        from . import docx_process
+        from .docx import workshop_report
 
-        generated = datetime.now(LOCAL_TIME).date()
-        content = offload(lambda: plan_docx(data, generated=generated))
+        content = docx_process.render("workshop", workshop_report(data, datetime.now(LOCAL_TIME).date()))
         return content, MIMETYPES[fmt], f"{stem}-plan-draft-{data.lang}.docx"
     if fmt == "csv":
         from .csv_zip import build_zip

@@ -487,9 +487,10 @@ def n(value: int | float) -> str:
 # The plan draft
 
 
-def plan_docx(data: ExportData, generated: date | None = None) -> bytes:
-    """The plan draft of ``data`` as DOCX bytes (needs an app context for the catalog)."""
-    report = build_report(
+def workshop_report(data: ExportData, generated: date | None = None) -> dict[str, Any]:
+    """The report a workshop's plan draft is written from (plain data: the server pickles it
+    to the child process that writes the DOCX, docx_process)."""
+    return build_report(
         definition=data.definition,
         results=data.results,
         comments=data.comments,
@@ -499,7 +500,11 @@ def plan_docx(data: ExportData, generated: date | None = None) -> bytes:
         generated=generated,
         sources=data.sources,
     )
-    with force_locale(data.lang):
+
+
+def report_docx(report: Mapping[str, Any]) -> bytes:
+    """A workshop's plan draft as DOCX bytes, from its report, in the report's language."""
+    with force_locale(report["lang"]):
         return write_report(report)
 
 

@@ -139,6 +139,15 @@ def render_in_child(html: str, *, memory_mb: int | None = None, timeout: float |
     ``timeout`` seconds (EXPORT_TIMEOUT). Under gevent the pipes are cooperative:
     the event loop goes on serving phones while the child works.
     """
+    return run_child("workshop.export.pdf_process", html.encode("utf-8"), what="PDF", magic=b"%PDF",
+                     memory_mb=memory_mb, timeout=timeout)
+
+
+def run_child(module: str, job: bytes, *, what: str, magic: bytes,
+              memory_mb: int | None = None, timeout: float | None = None) -> bytes:
+    """``python -m MODULE MEMORY_MB CPU_SECONDS`` with ``job`` on its stdin: the file it
+    writes on its stdout, which must start with ``magic``; RenderFailed otherwise, or when
+    it outlives ``timeout`` (EXPORT_TIMEOUT) or its memory (EXPORT_MEMORY_MB)."""
     import subprocess
     import sys
 
@@ -147,16 +156,16 @@ def render_in_child(html: str, *, memory_mb: int | None = None, timeout: float |
     config = current_app.config
     memory_mb = int(config.get("EXPORT_MEMORY_MB", 1024)) if memory_mb is None else memory_mb
     timeout = float(config.get("EXPORT_TIMEOUT", 120)) if timeout is None else timeout
-    command = [sys.executable, "-m", "workshop.export.pdf_process", str(memory_mb), str(int(timeout) + 1)]
+    command = [sys.executable, "-m", module, str(memory_mb), str(int(timeout) + 1)]
     try:
-        done = subprocess.run(command, input=html.encode("utf-8"), capture_output=True, timeout=timeout,  # noqa: S603 - this interpreter, our module, numbers
+        done = subprocess.run(command, input=job, capture_output=True, timeout=timeout,  # noqa: S603 - this interpreter, our module, numbers
                               cwd=str(STATIC.parent), check=False)
     except subprocess.TimeoutExpired as exc:
-        raise RenderFailed(f"the PDF took longer than {timeout:g} s") from exc
-    if done.returncode != 0 or not done.stdout.startswith(b"%PDF"):
+        raise RenderFailed(f"the {what} took longer than {timeout:g} s") from exc
+    if done.returncode != 0 or not done.stdout.startswith(magic):
         tail = done.stderr.decode("utf-8", "replace")[-500:]
-        log.warning("PDF export: the renderer failed (exit %s): %s", done.returncode, tail)
-        raise RenderFailed(f"the PDF renderer stopped (exit status {done.returncode})")
+        log.warning("%s export: the renderer failed (exit %s): %s", what, done.returncode, tail)
+        raise RenderFailed(f"the {what} renderer stopped (exit status {done.returncode})")
     return done.stdout
 
 

@@ -16,14 +16,19 @@ import resource
 import sys
 
 
-def main(argv: list[str]) -> int:
-    memory_mb, cpu_seconds = int(argv[0]), int(argv[1])
+def apply_ceilings(memory_mb: int, cpu_seconds: int) -> None:
+    """This process's ceilings: address space (MB, 0 = none), CPU seconds, a lower priority.
+    Also the DOCX writer's (docx_process), before it imports anything heavy."""
     if memory_mb > 0:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     if cpu_seconds > 0:
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
     os.nice(10)
+
+
+def main(argv: list[str]) -> int:
+    apply_ceilings(int(argv[0]), int(argv[1]))
     html = sys.stdin.buffer.read().decode("utf-8")
     from workshop.export.pdf import render_here
 

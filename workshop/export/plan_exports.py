@@ -98,10 +98,10 @@ def render_plan_export(
     report, parts, extra = plan_report(user, plan_id, lang)
     stem = f"ruamkit-plan-{plan_id}-{report['period']['start']}-{report['period']['end']}"
     if fmt == "docx":
-        from .pdf import offload
-        from .plan_docx import plan_docx
+        from . import docx_process
 
-        return offload(lambda: plan_docx(report)), MIMETYPES[fmt], f"{stem}-plan-draft-{report['lang']}.docx"
+        content = docx_process.render("plan", report)
+        return content, MIMETYPES[fmt], f"{stem}-plan-draft-{report['lang']}.docx"
     if fmt == "pdf":
         from .pdf import plan_book_pdf
 

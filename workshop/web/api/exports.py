@@ -90,7 +90,7 @@ def rendered(render: Callable[[], tuple[bytes, str, str]]) -> Response:
         return attachment(*render())
     except RenderFailed as exc:
         return error_response(413, "export_too_large",
-                              f"the PDF could not be made within the server's limits ({exc}); "
+                              f"the file could not be made within the server's limits ({exc}); "
                               "the CSV and JSON exports hold everything")
     finally:
         slots.release()
