@@ -224,3 +224,83 @@ def test_ownership_matrix_over_the_socket(world: dict[str, Any], role: str) -> N
         answer = sock.emit("sync", {}, callback=True)
         assert answer["ok"] is True and answer["workshop"]["id"] == world["wid"]
         assert sock.emit("ballot", {"stage": "goals", "choices": {}}, callback=True)["ok"] is False
+
+
+#: every socket event, and the kinds of socket that may send it (the others: `not_allowed`);
+#: read against the handlers' registry, so a new event fails the test until it is classified
+SOCKET_EVENTS: dict[str, tuple[dict[str, Any], set[str]]] = {
+    "ballot": ({"stage": "vision", "choices": {"items": ["v1"]}}, {"resident", "kiosk"}),
+    "comment": ({"stage": "vision", "text": "ความเห็น"}, {"resident", "kiosk"}),
+    "idea": ({"stage": "goals", "title": "ไอเดีย"}, {"resident", "kiosk"}),
+    "stage": ({"stage": "vision"}, {"resident", "kiosk"}),
+    "sync": ({}, {"owner", "facilitator", "viewer", "resident", "kiosk", "projector"}),
+    "comments": ({}, {"owner", "facilitator", "viewer", "resident", "kiosk", "projector"}),
+}
+SOCKET_ROLES = ("owner", "facilitator", "viewer", "resident", "kiosk", "projector")
+
+
+def _kiosk_socket(app: Any, owner: Api, wid: int, code: str) -> Any:
+    """A helper kiosk started from the console by the owner, with a resident seated at it."""
+    from tests.integration.test_console import csrf_from
+    from tests.integration.test_live_pages import csrf_of
+
+    console = app.test_client()
+    page = console.get("/login?lang=en").get_data(as_text=True)
+    signed = console.post("/login?lang=en", data={"csrf_token": csrf_from(page), "username": owner.username,
+                                                  "password": "correct horse battery"})
+    assert signed.status_code == 302
+    sheet = console.get(f"/console/w/{wid}?lang=en").get_data(as_text=True)
+    assert console.post(f"/console/w/{wid}/kiosk", data={"csrf_token": csrf_from(sheet)}).status_code == 303
+    join_page = console.get(f"/j/{code}?lang=en").get_data(as_text=True)
+    joined = console.post(f"/j/{code}", data={"csrf_token": csrf_of(join_page), "group": "resident",
+                                              "language": "en"})
+    assert joined.status_code == 303
+    return owner.socket(console, auth={"workshop": wid})
+
+
+def test_every_socket_event_for_every_kind_of_socket(app: Any) -> None:
+    """Owner, facilitator and viewer consoles, a resident's phone, a helper kiosk with a
+    resident at it and a projector, each sending every socket event: a resident's events
+    (ballot, comment, idea, stage) are answered `not_allowed` to every other socket and
+    store nothing; sync and comments answer everyone, each with its own view."""
+    from sqlalchemy import func, select
+
+    from workshop.models import Ballot, Comment, Idea, Participant
+    from workshop.realtime.handlers import EVENTS
+    from workshop.storage import db
+
+    assert set(SOCKET_EVENTS) == set(EVENTS), "classify the new socket event here"
+    owner = Api.signed_in(app, "owner")
+    created = owner.create_workshop(workshop_object())
+    wid, code = created["id"], created["code"]
+    owner.stage(wid, "vision", "open")
+    owner.stage(wid, "goals", "open")
+    sockets: dict[str, Any] = {"owner": owner.socket(auth={"facilitator": owner.token, "workshop": wid})}
+    for role in ("facilitator", "viewer"):
+        member = Api.signed_in(app, role)
+        grant(app, wid, role, role)
+        sockets[role] = member.socket(auth={"facilitator": member.token, "workshop": wid})
+    _browser, token = owner.join(code, "civil")
+    sockets["resident"] = owner.socket(auth={"participant": token})
+    sockets["projector"] = owner.socket(auth={"projector": created["projector_url"].rsplit("/", 1)[1]})
+    sockets["kiosk"] = _kiosk_socket(app, owner, wid, code)
+    assert all(sock.is_connected() for sock in sockets.values()), [r for r, s in sockets.items()
+                                                                   if not s.is_connected()]
+    for event, (data, allowed) in SOCKET_EVENTS.items():
+        for role in SOCKET_ROLES:
+            ack = sockets[role].emit(event, dict(data), callback=True)
+            if role in allowed:
+                assert ack["ok"] is True, (event, role, ack)
+            else:
+                assert ack["ok"] is False and ack["error"]["code"] == "not_allowed", (event, role, ack)
+    synced = {role: sockets[role].emit("sync", {}, callback=True) for role in SOCKET_ROLES}
+    for role in ("owner", "facilitator", "viewer", "projector"):
+        assert "participants" in synced[role] and "participant" not in synced[role], role
+    for role in ("resident", "kiosk"):
+        assert synced[role]["ballots"]["vision"]["choices"] == {"items": ["v1"]}, role
+        assert "participants" not in synced[role], role
+    with app.app_context():  # only the two residents' events were stored
+        assert db.session.scalar(select(func.count()).select_from(Ballot)) == 2
+        assert db.session.scalar(select(func.count()).select_from(Comment)) == 2
+        assert db.session.scalar(select(func.count()).select_from(Idea)) == 2
+        assert sorted(p.assisted for p in db.session.scalars(select(Participant))) == [False, True]
