@@ -190,6 +190,26 @@ def test_builder_pages_in_both_languages_at_two_widths(live_server: Any, http_ap
                 if width == 1366:
                     found = run_axe(page)
                     assert not found, (name, lang, describe(found))
+                else:  # nothing (the checklist's WORKSHOP_PUBLIC_URL=... command) widens a phone's page
+                    assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, lang)
                 if SHOTS:
                     Path(SHOTS).mkdir(parents=True, exist_ok=True)
                     page.screenshot(path=str(Path(SHOTS) / f"{name}-{lang}-{width}.png"), full_page=True)
+
+
+def test_the_live_status_says_nothing_until_the_socket_connects(live_server: Any, http_api: Any,
+                                                                new_page: Any, all_methods: Any) -> None:
+    """Before (or without) a connection the status is hidden, not a grey dot with no words."""
+    wid = http_api.create_workshop(all_methods())["id"]
+    page = new_page(1366, 900)
+    sign_in(page, live_server)
+    page.route("**/socket.io/**", lambda route: route.abort())
+    page.goto(live_server.url(f"/console/w/{wid}?lang=en"))
+    status = page.locator("[data-live=connection]")
+    if status.get_attribute("hidden") is not None:
+        assert not status.is_visible()
+    else:  # the failed connection is said in words
+        assert status.inner_text().strip() == "Reconnecting…"
+    page.unroute("**/socket.io/**")
+    page.reload()
+    page.locator("[data-live=connection][data-connected=true]", has_text="Live").wait_for()

@@ -113,7 +113,7 @@ def test_copy_is_a_new_draft_with_a_new_code_and_no_ballots(app: Any, console: A
 
 
 def test_the_copy_picker_is_not_marked_as_an_error_until_it_is_one(app: Any, console: Any) -> None:
-    """Jinja's ``errors.copy`` is the dict's own copy() method, always true: the picker was red on a fresh page."""
+    """Jinja's ``errors.copy`` is dict.copy(), always true: the picker was red on a fresh page."""
     create(app)
     html = text(console.get("/console/new?lang=en"))
     assert html.count("field--error") == 0
