@@ -3,6 +3,8 @@ every console page of a workshop for each role (services.access through the cons
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from typing import Any
 
@@ -254,3 +256,24 @@ def test_every_console_address_of_a_workshop_is_gated(app: Any, role: str) -> No
         if response.status_code not in want:
             wrong.append(f"{method} {path} ({endpoint}): {response.status_code}")
     assert wrong == []
+
+
+def test_the_invitation_links_copy_button_speaks_thai(app: Any) -> None:
+    """console.js names its Copy button from the body's data-strings: the accounts page (not a
+    workshop page) has them too, so a Thai page does not show an English "Copy"."""
+    setup_people(app)
+    admin = browser(app, "admin")
+    invited = post_form(admin, "/console/accounts", {"username": "newcomer"},
+                        page="/console/accounts?lang=th")
+    assert invited.status_code == 201
+    strings = re.search(r"data-strings='([^']*)'", text(invited))
+    assert strings is not None and "data-copy" in text(invited)
+    assert json.loads(html.unescape(strings.group(1)))["copy"] == "คัดลอก"
+
+
+def test_my_account_in_thai_says_what_an_api_token_is_without_the_word_token(app: Any) -> None:
+    """A municipal officer does not know "โทเค็น": the Thai page says "another program's access code (API)"."""
+    setup_people(app)
+    page = text(browser(app, "owner").get("/console/account?lang=th"))
+    assert "โทเค็น" not in page
+    assert "รหัสเชื่อมต่อของโปรแกรมอื่น (API)" in page
