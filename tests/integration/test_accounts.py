@@ -209,3 +209,28 @@ def test_run_py_user_add_admin_and_the_password_rule(app: Any, monkeypatch: pyte
         with pytest.raises(Invalid) as weak:
             cli.user_add("fourth", True)
         assert "at least 10 characters" in weak.value.message
+
+
+def test_a_sign_in_holds_no_transaction_while_it_hashes(app: Any, monkeypatch: Any) -> None:
+    """On SQLite every transaction begins IMMEDIATE (the write lock): a sign-in that kept its
+    read open while the hash ran (~90 ms, in the hashing pool) held every ballot's write
+    behind it, so made-up user names at 5 a second lifted honest phones' ack p50 from
+    3 ms to 10 s (bench/abuse, `signin`). The hash now runs with no transaction open."""
+    from workshop.storage import db
+
+    during: list[bool] = []
+    real = accounts.check_password
+
+    def watched(stored: str, password: str) -> bool:
+        during.append(db.session().in_transaction())
+        return real(stored, password)
+
+    monkeypatch.setattr(accounts, "check_password", watched)
+    with app.app_context():
+        accounts.create_user("anong", PASSWORD)
+        assert accounts.authenticate("nobody", PASSWORD) is None  # a made-up name: the dummy hash
+        assert accounts.authenticate("anong", "not the password") is None
+        user = accounts.authenticate("anong", PASSWORD)
+        assert user is not None and user.username == "anong"
+        assert accounts.login_with_password("anong", PASSWORD)[0]  # the token is issued after it
+    assert during == [False, False, False, False]
