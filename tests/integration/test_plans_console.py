@@ -114,7 +114,10 @@ def test_edit_and_delete_a_plan(app: Any, console: Any) -> None:
     assert "แผนใหม่" in page and "พ.ศ. 2571–2575" in page
     bad = post_form(console, f"{show}/edit?lang=en", {"title": "x", "period": "2570-2599"}, page=show)
     assert bad.status_code == 422 and "a plan spans at most 10 years" in text(bad)
-    assert post_form(console, f"{show}/delete", {}, page=show).status_code == 302
+    unticked = post_form(console, f"{show}/delete?lang=en", {}, page=show)  # one click deletes nothing
+    assert unticked.status_code == 422 and "Tick the box to confirm." in text(unticked)
+    assert console.get(show).status_code == 200
+    assert post_form(console, f"{show}/delete", {"confirm": "y"}, page=show).status_code == 302
     assert console.get(show).status_code == 404
     with app.app_context():
         assert workshops.get_workshop(wid) is not None

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ...domain.plans import DESCRIPTION_CHARS, TITLE_CHARS, period_text, plan_text
@@ -81,6 +81,13 @@ class AttachForm(FlaskForm):
 
 class PlanActionForm(FlaskForm):
     """A POST button: the CSRF token and nothing else."""
+
+
+class PlanDeleteForm(FlaskForm):
+    """Deleting a plan needs a ticked box: its name, period, description and order go for good."""
+
+    confirm = BooleanField(_l("Delete this plan. Its workshops stay, in no plan."),
+                           validators=[DataRequired(_l("Tick the box to confirm."))])
 
 
 def problem_text(code: str, params: dict[str, Any]) -> str:
@@ -174,7 +181,8 @@ def plans_create() -> Any:
 
 
 def _render_plan(
-    plan_id: int, edit: PlanForm | None = None, attach: AttachForm | None = None, status: int = 200
+    plan_id: int, edit: PlanForm | None = None, attach: AttachForm | None = None, status: int = 200,
+    delete: PlanDeleteForm | None = None,
 ) -> tuple[str, int]:
     user = current_user()
     plan = plans.get_plan(user, plan_id)
@@ -218,6 +226,7 @@ def _render_plan(
         edit=edit,
         attach=attach,
         action=PlanActionForm(),
+        delete=delete or PlanDeleteForm(formdata=None),
     ), status
 
 
@@ -275,9 +284,12 @@ def plan_workshop_action(plan_id: int, workshop_id: int, action: str) -> Respons
 
 @bp.post("/console/plans/<int:plan_id>/delete")
 @login_required
-def plan_delete(plan_id: int) -> Response:
-    if not PlanActionForm().validate_on_submit():
-        raise ServiceError(_("The form expired. Please try again."), code="csrf")
+def plan_delete(plan_id: int) -> Any:
+    form = PlanDeleteForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            raise ServiceError(_("The form expired. Please try again."), code="csrf")
+        return _render_plan(plan_id, delete=form, status=422)
     plans.delete_plan(current_user(), plan_id)
     flash(_("The plan was deleted. Its workshops are still there."), "success")
     return redirect(url_for("facilitator.plans_index"))
