@@ -135,3 +135,16 @@ def test_forms_need_their_csrf_token_and_others_plans_are_404(app: Any, console:
     assert other.get(show).status_code == 404
     token = csrf(other, "/console/plans")
     assert other.post(f"{show}/delete", data={"csrf_token": token}).status_code == 404
+
+
+def test_combined_results_with_nothing_shared_say_how_to_share_a_question(app: Any, console: Any) -> None:
+    """The empty page points at the one way the console gives the same stage keys: a copy."""
+    wid = own_workshop(app, "เวทีวิสัยทัศน์")
+    response = post_form(
+        console, "/console/plans", {"title": "แผน", "period": "2570-2574"}, page="/console/plans"
+    )
+    show = f"/console/plans/{plan_id_of(response)}"
+    post_form(console, f"{show}/workshops", {"workshop": str(wid)}, page=show)
+    page = text(console.get(f"{show}/compare?lang=th"))
+    assert "ยังไม่มีคำถามที่ถามในสองการประชุมขึ้นไปของแผนนี้" in page
+    assert 'href="/console/new#copy"' in page and "สำเนาเวที" in page
