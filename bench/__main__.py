@@ -62,7 +62,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-phone", dest="phone", action="store_false",
                    help="skip the cheap phone benchmark (bench.phone: throttled Chromium, page weight)")
     p.add_argument("--no-abuse", dest="abuse", action="store_false",
-                   help="skip the abuse benchmark (bench.abuse: one socket flooding 1,000 events/s)")
+                   help="skip the abuse benchmark (bench.abuse: honest phones during each attack of "
+                        "issue 14, about 5 minutes)")
     return p
 
 
@@ -170,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.abuse:
         from . import abuse
 
-        print("[bench] abuse benchmark (one socket sending 1,000 events a second)", flush=True)
+        print("[bench] abuse benchmark (honest phones during each attack of issue 14)", flush=True)
         abuse_status = abuse.main([])
     phone_status = 0
     if args.phone:
