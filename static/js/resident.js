@@ -202,11 +202,16 @@
     for (var i = 0; i < mine.length; i++) {
       var now = update.stages[i];
       if (!now || now.key !== mine[i].key) return null;
-      if (now.state === "open" && mine[i].folded) return null;  // its items: from sync
+      if (now.state === "open" && mine[i].folded && !now.items) return null;  // its items: from sync
       var stage = {};
       Object.keys(mine[i]).forEach(function (k) { stage[k] = mine[i][k]; });
       stage.state = now.state;
       stage.results_shown = now.results_shown;
+      if (now.items) {  // an open stage's items come with it (a folded one opened just now)
+        stage.items = now.items;
+        delete stage.folded;
+        delete stage.items_total;
+      }
       merged.stages.push(stage);
     }
     return merged;

@@ -229,24 +229,33 @@ def test_sync_returns_state_and_my_ballots(api: Api, room: dict[str, Any]) -> No
 
 
 def test_a_stage_change_sends_the_short_state_and_new_items_the_whole(api: Api, room: dict[str, Any]) -> None:
-    """Opening a stage tells every phone each stage's state and visibility in a few hundred
-    bytes; an approved idea (a new item) sends the whole workshop, as `sync` does."""
+    """Opening a stage tells every projector and console each stage's state and visibility
+    in a few hundred bytes, and every phone the same with the open stages' items (a phone
+    has a stage folded until it opens: payloads.resident_workshop); an approved idea (a new
+    item) sends the whole workshop, as `sync` does."""
     import json
 
     sock = room["sock"]
+    projector = api.socket(auth={"projector": room["projector_url"].rsplit("/", 1)[1]})
     sock.get_received()
+    projector.get_received()
     api.stage(room["id"], "goals", "open")
     [short] = received(sock, "state")
+    [watched] = received(projector, "state")
     assert short["partial"] is True and short["id"] == room["id"]
-    assert short["stages"] == [
+    assert watched["stages"] == [
         {"key": "vision", "state": "open", "results_shown": True},
         {"key": "goals", "state": "open", "results_shown": False},
         {"key": "projects", "state": "draft", "results_shown": False},
         {"key": "words", "state": "draft", "results_shown": False},
     ]
     whole = sock.emit("sync", {}, callback=True)["workshop"]
-    assert short["revision"] == whole["revision"]
-    assert len(json.dumps(short)) < 400 < len(json.dumps(whole))
+    assert short["revision"] == whole["revision"] == watched["revision"]
+    fields = ("key", "state", "results_shown")
+    assert [{k: s[k] for k in fields} for s in short["stages"]] == watched["stages"]
+    opened = {s["key"]: s["items"] for s in whole["stages"] if s["state"] == "open"}
+    assert {s["key"]: s["items"] for s in short["stages"] if "items" in s} == opened
+    assert len(json.dumps(watched)) < 400 < len(json.dumps(short)) < len(json.dumps(whole))
 
     idea = sock.emit("idea", {"stage": "goals", "title": "ตลาดริมน้ำ"}, callback=True)
     api.post(f"/api/v1/ideas/{idea['id']}/approve")

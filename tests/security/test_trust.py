@@ -861,6 +861,12 @@ def test_a_max_size_workshop_gives_residents_a_bounded_page_and_sync_and_a_stage
         assert refused["error"]["code"] == "unknown_stage", refused
     ballot = socket.emit("ballot", {"stage": "s48", "choices": {"items": ["i000"]}}, callback=True)
     assert ballot["ok"], ballot
+    socket.get_received()
+    api.stage(wid, "s47", "open")  # a folded stage opens: its items come with the short state
+    [state] = [e["args"][0] for e in socket.get_received() if e["name"] == "state"]
+    assert state["partial"] and _size(state) < SYNC_BUDGET, _size(state)
+    assert {s["key"]: len(s["items"]) for s in state["stages"] if "items" in s} == \
+        {"s47": 200, "s48": 200, "s49": 200}
 
     other = api.create_workshop(max_size_workshop())  # a draft stage is not shown to residents
     _browser, token = api.join(other["code"], "resident")

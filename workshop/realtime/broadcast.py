@@ -29,7 +29,7 @@ from ..extensions import db, socketio
 from ..models import Comment, Idea, Workshop
 from ..services import content, results, screens, workshops
 from ..services.notify import EXTENSION_KEY
-from ..services.payloads import public_workshop, resident_workshop, stage_states
+from ..services.payloads import public_workshop, resident_states, resident_workshop, stage_states
 from . import rooms, signout
 
 log = logging.getLogger(__name__)
@@ -123,13 +123,14 @@ class SocketNotifier:
     def _emit_state(self, workshop_id: int, items_changed: bool) -> None:
         workshop = self._workshop(workshop_id)
         if workshop is not None:
-            # the whole workshop only when its items changed (residents: their bounded
-            # copy, payloads.resident_workshop); a stage's state in short
+            # the whole workshop only when its items changed, else each stage's state in short;
+            # residents get their bounded copy (payloads.resident_workshop, resident_states)
             if items_changed:
                 socketio.emit("state", public_workshop(workshop), to=rooms.watchers(workshop_id))
                 socketio.emit("state", resident_workshop(workshop), to=rooms.residents(workshop_id))
             else:
-                socketio.emit("state", stage_states(workshop), to=rooms.everyone(workshop_id))
+                socketio.emit("state", stage_states(workshop), to=rooms.watchers(workshop_id))
+                socketio.emit("state", resident_states(workshop), to=rooms.residents(workshop_id))
             # `auto` shows the stage that opened or closed last: say what is on screen now
             socketio.emit("screen", screens.screen_of(workshop), to=rooms.watchers(workshop_id))
 

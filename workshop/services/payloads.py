@@ -68,6 +68,19 @@ def resident_workshop(workshop: Workshop) -> dict[str, Any]:
     return body
 
 
+def resident_states(workshop: Workshop) -> dict[str, Any]:
+    """``stage_states`` for residents' phones: each open stage also carries its items, so
+    that a phone which had a stage folded draws it the moment it opens, instead of every
+    phone in the hall asking for it at once."""
+    body = stage_states(workshop)
+    items = {stage["key"]: stage["items"] for stage in resident_workshop(workshop)["stages"]
+             if stage["state"] == "open"}
+    for stage in body["stages"]:
+        if stage["key"] in items:
+            stage["items"] = items[stage["key"]]
+    return body
+
+
 def resident_stage(workshop: Workshop, key: object) -> dict[str, Any]:
     """One stage as a resident sees it, items in full: what the `stage` event answers.
     A stage still in draft is not shown to residents (unknown_stage, as for no such stage)."""
