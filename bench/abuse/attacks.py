@@ -162,7 +162,7 @@ async def words_resender(room: Room, seconds: float, token: str) -> dict[str, An
 
 # -- 2. the sign-in flood --------------------------------------------------------------------
 
-async def signin_flood(room: Room, seconds: float, rate: float = 20.0, addresses: int = 8) -> dict[str, Any]:
+async def signin_flood(room: Room, seconds: float, rate: float = 10.0, addresses: int = 8) -> dict[str, Any]:
     """`rate` sign-ins a second over /api/v1/auth/token, each with a made-up user name, spread
     over `addresses` loopback source addresses (each has its own per-address allowance)."""
     sessions = [aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(f"127.0.0.{2 + a}", 0)))
