@@ -1,6 +1,6 @@
 /* RuamKit builder pages: small conveniences over forms that work without JavaScript.
  *
- * - A Remove button asks first (its data-confirm text, in the page's language).
+ * (A Remove button's data-confirm question is asked by console.js, on every console page.)
  * - After a builder form (form[data-builder]) is sent, the page that comes back opens
  *   where the facilitator was (not at the section's top): moving a row up or down, adding
  *   an item or fixing a text keeps it in view. The position is kept in sessionStorage
@@ -10,11 +10,6 @@
   "use strict";
 
   var KEY = "ruamkit.builder.scroll";
-
-  document.addEventListener("click", function (event) {
-    var button = event.target.closest ? event.target.closest("button[data-confirm]") : null;
-    if (button && !window.confirm(button.getAttribute("data-confirm"))) event.preventDefault();
-  });
 
   document.addEventListener("submit", function (event) {
     var form = event.target;

@@ -2,6 +2,8 @@
  *
  * - focuses an error summary when a form comes back with errors;
  * - adds "Copy" buttons to join and projector addresses;
+ * - a button with data-confirm (voiding paper ballots, leaving a workshop, a builder's
+ *   Remove) asks first, in the page's language; without JavaScript it just works;
  * - counts the ballot lines typed on the paper-ballot page;
  * - shows the file field's button and file name in the page's language;
  * - on workshop pages, keeps participant, ballot, state and moderation counts live
@@ -610,6 +612,13 @@
       button.addEventListener("click", function () { window.print(); });
     });
   }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button[data-confirm]") : null;
+    if (button && !window.confirm(button.getAttribute("data-confirm"))) {
+      event.preventDefault();
+    }
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
     printButtons();

@@ -213,3 +213,30 @@ def test_the_live_status_says_nothing_until_the_socket_connects(live_server: Any
     page.unroute("**/socket.io/**")
     page.reload()
     page.locator("[data-live=connection][data-connected=true]", has_text="Live").wait_for()
+
+
+def test_voiding_a_paper_batch_asks_first(live_server: Any, http_api: Any, new_page: Any,
+                                          all_methods: Any) -> None:
+    """A void batch cannot be counted again: the Void button asks (console.js, data-confirm);
+    Cancel keeps the ballots counted, OK voids them."""
+    wid = http_api.create_workshop(all_methods())["id"]
+    http_api.stage(wid, "dream", "open")
+    page = new_page(1366, 900)
+    sign_in(page, live_server)
+    page.goto(live_server.url(f"/console/w/{wid}/paper/dream?lang=en"))
+    page.locator("textarea").fill("clean\ngreen")
+    page.get_by_role("button", name="Count these ballots").click()
+    page.wait_for_selector(".flash--success")
+    asked: list[str] = []
+
+    def answer(accept: bool) -> Any:
+        return lambda dialog: (asked.append(dialog.message), dialog.accept() if accept else dialog.dismiss())
+
+    page.once("dialog", answer(False))
+    page.get_by_role("button", name=re.compile(r"^Void batch")).click()
+    assert asked and "cannot be counted again" in asked[0]
+    assert page.locator(".is-void").count() == 0
+    page.once("dialog", answer(True))
+    page.get_by_role("button", name=re.compile(r"^Void batch")).click()
+    page.locator(".is-void").wait_for()
+    assert len(asked) == 2

@@ -277,3 +277,11 @@ def test_my_account_in_thai_says_what_an_api_token_is_without_the_word_token(app
     page = text(browser(app, "owner").get("/console/account?lang=th"))
     assert "โทเค็น" not in page
     assert "รหัสเชื่อมต่อของโปรแกรมอื่น (API)" in page
+
+
+def test_leaving_or_removing_a_member_asks_first(app: Any) -> None:
+    """console.js asks a button's data-confirm question before the form is sent."""
+    ids = setup_people(app)
+    page = text(browser(app, "owner").get(f"/console/w/{ids['wid']}?lang=en"))
+    assert 'data-confirm="Leave this workshop? You will no longer see it' in page
+    assert 'data-confirm="Remove facilitator from this workshop?"' in page
