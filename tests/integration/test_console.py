@@ -185,6 +185,12 @@ def test_login_page_carries_next_from_the_redirect(app: Any, client: Any) -> Non
     assert response.headers["Location"] == "/console/w/3/results"
 
 
+def test_the_login_page_tells_an_officer_without_an_account_whom_to_ask(client: Any) -> None:
+    """Not only a server command: an administrator's invitation link, which an officer can ask for."""
+    page = text(client.get("/login?lang=th"))
+    assert "ขอลิงก์เชิญจากผู้ดูแลระบบ" in page and "python run.py user add" in page
+
+
 def test_signing_in_keeps_the_chosen_language(app: Any, client: Any) -> None:
     make_user(app, "ana")
     client.get("/login?lang=en")
