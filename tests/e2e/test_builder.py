@@ -221,12 +221,16 @@ def test_voiding_a_paper_batch_asks_first(live_server: Any, http_api: Any, new_p
     Cancel keeps the ballots counted, OK voids them."""
     wid = http_api.create_workshop(all_methods())["id"]
     http_api.stage(wid, "dream", "open")
-    page = new_page(1366, 900)
+    page = new_page(1366, 900, bypass_csp=True)  # bypass: axe is injected as a script
     sign_in(page, live_server)
     page.goto(live_server.url(f"/console/w/{wid}/paper/dream?lang=en"))
     page.locator("textarea").fill("clean\ngreen")
     page.get_by_role("button", name="Count these ballots").click()
     page.wait_for_selector(".flash--success")
+    page.goto(live_server.url(f"/console/w/{wid}/paper/dream?lang=th"))  # the list of batches, in Thai
+    found = run_axe(page)  # the Void button's name starts with its visible word (ยกเลิก ชุดที่ 1 ...)
+    assert not found, describe(found)
+    page.goto(live_server.url(f"/console/w/{wid}/paper/dream?lang=en"))
     asked: list[str] = []
 
     def answer(accept: bool) -> Any:
