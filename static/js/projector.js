@@ -309,7 +309,7 @@
   // ------------------------------------------------------- screens
 
   var WALL_SECONDS = 12;
-  var wall = { kind: null, start: 0, next: 0, timer: null };
+  var wall = { kind: null, start: 0, next: 0, timer: null, drawn: "" };
 
   /** Put up what the facilitator chose: the welcome, a stage, the comments or ideas wall, participation. */
   function drawScreen() {
@@ -337,6 +337,7 @@
     if (wall.timer) window.clearInterval(wall.timer);
     wall.timer = null;
     wall.kind = null;
+    wall.drawn = "";
   }
 
   /** The wall turns a page every WALL_SECONDS, newest first, and starts again from the newest. */
@@ -360,6 +361,11 @@
 
   function drawWall() {
     var entries = wallEntries();
+    // calm: the same page of the same entries, saying the same, is left as it is (each entry
+    // fades in once), whatever else the room does meanwhile (a stage opens, results come)
+    var drawn = [wall.kind, wall.start].concat(entries.map(function (e) { return e.id; })).join(",");
+    if (drawn === wall.drawn && sameCards(entries)) return;
+    wall.drawn = drawn;
     $("pj-wall-title").textContent = wall.kind === "ideas" ? T.ideas : T.comments;
     var list = $("pj-wall-list");
     list.textContent = "";
@@ -383,6 +389,18 @@
     wall.next = i >= entries.length ? 0 : i;
     var shown = fmt(T.page, { n: nf.format(wall.start + 1) + "\u2013" + nf.format(i), total: nf.format(entries.length) });
     $("pj-wall-page").textContent = entries.length > i - wall.start ? shown : "";
+  }
+
+  /** Whether the wall's cards on screen say what they would say if drawn now (titles may change). */
+  function sameCards(entries) {
+    var shown = $("pj-wall-list").children;
+    for (var i = 0; i < shown.length; i++) {
+      var entry = entries[wall.start + i];
+      if (!entry) return false;
+      var card = wall.kind === "ideas" ? ideaCard(entry) : commentCard(entry);
+      if (card.textContent !== shown[i].textContent) return false;
+    }
+    return shown.length > 0;
   }
 
   function groupLabel(key) {
@@ -533,6 +551,7 @@
     document.fonts.ready.then(function () {
       $("pj-stage-title").removeAttribute("data-fitted");
       shownKey = null;
+      wall.drawn = ""; // how many entries fit a page changes with the font
       drawScreen();
     });
   }

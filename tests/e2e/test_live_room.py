@@ -57,7 +57,19 @@ def assert_clean(watch: Any, allow: re.Pattern[str] | None = None) -> None:
     assert not problems, problems
 
 
+#: waits for the fonts, then (at most 3 s) for the finite CSS animations and transitions: axe
+#: measures colours as drawn, and an entry fading in is not yet the contrast the room will read
+SETTLE_ANIMATIONS = """async () => {
+  await document.fonts.ready;  // a page may draw again with its web font
+  const finite = document.getAnimations().filter(a => a.effect
+      && a.effect.getComputedTiming().endTime !== Infinity);
+  await Promise.race([Promise.all(finite.map(a => a.finished.catch(() => null))),
+                      new Promise(done => setTimeout(done, 3000))]);
+}"""
+
+
 def run_axe(page: Any) -> list[dict[str, Any]]:
+    page.evaluate(SETTLE_ANIMATIONS)
     page.add_script_tag(path=str(AXE))
     result: dict[str, Any] = page.evaluate("async () => await axe.run(document)")
     return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]

@@ -97,11 +97,18 @@ def test_facilitator_moves_the_projector_while_phones_vote(all_methods: Any, liv
     comment(phones[1], "vision", "ความคิดเห็น", "ทางเดินริมคลอง")
     expect(projector.locator("#pj-wall-list .pj-wall-entry").first.locator(".pj-wall-text")).to_have_text(
         "ทางเดินริมคลอง", timeout=FOLLOW_MS)
+    # calm: what else the room does (a stage opens) leaves the wall's entries as they are,
+    # no fading in again
+    shown = projector.locator("#pj-wall-list .pj-wall-entry").first.element_handle()
+    http_api.stage(wid, "phasing", "open")
+    projector.wait_for_function(
+        "() => ruamkit.view.workshop.stages.some(s => s.key === 'phasing' && s.state === 'open')",
+        timeout=FOLLOW_MS)
+    assert shown.evaluate("e => e.isConnected")
     found = run_axe_on(new_page, projector)
     assert not found, describe(found)
 
     # stage 3 with the keyboard: Shift+Left from comments steps back through the stages
-    http_api.stage(wid, "phasing", "open")
     console.locator("#stage-goals button[data-screen=stage]").click()
     shows(projector, "stage", "goals")
     console.locator("body").press("Shift+ArrowRight")
@@ -140,6 +147,9 @@ def run_axe_on(new_page: Any, projector: Any) -> list[dict[str, Any]]:
     page.goto(projector.url)
     wanted = projector.locator("#pj").get_attribute("data-shows")
     expect(page.locator("#pj")).to_have_attribute("data-shows", wanted, timeout=FOLLOW_MS)
+    # the wall's entries arrive after the screen itself (run_axe then waits for their fade-in)
+    entries = projector.locator(".pj-wall-entry").count()
+    expect(page.locator(".pj-wall-entry")).to_have_count(entries, timeout=FOLLOW_MS)
     found = run_axe(page)
     page.close()
     return found
