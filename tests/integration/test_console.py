@@ -374,6 +374,15 @@ def test_workshop_file_errors_are_said_in_the_pages_language(app: Any, console: 
     assert 'lang="en"' not in said["th"].split('class="problem-list"', 1)[1].split("</ol>", 1)[0]
 
 
+def test_a_yaml_syntax_errors_line_is_said_in_thai(console: Any) -> None:
+    """The place of a YAML syntax error ("line 2" in the domain) is บรรทัดที่ 2 on a Thai page."""
+    response = post_form(console, "/console?lang=th", {"text": "title: [unclosed\n", "from_text": "1"},
+                         page="/console?lang=th")
+    assert response.status_code == 422
+    body = text(response)
+    assert '<code class="loc">บรรทัดที่ 2</code>' in body and '<code class="loc">line 2</code>' not in body
+
+
 def test_paper_line_and_ballot_rule_errors_in_thai(app: Any, console: Any) -> None:
     workshop_id, _code = create(app)
     stage_action(console, workshop_id, "vision", "open")

@@ -7,6 +7,7 @@ first language unless the facilitator chose one.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -366,9 +367,15 @@ def create() -> Any:
     return redirect(url_for(".workshop", workshop_id=workshop.id))
 
 
+#: A YAML syntax problem's place (domain.workshop_file: ``"line N"``), said in the page's language.
+_LINE_PLACE = re.compile(r"line (\d+)")
+
+
 def _definition_problem(problem: Problem) -> dict[str, Any]:
     """One mistake in a workshop file: its place, and what is wrong in the page's language."""
-    return {"loc": problem.loc, "message": say(problem), "lang": None}
+    line = _LINE_PLACE.fullmatch(problem.loc)
+    loc = _("Line %(n)d", n=int(line.group(1))) if line else problem.loc
+    return {"loc": loc, "message": say(problem), "lang": None}
 
 
 # ---------------------------------------------------------------------------
