@@ -45,8 +45,8 @@ def test_poster_is_an_a4_page_in_the_workshops_language(app: Any, console: Any) 
     assert f"http://ruamkit.test/j/{code}" in page and code in page
     assert '<svg' in page and 'class="qr"' in page
     assert "poster.css" in page
-    # a way back to the share page (in the toolbar, which does not print)
-    assert f'href="/console/w/{workshop_id}/share">Back to sharing</a>' in page
+    # a way back to the share page (in the toolbar, which does not print), in the workshop's language
+    assert f'href="/console/w/{workshop_id}/share">กลับไปหน้าแบ่งปัน</a>' in page
     response = app.test_client().get("/static/css/poster.css")
     try:
         assert "size: A4 portrait" in response.get_data(as_text=True)
