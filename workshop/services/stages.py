@@ -14,7 +14,7 @@ from ..models._types import utcnow
 from ..storage import db
 from .errors import Conflict
 from .notify import notifier
-from .workshops import definition_of, get_stage, get_workshop, stage_spec_of
+from .workshops import definition_of, definition_unchanged, get_stage, get_workshop, stage_spec_of
 
 
 def _apply(workshop_id: int, key: str, change: Callable[[Stage], None]) -> tuple[Workshop, Stage]:
@@ -25,8 +25,10 @@ def _apply(workshop_id: int, key: str, change: Callable[[Stage], None]) -> tuple
     except lifecycle.TransitionError as exc:
         db.session.rollback()
         raise Conflict(str(exc), code="conflict") from exc
-    workshop.revision += 1
+    before = workshop.revision
+    workshop.revision = before + 1
     db.session.commit()
+    definition_unchanged(workshop_id, before, before + 1)
     notifier().state_changed(workshop.id)
     notifier().results_changed(workshop.id, stage.key)
     return workshop, stage
