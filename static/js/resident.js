@@ -537,18 +537,33 @@
     }
   }
 
-  /** Whether two texts say the same, spacing, case and closing punctuation aside. */
-  function sameWords(a, b) {
-    function bare(t) { return String(t || "").toLowerCase().replace(/[\s.,!?:;\u3002]+/g, ""); }
-    return bare(a) !== "" && bare(a) === bare(b);
+  /**
+   * Whether a prompt already says what the hint would (spacing, case and punctuation aside):
+   * it holds the hint whole, or every number of the hint and most of its letter pairs
+   * ("เลือกวิสัยทัศน์ที่ท่านเห็นด้วย ไม่เกิน 2 ข้อ" says "เลือกได้ไม่เกิน 2 ข้อ"). Thai is not
+   * written with spaces, so letter pairs rather than words.
+   */
+  function saysTheHint(prompt, hint) {
+    function bare(t) { return String(t || "").toLowerCase().replace(/[\s.,!?:;()\u3002]+/g, ""); }
+    var p = bare(prompt), h = bare(hint);
+    if (!p || !h) return false;
+    if (p.indexOf(h) >= 0) return true;
+    var numbers = String(hint).match(/[0-9][0-9,]*/g) || [];
+    for (var i = 0; i < numbers.length; i++) if (p.indexOf(numbers[i].replace(/,$/, "")) < 0) return false;
+    var pairs = 0, found = 0;
+    for (var j = 0; j + 1 < h.length; j++) {
+      pairs += 1;
+      if (p.indexOf(h.substr(j, 2)) >= 0) found += 1;
+    }
+    return numbers.length > 0 && pairs > 0 && found / pairs >= 0.6;
   }
 
   function ballotForm(stage) {
     var key = stage.key;
     var form = h("form", { class: "ballot", novalidate: true, id: "f-" + key });
     var hint = hintFor(stage);
-    // A prompt that already says it ("Choose one.") is not said twice.
-    var repeats = stage.prompt && sameWords(tr(stage.prompt), hint);
+    // A prompt that already says it ("Choose one.", "... up to 2") is not said twice.
+    var repeats = stage.prompt && saysTheHint(tr(stage.prompt), hint);
     var fieldset = h("fieldset", { class: "question", "aria-describedby": repeats ? null : "hint-" + key });
     add(fieldset, [
       h("legend", { class: stage.prompt ? "prompt" : "sr-only" }, stage.prompt ? tr(stage.prompt) : tr(stage.title)),

@@ -221,12 +221,18 @@ def test_a_shown_stage_folds_with_its_winner(all_methods: Any, live_server: Any,
                                              new_page: Any) -> None:
     workshop = http_api.create_workshop(all_methods())
     wid, code = workshop["id"], workshop["code"]
-    http_api.stage(wid, "vision1", "open")
+    for key in ("vision1", "vision", "goals"):
+        http_api.stage(wid, key, "open")
     phone = new_page(360, 740)
     join(phone, live_server, code, "ประชาชน", "th")
     # the prompt "เลือก 1 ข้อ" says what the hint would: it is said once
     expect(phone.locator("#st-vision1 legend")).to_have_text("เลือก 1 ข้อ")
     assert phone.locator("#hint-vision1").count() == 0
+    # ... and so does "... ไม่เกิน 2 ข้อ" for "เลือกได้ไม่เกิน 2 ข้อ"; a prompt without the
+    # numbers keeps its hint ("ท่านมี 5 แต้ม วางได้ข้อละไม่เกิน 3 แต้ม")
+    expect(phone.locator("#st-vision legend")).to_have_text("เลือกวิสัยทัศน์ที่ท่านเห็นด้วย ไม่เกิน 2 ข้อ")
+    assert phone.locator("#hint-vision").count() == 0
+    expect(phone.locator("#hint-goals")).to_have_text("ท่านมี 5 แต้ม วางได้ข้อละไม่เกิน 3 แต้ม")
     phone.locator("#st-vision1 input[type=radio]").nth(2).check()
     send_vote(phone, "vision1")
     expect(phone.locator("#send-vision1")).to_have_text("บันทึกคะแนนแล้ว")
