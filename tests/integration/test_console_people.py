@@ -285,3 +285,11 @@ def test_leaving_or_removing_a_member_asks_first(app: Any) -> None:
     page = text(browser(app, "owner").get(f"/console/w/{ids['wid']}?lang=en"))
     assert 'data-confirm="Leave this workshop? You will no longer see it' in page
     assert 'data-confirm="Remove facilitator from this workshop?"' in page
+
+
+def test_a_new_password_link_or_disabling_an_account_asks_first(app: Any) -> None:
+    """Both cut the colleague off at once (maybe in the middle of a workshop): console.js asks."""
+    setup_people(app)
+    page = text(browser(app, "admin").get("/console/accounts?lang=en"))
+    assert 'data-confirm="Make a new password link for viewer? Their password stops working at once' in page
+    assert 'data-confirm="Disable viewer? They are signed out at once' in page
