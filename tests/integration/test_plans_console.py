@@ -148,3 +148,17 @@ def test_combined_results_with_nothing_shared_say_how_to_share_a_question(app: A
     page = text(console.get(f"{show}/compare?lang=th"))
     assert "ยังไม่มีคำถามที่ถามในสองการประชุมขึ้นไปของแผนนี้" in page
     assert 'href="/console/new#copy"' in page and "สำเนาเวที" in page
+
+
+def test_the_results_and_plan_downloads_say_which_file_is_for_what(app: Any, console: Any) -> None:
+    """An officer does not know JSON or pabulib: one line under the buttons says what each file is for."""
+    wid = own_workshop(app, "เวทีวิสัยทัศน์")
+    results = text(console.get(f"/console/w/{wid}/results?lang=th"))
+    assert "เลือกไฟล์ไหนดี? PDF สำหรับพิมพ์หรือแจก" in results
+    response = post_form(
+        console, "/console/plans", {"title": "แผน", "period": "2570-2574"}, page="/console/plans"
+    )
+    show = f"/console/plans/{plan_id_of(response)}"
+    post_form(console, f"{show}/workshops", {"workshop": str(wid)}, page=show)  # downloads need a workshop
+    plan = text(console.get(f"{show}?lang=th"))
+    assert "เลือกไฟล์ไหนดี? Word สำหรับแก้ไขร่างแผน" in plan and "JSON ใช้กับโปรแกรมอื่นเท่านั้น" in plan
