@@ -122,6 +122,15 @@ def test_the_copy_picker_is_not_marked_as_an_error_until_it_is_one(app: Any, con
     assert 'id="copy-error"' in text(response)
 
 
+def test_the_code_tag_of_a_stage_and_an_item_marks_only_the_code_as_english(app: Any, console: Any) -> None:
+    """รหัส is Thai (read by a Thai voice); only the code itself is lang="en"."""
+    workshop_id, _code = create(app)
+    stage_page = text(console.get(f"/console/w/{workshop_id}/build/s/vision?lang=th"))
+    assert '<span class="tag tag--plain">รหัส: <span lang="en">vision</span></span>' in stage_page
+    item_page = text(console.get(f"/console/w/{workshop_id}/build/s/vision/i/v1?lang=th"))
+    assert '<span class="tag tag--plain">รหัส: <span lang="en">v1</span></span>' in item_page
+
+
 # -- the workshop file ----------------------------------------------------------
 
 
