@@ -69,8 +69,11 @@ def test_a_kiosk_left_alone_starts_again_and_a_stopped_kiosk_votes_no_more(
     tablet.clock.install()  # the kiosk's idle timers run on this clock
     sign_in_console(tablet, live_server)
     tablet.goto(live_server.url(f"/console/w/{wid}?lang=en"))
+    asked: list[str] = []  # it signs this browser out of the console: the console asks first
+    tablet.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     tablet.get_by_role("button", name="Start a helper kiosk on this device").click()
     tablet.wait_for_url(f"**/j/{code}")
+    assert asked and "signed out of the console" in asked[0]
 
     def seat_resident() -> None:
         expect(tablet.locator(".kiosk-note")).to_be_visible()
@@ -109,8 +112,10 @@ def test_a_kiosk_left_alone_starts_again_and_a_stopped_kiosk_votes_no_more(
     console = new_page(1280, 900)
     sign_in_console(console, live_server)
     console.goto(live_server.url(f"/console/w/{wid}?lang=en"))
+    console.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     console.get_by_role("button", name="Stop helper kiosks").click()
     expect(console.locator("body")).to_contain_text("Helper kiosks stopped")
+    assert len(asked) == 2 and "Stop every helper kiosk" in asked[1]
     # the tablet leaves kiosk mode by itself and cannot vote on
     expect(tablet.locator("h1")).to_have_text("This helper kiosk has been stopped")
     tablet.goto(live_server.url(f"/j/{code}?lang=en"))
