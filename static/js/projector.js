@@ -321,6 +321,7 @@
     // Automatic, before any stage: the waiting page (welcome, QR code and who joined), as always.
     if (screen === "welcome" && auto) screen = "waiting";
     root.setAttribute("data-screen", auto ? "auto" : view.screen.screen);
+    root.setAttribute("data-join-paused", view.screen && view.screen.join_paused ? "true" : "false");
     root.setAttribute("data-shows", screen);
     root.setAttribute("data-stage", screen === "stage" ? shows.stage : "");
     var main = document.querySelector(".pj-stage");

@@ -8,6 +8,7 @@ item's details, the comments published before they joined, and fold closed stage
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -246,3 +247,40 @@ def test_a_shown_stage_folds_with_its_winner(all_methods: Any, live_server: Any,
     chosen = phone.locator("#st-vision1 .ballot-box input[type=radio]").nth(2)
     expect(chosen).to_be_checked()
     expect(phone.locator("#st-vision1 .ballot-box")).to_contain_text("เมืองสีเขียวริมป่าชายเลน")
+
+
+def join_column(projector: Any) -> list[Any]:
+    """The welcome screen's join column: each visible line's class, top and bottom."""
+    found: list[Any] = projector.evaluate("""() => [...document.querySelectorAll('.pj-join > *')]
+        .filter(e => e.offsetParent && !e.matches('.pj-qr, .pj-card'))
+        .map(e => [e.className, e.getBoundingClientRect().top, e.getBoundingClientRect().bottom])""")
+    return found
+
+
+def test_welcome_screen_with_a_long_thai_title_and_a_paused_join(all_methods: Any, live_server: Any,
+                                                                  http_api: Any, new_page: Any) -> None:
+    """The welcome screen's lines stack without overlapping when the title takes three lines;
+    pausing joining takes the QR code and the join code off the screen at once, and resuming
+    puts them back."""
+    title = "แผนพัฒนาเมืองในอนาคตให้น่าอยู่อย่างยั่งยืน เทศบาลเมืองระนอง จังหวัดระนอง"
+    workshop = http_api.create_workshop(all_methods(title=title))
+    wid = workshop["id"]
+    http_api.ok("POST", f"/api/v1/workshops/{wid}/screen", {"screen": "welcome"})
+    projector = new_page(1920, 1080)
+    projector.goto(workshop["projector_url"])
+    shows(projector, "welcome")
+    projector.evaluate("document.fonts.ready")
+    lines = join_column(projector)
+    assert [c for c, _, _ in lines][:3] == ["pj-brand", "pj-title", "pj-city"], lines
+    for (above, _, bottom), (below, top, _) in pairwise(lines):
+        assert bottom <= top + 1, (above, below, lines)
+    expect(projector.locator(".pj-qr svg")).to_be_visible()
+    http_api.ok("POST", f"/api/v1/workshops/{wid}/join/pause")
+    expect(projector.locator(".pj-paused")).to_have_text("ขณะนี้หยุดรับผู้เข้าร่วมชั่วคราว", timeout=FOLLOW_MS)
+    expect(projector.locator(".pj-qr")).to_be_hidden()
+    expect(projector.locator("#pj-code")).to_be_hidden()
+    found = run_axe_on(new_page, projector)
+    assert not found, describe(found)
+    http_api.ok("POST", f"/api/v1/workshops/{wid}/join/resume")
+    expect(projector.locator(".pj-qr svg")).to_be_visible(timeout=FOLLOW_MS)
+    expect(projector.locator(".pj-paused")).to_be_hidden()

@@ -125,8 +125,26 @@ def test_projectors_and_consoles_hear_the_choice_residents_do_not(api: Api) -> N
     choose(api, wid, screen="stage", stage="projects")
     for sock in (projector, console):
         assert received(sock, "screen") == [
-            {"screen": "stage", "stage": "projects", "shows": {"screen": "stage", "stage": "projects"}}]
+            {"screen": "stage", "stage": "projects", "shows": {"screen": "stage", "stage": "projects"},
+             "join_paused": False}]
     assert received(phone, "screen") == []
+
+
+def test_a_paused_join_takes_the_qr_code_off_the_projector(api: Api) -> None:
+    """Pausing joining tells the projectors at once (their QR code and join code give way to
+    'Joining is paused'), and a projector opened meanwhile starts that way."""
+    created = api.create_workshop()
+    wid = created["id"]
+    key = projector_key(api, wid)
+    projector = api.socket(auth={"projector": key})
+    projector.get_received()
+    assert api.post(f"/api/v1/workshops/{wid}/join/pause").status_code == 200
+    assert received(projector, "screen")[-1]["join_paused"] is True
+    html = text(api.client.get(f"/projector/{key}"))
+    assert 'data-join-paused="true"' in html and "ขณะนี้หยุดรับผู้เข้าร่วมชั่วคราว" in html
+    assert api.post(f"/api/v1/workshops/{wid}/join/resume").status_code == 200
+    assert received(projector, "screen")[-1]["join_paused"] is False
+    assert 'data-join-paused="false"' in text(api.client.get(f"/projector/{key}"))
 
 
 def test_auto_follows_the_stages_and_says_so_with_every_state(api: Api) -> None:

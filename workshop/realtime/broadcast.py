@@ -132,7 +132,7 @@ class SocketNotifier:
                 socketio.emit("state", stage_states(workshop), to=rooms.watchers(workshop_id))
                 socketio.emit("state", resident_states(workshop), to=rooms.residents(workshop_id))
             # `auto` shows the stage that opened or closed last: say what is on screen now
-            socketio.emit("screen", screens.screen_of(workshop), to=rooms.watchers(workshop_id))
+            socketio.emit("screen", screens.projector_screen(workshop), to=rooms.watchers(workshop_id))
 
     def _emit_kiosks_stopped(self, workshop_id: int) -> None:
         socketio.emit("kiosk_stopped", {}, to=rooms.kiosks(workshop_id))
@@ -140,7 +140,7 @@ class SocketNotifier:
     def _emit_screen(self, workshop_id: int) -> None:
         workshop = self._workshop(workshop_id)
         if workshop is not None:
-            socketio.emit("screen", screens.screen_of(workshop), to=rooms.watchers(workshop_id))
+            socketio.emit("screen", screens.projector_screen(workshop), to=rooms.watchers(workshop_id))
 
     def _emit_results(self, workshop_id: int, stage_key: str) -> None:
         workshop = self._workshop(workshop_id)

@@ -184,7 +184,7 @@ def on_sync(identity: Identity, _data: dict[str, Any]) -> dict[str, Any]:
         body["ballots"] = {}
         shown = results.workshop_results(workshop.id, live=True)
         body["participants"] = shown["participants"]
-        body["screen"] = screens.screen_of(workshop)
+        body["screen"] = screens.projector_screen(workshop)
         body["ideas"] = [content.idea_dict(i) for i in content.approved_ideas(workshop.id)]
         body["results"] = {entry["key"]: entry for entry in shown["stages"]}
     comments, more = content.published_comments(workshop.id)

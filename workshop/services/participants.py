@@ -82,6 +82,7 @@ def set_join_paused(workshop_id: int, paused: bool) -> Workshop:
     workshop = get_workshop(workshop_id)
     workshop.join_paused = paused
     db.session.commit()
+    notifier().screen_changed(workshop.id)  # the projector stops inviting people to scan
     return workshop
 
 

@@ -38,6 +38,12 @@ def screen_of(workshop: Workshop) -> dict[str, Any]:
     return {"screen": choice[0], "stage": choice[1], "shows": {"screen": shows, "stage": stage}}
 
 
+def projector_screen(workshop: Workshop) -> dict[str, Any]:
+    """What projectors (and consoles) are told: :func:`screen_of`, and whether joining is
+    paused (the projector then takes its QR code and join code off the screen)."""
+    return {**screen_of(workshop), "join_paused": bool(workshop.join_paused)}
+
+
 def _store(workshop: Workshop, choice: tuple[str, str | None]) -> dict[str, Any]:
     workshop.screen, workshop.screen_stage = choice
     db.session.commit()

@@ -53,7 +53,7 @@ def show(key: str) -> Any:
                   "participants": counts["participants"],
                   "results": {entry["key"]: entry for entry in counts["stages"]},
                   # the chosen screen: a projector that reloads comes back to it
-                  "screen": screens.screen_of(workshop),
+                  "screen": screens.projector_screen(workshop),
                   "comments": [content.comment_dict(c) for c in comments],
                   "ideas": [content.idea_dict(i) for i in content.approved_ideas(workshop.id)]},
             strings=projector_strings(by_card),
