@@ -181,3 +181,16 @@ def test_only_the_reported_errors_are_ordered(monkeypatch: pytest.MonkeyPatch) -
     # A full sort of errors already in order would still do n-1; a heap over sorted input
     # does about one per error. What matters: the cost per error does not grow with n.
     assert per_error[1] <= per_error[0] * 1.2 + 0.5
+
+
+def test_a_hopeless_body_is_read_only_as_far_as_the_report_needs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """16,000 unknown fields: only the first CONSIDERED_ERRORS of pydantic's errors become
+    problems (each costs Python time on the server); the rest are counted."""
+    calls: list[int] = []
+    real = workshop_file._convert
+    monkeypatch.setattr(workshop_file, "_convert", lambda *a: calls.append(1) or real(*a))
+    with pytest.raises(DefinitionError) as caught:
+        parse_workshop(many_unknown_fields(16000))
+    assert len(calls) == workshop_file.CONSIDERED_ERRORS
+    more = 16000 - d.LIMITS["errors_reported"]
+    assert caught.value.errors[-1] == {"loc": "", "message": f"and {more} more errors"}

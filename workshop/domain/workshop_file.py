@@ -108,6 +108,11 @@ class DefinitionError(ValueError):
         return "\n".join(str(problem) for problem in self.problems)
 
 
+#: pydantic errors read into problems at most (ten times the errors reported; in pydantic's
+#: order, which follows the document's); the rest are only counted
+CONSIDERED_ERRORS = 10 * LIMITS["errors_reported"]
+
+
 # ---------------------------------------------------------------------------
 # Public functions
 # ---------------------------------------------------------------------------
@@ -120,13 +125,18 @@ def parse_workshop(data: object) -> WorkshopDefinition:
     """
     errors: list[_Error] = []
     workshop: WorkshopDefinition | None = None
+    unread = 0
     try:
         workshop = WorkshopDefinition.model_validate(data, context={"languages": _declared_languages(data)})
     except ValidationError as exc:
-        errors.extend(_convert(error, data) for error in exc.errors(include_url=False))
+        found = exc.errors(include_url=False)
+        # a hopeless body (16,000 unknown fields) is not worth reading whole: the report names
+        # the first errors_reported and counts the rest
+        errors.extend(_convert(error, data) for error in found[:CONSIDERED_ERRORS])
+        unread = max(0, len(found) - CONSIDERED_ERRORS)
     errors.extend(_check_relations(data))
     if errors or workshop is None:
-        raise DefinitionError(_report(errors, data))
+        raise DefinitionError(_report(errors, data, unread))
     return workshop
 
 
@@ -435,7 +445,7 @@ def _format_loc(loc: Loc) -> str:
     return text
 
 
-def _report(errors: list[_Error], data: object) -> list[Problem]:
+def _report(errors: list[_Error], data: object, unread: int = 0) -> list[Problem]:
     """Errors without repeats, in document order, capped, as problems.
 
     Linear in the number of errors: each mapping's keys are indexed once
@@ -447,8 +457,8 @@ def _report(errors: list[_Error], data: object) -> list[Problem]:
     positions = _Positions(data)
     first = heapq.nsmallest(limit, unique, key=lambda error: positions.of(error[0]))
     report = [Problem(code, dict(params), _format_loc(loc)) for loc, code, params in first]
-    if len(unique) > limit:
-        report.append(Problem("more_errors", {"count": len(unique) - limit}))
+    if len(unique) + unread > limit:
+        report.append(Problem("more_errors", {"count": len(unique) + unread - limit}))
     return report
 
 
