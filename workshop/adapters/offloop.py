@@ -1,12 +1,13 @@
 """CPU-heavy work off the event loop: a small, fixed pool of OS threads.
 
 Under the gevent server every greenlet of a process shares one OS thread, so a password
-hash (~90 ms) or the check of a large workshop body (~0.1 s for 200 KB) computed there
-would stall every socket of the process. :func:`off_loop` runs such work in a pool of
-``POOL_SIZE`` OS threads and only the greenlet that asked waits: scrypt releases the GIL;
-pure-Python and pydantic work hands the GIL back to the loop every switch interval (5 ms),
-so ballots keep being answered meanwhile. Without gevent (the threaded test server, the
-command line) the calling thread does the work, as it blocks nobody else.
+hash (~90 ms) or the reading of a large workshop file (~1 s at the file limits) computed
+there would stall every socket of the process. :func:`off_loop` runs such work in a pool
+of ``POOL_SIZE`` OS threads and only the greenlet that asked waits: scrypt releases the
+GIL, and Python code hands it back to the loop every switch interval (5 ms). Work that
+holds the GIL throughout (pydantic's checks) gains nothing here: the loop would wait for
+the GIL at every turn. Without gevent (the threaded test server, the command line) the
+calling thread does the work, as it blocks nobody else.
 """
 
 from __future__ import annotations
