@@ -334,7 +334,8 @@ def deploy_markdown(doc: dict[str, Any]) -> str:
             last = phases[-1]
             out.append(f"| sockets by process after the last phase | "
                        f"{', '.join(f'{k}: {v:,}' for k, v in last.get('sockets_by_process', {}).items())}"
-                       f" ({_f(last.get('moved'))} sockets ended in that phase: the balance check) |")
+                       + (f" ({last['moved']:,} sockets ended in that phase: the balance check) |"
+                          if last.get("moved") else " (no socket ended in that phase) |"))
         out += [f"| lost / counted twice | {_f(audit.get('lost'))} / {_f(audit.get('double_counted'))} "
                 f"(audit {'agrees' if audit.get('ok') else 'DISAGREES'}: database, results API, projector) |",
                 f"| ballot errors (not acknowledged within 30 s) | "
