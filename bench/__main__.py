@@ -6,6 +6,8 @@
     python -m bench --scenario steady --duration 20 --rate 200
     python -m bench --scenario scaleout --sizes 500,2000
     python -m bench --scenario deploy                 # install.sh, 2 processes behind nginx, a SIGKILL
+    python -m bench --scenario soak                   # 30 min at 300 ballots/s: server RSS over time
+    python -m bench --scenario soak --duration 120    # (not in the default run: by name only)
     python -m bench --quick                           # a small smoke run of every scenario
     python -m bench.phone                             # the cheap phone alone (throttled Chromium)
 
@@ -36,14 +38,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario", action="append", default=None,
                    help="burst, steady, reference (burst against bench/reference/server.js), durable "
                         "(burst against bench/reference/durable.py), scaleout, deploy (install.sh, "
-                        "processes behind nginx), or a scenario YAML path; repeat or comma-separate; "
-                        "default: all six")
+                        "processes behind nginx), soak (30 minutes of steady voting, server memory; "
+                        "by name only), or a scenario YAML path; repeat or comma-separate; "
+                        "default: all but soak")
     p.add_argument("--phones", type=int, help="phones (every scenario but scaleout)")
     p.add_argument("--sizes", help="scaleout audience sizes, e.g. 500,2000")
     p.add_argument("--join-seconds", type=float, help="phones join over this many seconds")
     p.add_argument("--spread", type=float, help="burst: seconds within which every phone votes")
     p.add_argument("--rate", type=float, help="steady: ballots per second")
-    p.add_argument("--duration", type=float, help="steady: seconds")
+    p.add_argument("--duration", type=float, help="steady and soak: seconds of voting (soak default 1800)")
     p.add_argument("--workers", type=int, help="generator processes (default: 2-4 by cores)")
     p.add_argument("--projectors", type=int, help="projector clients (default 1)")
     p.add_argument("--quick", action="store_true",

@@ -49,8 +49,9 @@ def normalize(choices: Any) -> str:
     return json.dumps(choices, sort_keys=True, separators=(",", ":"))
 
 
-def db_ballots(database_url: str, workshop_id: int) -> dict[str, Any]:
-    """Current ballots and receipts of a workshop, read from the database itself."""
+def db_ballots(database_url: str, workshop_id: int, receipts: bool = True) -> dict[str, Any]:
+    """Current ballots and receipts of a workshop, read from the database itself (without
+    the receipts: ``receipts`` None, for a soak, whose receipts :func:`compact_receipts` reads)."""
     ballots_sql = (
         "SELECT s.key, p.token_hash, b.choices, b.version, b.source FROM ballots b "
         "JOIN stages s ON s.id = b.stage_id LEFT JOIN participants p ON p.id = b.participant_id "
@@ -65,7 +66,7 @@ def db_ballots(database_url: str, workshop_id: int) -> dict[str, Any]:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
         try:
             rows = conn.execute(ballots_sql.format(ph="?"), (workshop_id,)).fetchall()
-            receipts = conn.execute(receipts_sql.format(ph="?"), (workshop_id,)).fetchall()
+            found = conn.execute(receipts_sql.format(ph="?"), (workshop_id,)).fetchall() if receipts else None
             joined = conn.execute(participants_sql.format(ph="?"), (workshop_id,)).fetchone()[0]
         finally:
             conn.close()
@@ -74,13 +75,82 @@ def db_ballots(database_url: str, workshop_id: int) -> dict[str, Any]:
 
         with psycopg.connect(database_url) as conn:
             rows = conn.execute(ballots_sql.format(ph="%s"), (workshop_id,)).fetchall()
-            receipts = conn.execute(receipts_sql.format(ph="%s"), (workshop_id,)).fetchall()
+            found = (conn.execute(receipts_sql.format(ph="%s"), (workshop_id,)).fetchall() if receipts
+                     else None)
             joined = conn.execute(participants_sql.format(ph="%s"), (workshop_id,)).fetchone()[0]
     return {
         "ballots": [(k, h, _choices(c), int(v), src) for k, h, c, v, src in rows],
-        "receipts": [(k, h, b, int(v)) for k, h, b, v in receipts],
+        "receipts": None if found is None else [(k, h, b, int(v)) for k, h, b, v in found],
         "participants": int(joined),
     }
+
+
+def compact_receipts(database_url: str, workshop_id: int, prefixes: list[int],
+                     acked: list[list[bytes]]) -> dict[str, int]:
+    """A soak's receipts against its acknowledged ballots, one row at a time.
+
+    ``prefixes[i]`` is the ballot id prefix of the i-th compact phase, ``acked[i][w]`` the
+    bitmap of generator w's acknowledged sequence numbers in it (bench/load/ballots.py).
+    Returns receipts stored twice, acknowledged ballots without a receipt, and receipts of
+    ballots no acknowledgement explains (possible only after a client timeout).
+    """
+    from .ballots import bits, parse_compact_id, set_bit
+
+    stored = [[bytearray(len(b)) for b in phase] for phase in acked]
+    duplicates = unexplained = 0
+    sql = ("SELECT r.ballot_id FROM ballot_receipts r JOIN stages s ON s.id = r.stage_id "
+           "WHERE s.workshop_id = {ph}")
+
+    def one(ballot_id: str) -> None:
+        nonlocal duplicates, unexplained
+        for i, prefix in enumerate(prefixes):
+            found = parse_compact_id(ballot_id, prefix)
+            if found is None:
+                continue
+            worker, seq = found
+            if worker >= len(stored[i]) or seq >= 8 * len(stored[i][worker]):
+                break
+            if set_bit(stored[i][worker], seq):
+                duplicates += 1
+            elif not acked[i][worker][seq // 8] >> (seq % 8) & 1:
+                unexplained += 1
+            return
+        unexplained += 1
+
+    if database_url.startswith("sqlite"):
+        conn = sqlite3.connect(f"file:{database_url.split('///', 1)[1]}?mode=ro", uri=True, timeout=30)
+        try:
+            for (ballot_id,) in conn.execute(sql.format(ph="?"), (workshop_id,)):
+                one(ballot_id)
+        finally:
+            conn.close()
+    else:
+        import psycopg
+
+        with psycopg.connect(database_url) as conn, conn.cursor(name="soak_receipts") as cur:
+            cur.execute(sql.format(ph="%s"), (workshop_id,))
+            for (ballot_id,) in cur:
+                one(ballot_id)
+    missing = 0
+    for phase_acked, phase_stored in zip(acked, stored):
+        for a, st in zip(phase_acked, phase_stored):
+            missing += bits(bytes(x & ~y & 0xFF for x, y in zip(a, st)))
+    return {"receipt_duplicates": duplicates, "acked_without_receipt": missing,
+            "unexplained_receipts": unexplained}
+
+
+def merge_compact(result: dict[str, Any], receipts: dict[str, int], checks: dict[str, int]) -> None:
+    """Add a soak's receipt and version checks to the audit's result (in place)."""
+    result["receipt_duplicates"] = receipts["receipt_duplicates"]
+    result["acked_ballot_ids_without_receipt"] = receipts["acked_without_receipt"]
+    result["unexplained_receipts"] = receipts["unexplained_receipts"]
+    result["double_counted"] += receipts["receipt_duplicates"]
+    result["retry_version_mismatch"] += checks["retry"]
+    result["duplicate_version_mismatch"] += checks["duplicate"]
+    result["client_timeouts"] += checks["timeouts"]
+    result["ok"] = bool(result["ok"] and not receipts["receipt_duplicates"]
+                        and not receipts["acked_without_receipt"] and not checks["retry"]
+                        and not checks["duplicate"])
 
 
 def reference_ballots(dump: list[dict[str, Any]]) -> dict[str, Any]:

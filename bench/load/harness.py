@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from . import audit as audit_mod
+from . import soak as soak_mod
+from .ballots import bits, random_choices
 from .phones import ACK_TIMEOUT, raise_nofile, worker_main
 from .scenario import WORKSHOP_FILE, Phase, Scenario, workshop_definition
 from .servers import Durable, Installed, RedisCounter, Reference, RuamKit, Sampler, Target, service_pids
@@ -129,27 +131,6 @@ class Workers:
 
 
 # -- ballots the phones will send --------------------------------------------------------
-def random_choices(stage: dict[str, Any], rng: random.Random) -> dict[str, Any]:
-    keys = [item["key"] for item in stage["items"]]
-    if stage["method"] == "approval":
-        k = rng.randint(1, stage.get("max_choices") or len(keys))
-        chosen = set(rng.sample(keys, k))
-        return {"items": [key for key in keys if key in chosen]}
-    if stage["method"] == "score":
-        low, high = stage["scale"]["min"], stage["scale"]["max"]
-        criteria = [c["key"] for c in stage["criteria"]]
-        scores: dict[str, dict[str, int]] = {}
-        for key in keys:
-            if rng.random() < 0.75:
-                given = {c: rng.randint(low, high) for c in criteria if rng.random() < 0.9}
-                if given:
-                    scores[key] = given
-        if not scores:
-            scores[keys[0]] = {criteria[0]: rng.randint(low, high)}
-        return {"scores": scores}
-    raise ValueError(f"bench phones vote approval and score, not {stage['method']}")
-
-
 def make_plan(phase: Phase, phones: list[int], stages: dict[str, Any], sc: Scenario,
               rng: random.Random) -> list[tuple[Any, ...]]:
     """(phone, offset s, stage, choices, ballot_id, mode) for every ballot of the phase."""
@@ -304,7 +285,7 @@ async def run_once(sc: Scenario, phones_n: int, *, keep: bool = False, profile: 
     else:
         target = await loop.run_in_executor(None, lambda: RuamKit.start(
             workdir, WORKSHOP_FILE, servers=sc.servers, database=sc.database,
-            message_queue=sc.message_queue))
+            message_queue=sc.message_queue, gc_log=workdir / "gc.log" if sc.soak else None))
     assert target.workshop is not None
     redis = RedisCounter() if sc.message_queue == "redis" else None
     if redis:
@@ -319,6 +300,10 @@ async def run_once(sc: Scenario, phones_n: int, *, keep: bool = False, profile: 
     sampler.start()
     projectors = [Projector(target.urls[-1], target.workshop.projector_key) for _ in range(sc.projectors)]
     records: list[tuple[Any, ...]] = []
+    #: a soak: each compact phase's ballot id prefix and, per generator, its acknowledged bits
+    compact_prefixes: list[int] = []
+    compact_acked: list[list[bytes]] = []
+    compact_checks = {"retry": 0, "duplicate": 0, "timeouts": 0}
     tokens: dict[int, str] = {}
     plan_choices: dict[str, Any] = {}
     ok = False
@@ -373,17 +358,32 @@ async def run_once(sc: Scenario, phones_n: int, *, keep: bool = False, profile: 
             if phase.pause:
                 log(f"{sc.name}/{phase.name}: waiting {phase.pause:g} s first")
                 await asyncio.sleep(phase.pause)
-            plan = make_plan(phase, voters, stages, sc, rng)
-            first_ids = set()
-            for phone, _off, key, choices, bid, _mode in sorted(plan, key=lambda e: e[1]):
-                plan_choices[bid] = choices
-                if (phone, key) not in first_seen:
-                    first_seen.add((phone, key))
-                    first_ids.add(bid)
-            per_worker: list[list[tuple[Any, ...]]] = [[] for _ in range(n_workers)]
-            for entry in plan:
-                per_worker[entry[0] % n_workers].append(entry)
-            workers.send_each("plan", per_worker)
+            compact = sc.soak and phase.kind == "steady"
+            first_ids: set[str] = set()
+            if compact:
+                # a soak: each generator makes its share of the ballots as it goes (bench.load.phones)
+                prefix = rng.getrandbits(64)
+                compact_prefixes.append(prefix)
+                plan = []
+                workers.send_each("steady", [{
+                    "rate": phase.rate / n_workers, "duration": phase.duration, "offset": w / phase.rate,
+                    "phones": [i for i in voters if i % n_workers == w],
+                    "stages": {k: stages[k] for k in phase.stages}, "seed": rng.getrandbits(32),
+                    "prefix": prefix, "retry_fraction": sc.retry_fraction,
+                    "duplicate_fraction": sc.duplicate_fraction,
+                    "seen": [[i, k] for i, k in first_seen if i % n_workers == w]}
+                    for w in range(n_workers)])
+            else:
+                plan = make_plan(phase, voters, stages, sc, rng)
+                for phone, _off, key, choices, bid, _mode in sorted(plan, key=lambda e: e[1]):
+                    plan_choices[bid] = choices
+                    if (phone, key) not in first_seen:
+                        first_seen.add((phone, key))
+                        first_ids.add(bid)
+                per_worker: list[list[tuple[Any, ...]]] = [[] for _ in range(n_workers)]
+                for entry in plan:
+                    per_worker[entry[0] % n_workers].append(entry)
+                workers.send_each("plan", per_worker)
             baselines = {k: projectors[0].count(k) if projectors else 0 for k in phase.stages}
             await asyncio.sleep(0.5)  # let the plans arrive before the stage opens
             cmd0 = redis.commands() if redis else 0
@@ -398,7 +398,8 @@ async def run_once(sc: Scenario, phones_n: int, *, keep: bool = False, profile: 
             t_open = time.monotonic()
             how = (f"within {phase.spread:g} s" if phase.kind == "burst"
                    else f"{phase.rate:g}/s for {phase.duration:g} s")
-            log(f"{sc.name}/{phase.name}: {len(plan)} ballots ({phase.kind}, {how})")
+            log(f"{sc.name}/{phase.name}: {len(plan) or int(phase.rate * phase.duration)} ballots "
+                f"({phase.kind}, {how})")
             workers.send_all("go", (t_open0, t_open))
             killer = (asyncio.create_task(_kill_and_restart(target, phase, t_open, measured["server"]))
                       if phase.kill is not None else None)
@@ -406,10 +407,25 @@ async def run_once(sc: Scenario, phones_n: int, *, keep: bool = False, profile: 
                                               + (phase.restart + 120 if sc.reconnect else 0))
             killed = await asyncio.wait_for(killer, 120) if killer is not None else None
             cmd1 = redis.commands() if redis else 0
-            recs = [r for v in voted for r in v["records"]]
-            records.extend(recs)
-            ok_recs = [r for r in recs if r[7]]
-            t_end = max((r[6] for r in ok_recs), default=time.monotonic())
+            summaries = [v["compact"] for v in voted if "compact" in v]
+            if compact:
+                # the first ballot of each (phone, stage) in full (projector lag); of the rest,
+                # the current ballot of each pair (the audit and the final tally)
+                recs = [tuple(r) for c in summaries for r in c["first_records"]]
+                first_ids = {r[2] for r in recs if r[3] == "normal"}
+                first_seen.update((r[0], r[1]) for r in recs)
+                current = [c for s in summaries for c in s["current"]]
+                for phone, key, version, bid, choices, t_ack in current:
+                    plan_choices[bid] = choices
+                    records.append((phone, key, bid, "normal", t_ack, t_ack, t_ack, True, version, None))
+                compact_acked.append([s["acked_bits"] for s in summaries])
+                t_end = max((s["t_last_ack"] for s in summaries if s["t_last_ack"] is not None),
+                            default=time.monotonic())
+            else:
+                recs = [r for v in voted for r in v["records"]]
+                records.extend(recs)
+                ok_recs = [r for r in recs if r[7]]
+                t_end = max((r[6] for r in ok_recs), default=time.monotonic())
             # the final tally of each stage, as acknowledged so far
             expected = _expected(records, tokens, plan_choices, stages)
             # wait (bounded) for the projector to show it
@@ -423,6 +439,16 @@ async def run_once(sc: Scenario, phones_n: int, *, keep: bool = False, profile: 
             t_quiet = time.monotonic()
             entry = _phase_figures(phase, recs, first_ids, baselines, expected, projectors, voted,
                                    t_open0, t_open, t_end, len(target.urls))
+            if compact:
+                entry.update(soak_mod.phase_counts(summaries, t_end))
+                entry["soak"] = soak_mod.figures(
+                    summaries, sampler.samples.get("server", []), sampler.samples.get("generator", []),
+                    t_open0, t_end, phase.duration,
+                    gc_log=soak_mod.read_gc_log(workdir / "gc.log") if sc.soak else None)
+                compact_checks["retry"] += sum(s["mismatch"]["retry"] for s in summaries)
+                compact_checks["duplicate"] += sum(s["mismatch"]["duplicate"] for s in summaries)
+                compact_checks["timeouts"] += sum(s["timeouts"] for s in summaries)
+                del summaries  # the latency arrays: what was needed of them is in entry["soak"]
             entry["server"] = sampler.window("server", t_open0, t_end)
             entry["generator"] = sampler.window("generator", t_open0, t_end)
             entry["harness"] = sampler.window("harness", t_open0, t_end)
@@ -464,10 +490,17 @@ async def run_once(sc: Scenario, phones_n: int, *, keep: bool = False, profile: 
         else:
             assert target.database_url is not None
             stored = await loop.run_in_executor(
-                None, audit_mod.db_ballots, target.database_url, target.workshop.id)
+                None, lambda: audit_mod.db_ballots(target.database_url or "", target.workshop.id,
+                                                   receipts=not compact_prefixes))
         result["audit"] = audit_mod.audit(records, tokens, definition, plan_choices, stored,
                                           api_results, projectors[0].last if projectors else {},
                                           len(tokens))
+        if compact_prefixes and sc.target == "ruamkit" and target.database_url:
+            # a soak's receipts: read back one row at a time into the acknowledged bitmaps
+            receipts = await loop.run_in_executor(None, lambda: audit_mod.compact_receipts(
+                target.database_url or "", target.workshop.id, compact_prefixes, compact_acked))
+            audit_mod.merge_compact(result["audit"], receipts, compact_checks)
+            result["audit"]["acknowledged_ballots"] = sum(bits(b) for ph in compact_acked for b in ph)
         if isinstance(target, Durable):
             health = await loop.run_in_executor(None, target.api, "GET", "/healthz")
             commits, stored_n = health["commits"], health["ballots_stored"]

@@ -7,8 +7,9 @@ process. The harness drives the process through a ``multiprocessing`` pipe:
     -> ("join", {...})          join (POST /api/v1/join) then connect, on a schedule
     <- ("joined", {...})
     -> ("plan", [ballots])      this process's ballots of the next phase
+    -> ("steady", {...})        or: a soak's steady phase, its ballots made here as they go
     -> ("go", t_start)          the stage is open: vote at t_start + each offset
-    <- ("voted", {...})         one record per ballot sent
+    <- ("voted", {...})         one record per ballot sent (a soak: a compact summary)
     -> ("stop", None)           disconnect every phone and exit
     <- ("stopped", {...})
 
@@ -24,6 +25,7 @@ CLOCK_MONOTONIC), so the harness compares them across processes.
 
 from __future__ import annotations
 
+import array
 import asyncio
 import contextlib
 import gc
@@ -34,6 +36,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+from .ballots import compact_id, random_choices, set_bit
 
 #: every await on the network is bounded
 JOIN_TIMEOUT = 30.0
@@ -80,9 +84,11 @@ class Generator:
         self.phones: dict[int, Phone] = {}
         self.http: Any = None
         self.inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        self.loop_lag: list[float] = []
+        self.loop_lag: array.array[float] = array.array("d")
         self._lag_on = False
-        self.gc_pauses: list[float] = []
+        #: collections, longest and total pause (s) while measuring: a soak's half hour of
+        #: collections kept as three numbers, not a list
+        self.gc_pauses = [0, 0.0, 0.0]
         self._gc_t = 0.0
         gc.callbacks.append(self._gc)
         self.reconnect = False
@@ -95,7 +101,10 @@ class Generator:
         if phase == "start":
             self._gc_t = time.perf_counter()
         elif self._lag_on:
-            self.gc_pauses.append(time.perf_counter() - self._gc_t)
+            pause = time.perf_counter() - self._gc_t
+            self.gc_pauses[0] += 1
+            self.gc_pauses[1] = max(self.gc_pauses[1], pause)
+            self.gc_pauses[2] += pause
 
     # -- pipe ---------------------------------------------------------------
     def _readable(self) -> None:
@@ -124,7 +133,7 @@ class Generator:
             timeout=aiohttp.ClientTimeout(total=JOIN_TIMEOUT),
         )
         ticker = asyncio.create_task(self._ticker())
-        plan: list[tuple[Any, ...]] = []
+        plan: list[tuple[Any, ...]] | dict[str, Any] = []
         deadline = time.monotonic() + 3600  # until the harness sets the run's deadline
         try:
             while True:
@@ -137,12 +146,14 @@ class Generator:
                     deadline = self.deadline = body.get("deadline", deadline)
                     self.reconnect = bool(body.get("reconnect"))
                     self.conn.send(("joined", await self.join(body)))
-                elif kind == "plan":
+                elif kind in ("plan", "steady"):
                     plan = body
                     for phone in self.phones.values():
                         phone.state_times.clear()
                 elif kind == "go":
-                    self.conn.send(("voted", await self.vote(plan, body)))
+                    voted = (await self.vote_steady(plan, body) if isinstance(plan, dict)
+                             else await self.vote(plan, body))
+                    self.conn.send(("voted", voted))
                 elif kind == "stop":
                     break
         finally:
@@ -344,6 +355,69 @@ class Generator:
             return self._outcome(t_send, ack)
         return t_send, None, False, None, "client:TimeoutError" if sends else "not_connected"
 
+    # -- a soak: ballots made as they go, acknowledgements kept compact -----------------
+    async def vote_steady(self, spec: dict[str, Any], times: tuple[float, float]) -> dict[str, Any]:
+        """A steady phase whose ballots are made here, one at a time, on schedule.
+
+        spec: rate (this process's ballots/s), duration, offset (s, staggers the processes),
+        phones (this process's voters), stages (key -> definition), seed, prefix (of the
+        compact ballot ids), retry_fraction, duplicate_fraction, seen ([phone, stage] pairs
+        that voted in an earlier phase). What comes back is bounded by phones x stages plus
+        12 bytes per acknowledgement (:class:`Compact`), whatever the duration.
+        """
+        _t_asked, t_start = times
+        rng = random.Random(spec["seed"])
+        phones: list[int] = spec["phones"]
+        stages: dict[str, Any] = spec["stages"]
+        keys = sorted(stages)
+        seen = {(int(p), str(s)) for p, s in spec.get("seen", [])}
+        total = int(spec["rate"] * spec["duration"])
+        tally = Compact(total)
+        locks: dict[int, asyncio.Lock] = {}
+        running: set[asyncio.Task[None]] = set()
+        dup, retry = spec["duplicate_fraction"], spec["retry_fraction"]
+        self._lag_on = True
+        for seq in range(total if phones else 0):
+            t_sched = t_start + spec["offset"] + seq / spec["rate"]
+            await asyncio.sleep(max(0.0, t_sched - time.monotonic()))
+            index, key = rng.choice(phones), rng.choice(keys)
+            r = rng.random()
+            mode = "duplicate" if r < dup else ("retry" if r < dup + retry else "normal")
+            first = (index, key) not in seen
+            seen.add((index, key))
+            task = asyncio.create_task(self._steady_one(
+                tally, locks.setdefault(index, asyncio.Lock()), index, key,
+                random_choices(stages[key], rng), compact_id(spec["prefix"], self.wid, seq), seq, mode,
+                t_sched, first))
+            running.add(task)
+            task.add_done_callback(running.discard)
+        if running:  # each is bounded by ACK_TIMEOUT per copy
+            await asyncio.wait(set(running), timeout=4 * ACK_TIMEOUT)
+        self._lag_on = False
+        states = [min(t for t in p.state_times if t >= _t_asked) for p in self.phones.values()
+                  if any(t >= _t_asked for t in p.state_times)]
+        return {"records": [], "compact": tally.summary(), "state_at": states, "loop_lag": self._take_lag(),
+                "gc": self._take_gc(), "phones": len(self.phones),
+                "disconnects": sum(p.disconnected for p in self.phones.values())}
+
+    async def _steady_one(self, tally: Compact, lock: asyncio.Lock, index: int, stage: str,
+                          choices: dict[str, Any], ballot_id: str, seq: int, mode: str, t_sched: float,
+                          first: bool) -> None:
+        async with lock:  # a phone waits for its acknowledgement before its next ballot
+            phone = self.phones.get(index)
+            data = {"stage": stage, "choices": choices, "ballot_id": ballot_id}
+            if phone is None or phone.sio is None or not phone.sio.connected:
+                tally.add(index, stage, ballot_id, choices, seq, mode, t_sched,
+                          [(None, None, False, None, "not_connected")], first)
+                return
+            if mode == "duplicate":
+                copies = list(await asyncio.gather(self._send(phone, data), self._send(phone, data)))
+            else:
+                copies = [await self._send(phone, data)]
+                if mode == "retry":
+                    copies.append(await self._send(phone, data))
+            tally.add(index, stage, ballot_id, choices, seq, mode, t_sched, copies, first)
+
     @staticmethod
     def _outcome(t_send: float, ack: Any) -> tuple[Any, ...]:
         t_ack = time.monotonic()
@@ -352,14 +426,13 @@ class Generator:
         code = (ack or {}).get("error", {}).get("code") if isinstance(ack, dict) else "bad_ack"
         return t_send, t_ack, False, None, str(code)
 
-    def _take_lag(self) -> list[float]:
-        lag, self.loop_lag = self.loop_lag, []
+    def _take_lag(self) -> array.array[float]:
+        lag, self.loop_lag = self.loop_lag, array.array("d")
         return lag
 
     def _take_gc(self) -> dict[str, float]:
-        pauses, self.gc_pauses = self.gc_pauses, []
-        return {"collections": len(pauses), "max_ms": round(max(pauses, default=0) * 1000, 1),
-                "total_ms": round(sum(pauses) * 1000, 1)}
+        (count, longest, total), self.gc_pauses = self.gc_pauses, [0, 0.0, 0.0]
+        return {"collections": count, "max_ms": round(longest * 1000, 1), "total_ms": round(total * 1000, 1)}
 
     async def disconnect_all(self) -> None:
         self.stopping = True
@@ -370,6 +443,69 @@ class Generator:
                     await asyncio.wait_for(phone.sio.disconnect(), 5)
 
         await asyncio.gather(*(one(p) for p in self.phones.values()))
+
+
+class Compact:
+    """A soak phase's acknowledgements in bounded memory: per acknowledged copy its send
+    time and latency (12 bytes), one bit per acknowledged ballot, counts, the current
+    ballot of each (phone, stage), and full records only for each pair's first ballot
+    (the projector lag needs them)."""
+
+    def __init__(self, total: int) -> None:
+        self.t_send: array.array[float] = array.array("d")
+        self.latency_ms: array.array[float] = array.array("f")
+        self.schedule_lag_ms: array.array[float] = array.array("f")
+        self.acked_bits = bytearray((total + 7) // 8)
+        self.sent = self.copies = self.acked = self.timeouts = 0
+        self.errors: Counter[str] = Counter()
+        self.mismatch = {"retry": 0, "duplicate": 0}
+        #: (phone, stage) -> (version, ballot_id, choices, time of its last acknowledgement)
+        self.current: dict[tuple[int, str], tuple[int, str, Any, float]] = {}
+        self.first_records: list[tuple[Any, ...]] = []
+        self.t_first_send: float | None = None
+        self.t_last_ack: float | None = None
+
+    def add(self, phone: int, stage: str, ballot_id: str, choices: Any, seq: int, mode: str,
+            t_sched: float, copies: list[tuple[Any, ...]], first: bool) -> None:
+        """One ballot's copies: (t_send, t_ack, ok, version, code) each, the first the original."""
+        self.sent += 1
+        self.copies += len(copies) - 1
+        first_version = None
+        for n, (t_send, t_ack, ok, version, code) in enumerate(copies):
+            kind = "normal" if n == 0 else ("retry" if mode == "retry" else "duplicate")
+            if first:
+                self.first_records.append((phone, stage, ballot_id, kind, t_sched, t_send, t_ack, ok,
+                                           version, code))
+            if n == 0 and t_send is not None:
+                self.schedule_lag_ms.append((t_send - t_sched) * 1000)
+                self.t_first_send = t_send if self.t_first_send is None else min(self.t_first_send, t_send)
+            if not ok:
+                self.errors[str(code)] += 1
+                if code and str(code).startswith("client:"):
+                    self.timeouts += 1
+                continue
+            self.t_send.append(t_send)
+            self.latency_ms.append((t_ack - t_send) * 1000)
+            self.t_last_ack = t_ack if self.t_last_ack is None else max(self.t_last_ack, t_ack)
+            if n == 0:
+                self.acked += 1
+            if first_version is None:
+                first_version = version
+                set_bit(self.acked_bits, seq)
+            elif version != first_version:
+                self.mismatch[kind] += 1
+            now = self.current.get((phone, stage))
+            if now is None or version > now[0] or (version == now[0] and t_ack > now[3]):
+                self.current[(phone, stage)] = (version, ballot_id, choices, t_ack)
+
+    def summary(self) -> dict[str, Any]:
+        return {"t_send": self.t_send.tobytes(), "latency_ms": self.latency_ms.tobytes(),
+                "schedule_lag_ms": self.schedule_lag_ms.tobytes(), "acked_bits": bytes(self.acked_bits),
+                "sent": self.sent, "copies": self.copies, "acked": self.acked, "timeouts": self.timeouts,
+                "errors": dict(self.errors), "mismatch": dict(self.mismatch),
+                "current": [(p, s, *v) for (p, s), v in self.current.items()],
+                "first_records": self.first_records, "t_first_send": self.t_first_send,
+                "t_last_ack": self.t_last_ack}
 
 
 def worker_main(conn: Any, wid: int) -> None:

@@ -101,7 +101,61 @@ def judge(run: dict[str, Any]) -> list[dict[str, Any]]:
         add("projector shows the final tally after the last ack (worst phase)",
             f"<= {targets['final_tally_lag_ms']:g} ms", worst if worst is not None else "never",
             worst is not None and worst <= targets["final_tally_lag_ms"], "target")
+    if "rss_growth_max" in targets:
+        soaks = [p["soak"] for p in phases if p.get("soak")]
+        worst = max((x["server_rss_ratio"] for x in soaks if x.get("server_rss_ratio") is not None),
+                    default=None)
+        base = soaks[0]["baseline_s"] if soaks else None
+        add(f"server RSS at the end / RSS {_f(base, 0)} s in (soak)", f"<= {targets['rss_growth_max']:g}",
+            None if worst is None else f"{worst:.3f}",
+            worst is not None and worst <= targets["rss_growth_max"], "target")
     return checks
+
+
+def soak_markdown(runs: dict[str, Any]) -> list[str]:
+    """The soak section of load.md: memory, latency per window, full collections."""
+    out: list[str] = []
+    for key, run in runs.items():
+        for p in run.get("phases", []):
+            s = p.get("soak")
+            if not s:
+                continue
+            limit = run.get("config", {}).get("targets", {}).get("rss_growth_max")
+            r = s.get("server_rss_ratio")
+            verdict = ("–" if limit is None or r is None else ("PASS" if r <= limit else "FAIL"))
+            out += ["", f"## Soak: {key}/{p['name']}, memory over {_f(s['duration_s'], 0)} s of voting",
+                    "",
+                    f"{p['sent']:,} ballots at {_f(p['ballots_per_s'], 0)} a second. RSS of the server "
+                    f"(with its children) as psutil sampled it every 0.25 s, the median of the readings in "
+                    f"the 5 s up to each moment; the baseline is {_f(s['baseline_s'], 0)} s after the stages "
+                    "opened (5 minutes of a 30-minute run; duration / 6 for a shorter one).", "",
+                    "| figure | server | generator (all processes) |", "|---|---:|---:|",
+                    f"| RSS at {_f(s['baseline_s'], 0)} s, MB | {_f(s['server_rss_baseline_mb'], 1)} | "
+                    f"{_f(s['generator_rss_baseline_mb'], 1)} |",
+                    f"| RSS at the end, MB | {_f(s['server_rss_end_mb'], 1)} | "
+                    f"{_f(s['generator_rss_end_mb'], 1)} |",
+                    f"| ratio end / baseline (target <= {_f(limit, 1)}) | {_f(r, 3)} {verdict} | "
+                    f"{_f(s.get('generator_rss_ratio'), 3)} |",
+                    f"| peak RSS during the run, MB | {_f(s.get('server_rss_peak_mb'), 1)} | |", "",
+                    f"Server RSS every {_f(s['step_s'], 0)} s (s: MB): "
+                    + ", ".join(f"{t}: {_f(v, 0)}" for t, v in s["server_rss_mb"]) + ".", "",
+                    f"Generator RSS every {_f(s['step_s'], 0)} s (s: MB): "
+                    + ", ".join(f"{t}: {_f(v, 0)}" for t, v in s["generator_rss_mb"]) + ".", "",
+                    f"Ack latency per {_f(s['baseline_s'], 0)}-second window (by send time):", "",
+                    "| window s | acks | p50 ms | p95 ms | p99 ms | max ms |",
+                    "|---|---:|---:|---:|---:|---:|"]
+            for w in s["ack_windows"]:
+                out.append(f"| {w['from_s']}-{w['to_s']} | {_f(w['n'])} | {_f(w['p50'], 1)} | "
+                           f"{_f(w['p95'], 1)} | {_f(w['p99'], 1)} | {_f(w['max'], 1)} |")
+            g = s.get("gc")
+            if g:
+                out += ["", f"Full (generation-2) garbage collections in the server during the run "
+                        f"(bench/load/gcwatch.py, the GC policy of workshop/realtime/gc_policy.py at work): "
+                        f"{g['full_collections']:,} ({_f(g['per_minute'], 1)} a minute), "
+                        "pause p50 / p95 / max "
+                        f"{_f(g['ms']['p50'], 1)} / {_f(g['ms']['p95'], 1)} / {_f(g['ms']['max'], 1)} ms, "
+                        f"{_f(g['total_ms'], 0)} ms in all, {g['collected']:,} unreachable objects found."]
+    return out
 
 
 def _f(value: Any, digits: int = 0) -> str:
@@ -252,6 +306,8 @@ def markdown(doc: dict[str, Any]) -> str:
                            f"{_f(p['server']['cpu_avg'], 0)} | "
                            f"{_f((p.get('services') or {}).get('cpu_avg'), 0)} |")
 
+    out += soak_markdown(runs)
+
     out += ["", "## Targets", ""]
     for key, run in runs.items():
         out += [f"### {key}", "", "| check | target | measured | result |", "|---|---|---|---|"]
@@ -268,7 +324,11 @@ def markdown(doc: dict[str, Any]) -> str:
                 f"unacknowledged stored {_f(audit.get('unacknowledged_stored'))}; "
                 f"retry / duplicate version mismatches {_f(audit.get('retry_version_mismatch'))} / "
                 f"{_f(audit.get('duplicate_version_mismatch'))}; "
-                f"receipt duplicates {_f(audit.get('receipt_duplicates'))}.")
+                f"receipt duplicates {_f(audit.get('receipt_duplicates'))}."
+                + (f" Soak: {_f(audit['acknowledged_ballots'])} ballots acknowledged, "
+                   f"{_f(audit.get('acked_ballot_ids_without_receipt'))} of them without a receipt, "
+                   f"{_f(audit.get('unexplained_receipts'))} receipts no acknowledgement explains."
+                   if "acknowledged_ballots" in audit else ""))
         out.append("")
     return "\n".join(out) + "\n"
 
@@ -390,7 +450,7 @@ def write(out_dir: Path, runs: list[dict[str, Any]], stem: str = "load") -> tupl
         run["checks"] = judge(run)
         run["pass"] = all(c["pass"] for c in run["checks"])
         doc.setdefault("runs", {})[run_key(run)] = run
-    order = ["burst", "steady", "reference", "durable"]
+    order = ["burst", "steady", "reference", "durable", "soak"]
     doc["runs"] = dict(sorted(doc["runs"].items(), key=lambda kv: (
         order.index(kv[0]) if kv[0] in order else 9, kv[1].get("scenario", ""), kv[1].get("phones", 0))))
     json_path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")

@@ -71,6 +71,10 @@ class Scenario:
     reconnect: bool = False
     #: deploy: settings added to those install.sh wrote (WORKSHOP_...=value)
     settings: dict[str, str] = field(default_factory=dict)
+    #: a long steady run (bench/load/soak.py): each generator makes its ballots as it goes and
+    #: keeps its acknowledgements compact; server RSS over time, ack latency per window and
+    #: (RuamKit) every full garbage collection are reported
+    soak: bool = False
     retry_fraction: float = 0.02
     duplicate_fraction: float = 0.01
     projectors: int = 1
@@ -118,6 +122,8 @@ def parse(data: Any, where: str = "scenario") -> Scenario:
     killing = [p for p in phases if p.kill is not None]
     _check(not killing or (sc.target == "deploy" and sc.servers >= 2 and sc.reconnect), where,
            "a phase kills a process only in a deploy scenario with 2+ servers and reconnect: true")
+    _check(not sc.soak or sc.target in ("ruamkit", "durable"), f"{where}.soak",
+           "a soak runs RuamKit or the durable reference")
     _check(sc.database in ("sqlite", "postgresql"), f"{where}.database", "sqlite or postgresql")
     _check(sc.message_queue in (None, "redis"), f"{where}.message_queue", "redis or nothing")
     _check(sc.servers >= 1, f"{where}.servers", "at least 1")

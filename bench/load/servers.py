@@ -152,7 +152,10 @@ class RuamKit(Target):
 
     @classmethod
     def start(cls, workdir: Path, workshop_file: Path, *, servers: int = 1, database: str = "sqlite",
-              message_queue: str | None = None, extra_env: dict[str, str] | None = None) -> RuamKit:
+              message_queue: str | None = None, extra_env: dict[str, str] | None = None,
+              gc_log: Path | None = None) -> RuamKit:
+        """``gc_log``: start each process through bench/load/gcwatch.py, which logs every full
+        garbage collection there (the soak)."""
         workdir.mkdir(parents=True, exist_ok=True)
         target = cls(name="ruamkit", workdir=workdir)
         ports = [free_port() for _ in range(servers)]
@@ -181,6 +184,9 @@ class RuamKit(Target):
             for n, port in enumerate(ports):
                 log = open(workdir / f"server{n}.log", "wb")  # noqa: SIM115 (lives with the process)
                 serve = [py, os.environ["BENCH_SERVE"]] if os.environ.get("BENCH_SERVE") else run
+                if gc_log is not None:  # gcwatch.py runs BENCH_SERVE or run.py itself
+                    env["BENCH_GC_LOG"] = str(gc_log if servers == 1 else gc_log.with_suffix(f".{n}.log"))
+                    serve = [py, str(ROOT / "bench" / "load" / "gcwatch.py")]
                 proc = subprocess.Popen([*serve, "serve", "--host", "127.0.0.1", "--port", str(port)],
                                         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, preexec_fn=_preexec)
