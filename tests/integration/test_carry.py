@@ -213,6 +213,24 @@ def test_what_cannot_be_carried(app: Any, api: Api, planned: dict[str, Any]) -> 
         },
     )
     assert response.status_code == 422 and response.get_json()["error"]["details"][0]["code"] == "not_in_plan"
+    # the request is checked by the carry model the OpenAPI document shows: each problem's code and place
+    for body, loc, code in (
+        ({"preview": "yes"}, "preview", "preview"),
+        ({"mode": "merge"}, "mode", "mode"),
+        ({"colour": "red"}, "colour", "unknown_field"),
+        ({"from": {"workshop": "1", "stage": "needs"}}, "from", "stage_ref"),
+        ({"rule": {"approved_ideas": False}}, "rule", "rule"),
+        ({"rule": {"min_score": 150}}, "rule", "min_score"),
+    ):
+        full = {
+            "from": {"workshop": planned["forum"], "stage": "needs"},
+            "to": {"workshop": planned["goals"], "stage": "goals"},
+            "rule": {"top": 1},
+            **body,
+        }
+        refused = api.post(f"{P}/{planned['plan']}/carry", full)
+        detail = refused.get_json()["error"]["details"][0]
+        assert refused.status_code == 422 and (detail["loc"], detail["code"]) == (loc, code), body
     # a bad rule, an unknown stage or item
     assert carry(api, planned, {"top": 0}).get_json()["error"]["details"][0]["code"] == "top"
     assert (
@@ -298,6 +316,10 @@ def test_console_carry_form_previews_and_carries(api: Api, planned: dict[str, An
     assert [i["key"] for i in goals_items(api, planned["goals"])] == ["g0", "flood", "waste", "light"]
     bad = browser.post(path + "?lang=th", data={**form, "rule": "items"})
     assert bad.status_code == 422 and "เลือกอย่างน้อยหนึ่งรายการ" in bad.get_data(as_text=True)
+    # no source stage chosen: said in the page's language, from the carry model's code
+    for lang, words in (("th", "เลือกขั้นตอนที่จะนำรายการมา"), ("en", "Choose a stage to take the items from")):
+        unchosen = browser.post(path + f"?lang={lang}", data={**form, "from": ""})
+        assert unchosen.status_code == 422 and words in unchosen.get_data(as_text=True), lang
     assert browser.post(path, data={k: v for k, v in form.items() if k != "csrf_token"}).status_code in (
         400,
         403,

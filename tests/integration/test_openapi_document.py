@@ -97,6 +97,29 @@ def test_the_schemas_are_the_models() -> None:
     assert body["content"]["application/json"]["schema"] == workshop_object
 
 
+def test_plan_and_carry_bodies_are_the_models_the_domain_validates_with() -> None:
+    """One definition: the plan and carry request bodies are domain.plans.PlanInput and
+    domain.carry.CarryInput, the models check_plan and parse_carry validate with."""
+    from workshop.domain import carry, plans
+
+    assert schemas.PlanInput is plans.PlanInput and schemas.CarryInput is carry.CarryInput
+    schemas_ = openapi_document()["components"]["schemas"]
+    paths = openapi_document()["paths"]
+    assert paths["/api/v1/plans"]["post"]["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": REF_TEMPLATE.format(model="PlanInput")}
+    assert paths["/api/v1/plans/{plan_id}/carry"]["post"]["requestBody"]["content"]["application/json"][
+        "schema"] == {"$ref": REF_TEMPLATE.format(model="CarryInput")}
+    # the bounds the validation applies are the ones the document shows
+    top = schemas_["TopRule"]["properties"]["top"]
+    assert (top["minimum"], top["maximum"]) == (1, carry.MAX_ITEMS)
+    assert schemas_["MinScoreRule"]["properties"]["min_score"]["maximum"] == 100
+    assert schemas_["PlanInput"]["properties"]["title"]["oneOf"][0]["maxLength"] == plans.TITLE_CHARS
+    assert schemas_["PlanInput"]["properties"]["workshops"]["maxItems"] == plans.MAX_WORKSHOPS
+    assert schemas_["Period"]["properties"]["start"]["minimum"] == plans.YEAR_MIN
+    assert schemas_["PlanInput"]["additionalProperties"] is False
+    assert schemas_["CarryInput"]["additionalProperties"] is False
+
+
 def test_a_stage_is_one_variant_per_method() -> None:
     schemas_ = openapi_document()["components"]["schemas"]
     stages = schemas_["WorkshopObject"]["properties"]["stages"]["items"]

@@ -23,7 +23,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from .definition import KEY_PATTERN
 
@@ -55,6 +67,10 @@ MESSAGES = {
     "items": "items must be a list of item keys of the source stage, each once",
     "unknown_item": "the source stage has no item '{item}'",
     "mode": "mode must be append or replace",
+    "preview": "preview must be true or false",
+    "stage_ref": 'must be {{"workshop": ID, "stage": KEY}}',
+    "unknown_field": "is not a field of a carry",
+    "carry_type": "a carry must be an object with from, to and rule",
     "nothing": "the rule picks no item",
     "too_many": "the target stage would hold {count} items, more than {max}",
     "key_taken": "the target stage has another item with the key '{key}'",
@@ -67,33 +83,133 @@ class CarryError(ValueError):
 
     code: str
     params: dict[str, Any] = field(default_factory=dict)
+    #: where in the request (``rule``, ``from`` ...), when it is the request's fault
+    loc: str = ""
 
     def __str__(self) -> str:
         return MESSAGES[self.code].format(**self.params)
 
 
+class _Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class TopRule(_Rule):
+    """The N best ranked, and any item tied with the N-th."""
+
+    top: Annotated[int, Field(ge=1, le=MAX_ITEMS)]
+
+
+class MinScoreRule(_Rule):
+    """Every item scoring this or more (0-100)."""
+
+    min_score: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+
+
+class ApprovedIdeasRule(_Rule):
+    """The items that came from residents' approved ideas."""
+
+    approved_ideas: Literal[True]
+
+
+class PickedRule(_Rule):
+    """Picked by hand, in the order given."""
+
+    items: Annotated[
+        list[Annotated[str, Field(min_length=1)]],
+        Field(min_length=1, json_schema_extra={"uniqueItems": True}),
+    ]
+
+    @field_validator("items")
+    @classmethod
+    def _once(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise PydanticCustomError("items", MESSAGES["items"])
+        return value
+
+
+def _rule_name(value: Any) -> str | None:
+    """A rule's tag: its one key, one of :data:`RULES` (None: no rule, refused as ``rule``)."""
+    if isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in RULES:
+        return str(next(iter(value)))
+    if isinstance(value, BaseModel):
+        return next(iter(type(value).model_fields))
+    return None
+
+
+#: a rule: exactly one of them, told apart by its key
+Rule = Annotated[
+    Annotated[TopRule, Tag("top")]
+    | Annotated[MinScoreRule, Tag("min_score")]
+    | Annotated[ApprovedIdeasRule, Tag("approved_ideas")]
+    | Annotated[PickedRule, Tag("items")],
+    Discriminator(_rule_name, custom_error_type="rule", custom_error_message=MESSAGES["rule"]),
+]
+_RULE: TypeAdapter[Any] = TypeAdapter(Rule)
+
+
+class StageRef(BaseModel):
+    """A stage of a workshop of the plan."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    workshop: int
+    stage: str
+
+
+class CarryInput(BaseModel):
+    """A carry (POST /api/v1/plans/ID/carry): the one definition of what it may hold.
+
+    :func:`parse_carry` validates with it; the OpenAPI document shows it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+    from_: Annotated[StageRef, Field(alias="from")]
+    to: StageRef
+    rule: Rule
+    mode: Literal["append", "replace"] = "append"
+    preview: bool = False
+
+
+def _code(error: ErrorDetails) -> tuple[str, str]:
+    """(place, code) of one pydantic error of a carry."""
+    loc = [str(part) for part in error["loc"]]
+    if not loc:
+        return "", "carry_type"
+    top = loc[0]
+    if error["type"] == "extra_forbidden" and len(loc) == 1:
+        return top[:40], "unknown_field"
+    if top in ("from", "to"):
+        return top, "stage_ref"
+    if top == "rule":
+        if error["type"] == "rule" or len(loc) < 2:
+            return "rule", "rule"
+        tag = loc[1]
+        return "rule", "rule" if tag == "approved_ideas" else tag
+    return top, top if top in ("mode", "preview") else "rule"
+
+
+def _error(error: ErrorDetails, under: tuple[str, ...] = ()) -> CarryError:
+    loc, code = _code({**error, "loc": (*under, *error["loc"])})
+    return CarryError(code, loc=loc)
+
+
 def parse_rule(rule: object) -> dict[str, Any]:
     """One rule, checked: {"top": n} | {"min_score": x} | {"approved_ideas": True} | {"items": [...]}."""
-    if not isinstance(rule, Mapping) or len(rule) != 1 or next(iter(rule)) not in RULES:
-        raise CarryError("rule")
-    name, value = next(iter(rule.items()))
-    if name == "top":
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ITEMS:
-            raise CarryError("top")
-    elif name == "min_score":
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
-            raise CarryError("min_score")
-    elif name == "approved_ideas":
-        if value is not True:
-            raise CarryError("rule")
-    elif (
-        not isinstance(value, list)
-        or not value
-        or not all(isinstance(k, str) and k for k in value)
-        or len(set(value)) != len(value)
-    ):
-        raise CarryError("items")
-    return {name: value}
+    try:
+        model = _RULE.validate_python(rule)
+    except ValidationError as exc:
+        raise _error(exc.errors(include_url=False)[0], ("rule",)) from None
+    return dict(model.model_dump())
+
+
+def parse_carry(data: object) -> CarryInput:
+    """A carry request validated by :class:`CarryInput`; CarryError (code and place) otherwise:
+    ``stage_ref`` for from/to, the rule's codes, ``mode``, ``preview``, ``unknown_field``."""
+    try:
+        return CarryInput.model_validate(data)
+    except ValidationError as exc:
+        raise _error(exc.errors(include_url=False)[0]) from None
 
 
 def select(

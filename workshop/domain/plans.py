@@ -4,7 +4,9 @@ A plan groups a city's workshops over time (community forums, then vision, goals
 projects workshops) under one title and a planning period in Buddhist-era years, as
 Thai local development plans are named: แผนพัฒนาท้องถิ่น (พ.ศ. 2570-2574).
 
-:func:`check_plan` validates a plan object (JSON) and returns it normalised, or raises
+:class:`PlanInput` is the one definition of a plan object: :func:`check_plan` validates
+with it, and the API's OpenAPI document shows it (``web/api/schemas``). :func:`check_plan`
+returns the object normalised, or raises
 :class:`PlanInvalid` listing every problem as a code with parameters (each page renders
 it from its own catalog) and its place, e.g. ``period: period_order {"start": 2574, ...}``.
 """
@@ -14,9 +16,22 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from .definition import DEFAULT_LANGUAGES, LIMITS, SUPPORTED_LANGUAGES
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainValidator,
+    Tag,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+from .definition import DEFAULT_LANGUAGES, LIMITS, SUPPORTED_LANGUAGES, TAG_MAP, TAG_PLAIN, Language
 from .text import localize
 
 #: Buddhist-era years a plan's period may use (BE = CE + 543)
@@ -27,7 +42,6 @@ TITLE_CHARS = LIMITS["title_chars"]
 DESCRIPTION_CHARS = LIMITS["description_chars"]
 #: workshops in one plan
 MAX_WORKSHOPS = 100
-FIELDS = ("title", "city", "period", "languages", "description", "workshops", "revision")
 _PERIOD = re.compile(r"^\s*(\d{4})\s*[-–]\s*(\d{4})\s*$")
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 
@@ -107,30 +121,170 @@ def plan_years(period: Mapping[str, int]) -> list[int]:
     return list(range(int(period["start"]), int(period["end"]) + 1))
 
 
-def _text(value: object, loc: str, languages: list[str], limit: int, problems: list[Problem]) -> Any:
-    if isinstance(value, str):
+def _text_check(limit: int) -> Any:
+    def check(value: object) -> str:
+        if not isinstance(value, str):
+            raise PydanticCustomError("text_type", MESSAGES["text_type"])
         text = value.strip()
         if not text:
-            problems.append(Problem(loc, "text_empty"))
-        elif len(text) > limit:
-            problems.append(Problem(loc, "text_length", {"max": limit}))
+            raise PydanticCustomError("text_empty", MESSAGES["text_empty"])
+        if len(text) > limit:
+            raise PydanticCustomError("text_length", MESSAGES["text_length"], {"max": limit})
         return text
-    if isinstance(value, Mapping) and value:
-        out = {}
-        for lang, text in value.items():
-            if lang not in languages:
-                problems.append(Problem(f"{loc}.{lang}", "text_language", {"lang": str(lang)[:8]}))
-            elif not isinstance(text, str):
-                problems.append(Problem(f"{loc}.{lang}", "text_type"))
-            elif not text.strip():
-                problems.append(Problem(f"{loc}.{lang}", "text_empty"))
-            elif len(text.strip()) > limit:
-                problems.append(Problem(f"{loc}.{lang}", "text_length", {"max": limit}))
-            else:
-                out[lang] = text.strip()
-        return out
-    problems.append(Problem(loc, "text_type"))
-    return None
+
+    return check
+
+
+def _plan_language(code: object, info: ValidationInfo) -> str:
+    """A key of a text map: one of the plan's languages (``languages`` is validated first)."""
+    languages = info.data.get("languages") or DEFAULT_LANGUAGES
+    if not isinstance(code, str) or code not in languages:
+        raise PydanticCustomError("text_language", MESSAGES["text_language"], {"lang": str(code)[:8]})
+    return code
+
+
+def _text_kind(value: Any) -> str | None:
+    return TAG_PLAIN if isinstance(value, str) else TAG_MAP if isinstance(value, Mapping) and value else None
+
+
+def _plan_text(limit: int) -> Any:
+    """A text of a plan: a string, or a map from one of its languages to a string."""
+    plain = Annotated[
+        str,
+        PlainValidator(_text_check(limit), json_schema_input_type=str),
+        Field(max_length=limit, json_schema_extra={"pattern": r"\S"}),
+    ]
+    by_language = Annotated[
+        dict[Annotated[Any, PlainValidator(_plan_language, json_schema_input_type=Language)], plain],
+        Field(min_length=1),
+    ]
+    return Annotated[
+        Annotated[plain, Tag(TAG_PLAIN)] | Annotated[by_language, Tag(TAG_MAP)],
+        Discriminator(_text_kind, custom_error_type="text_type", custom_error_message=MESSAGES["text_type"]),
+        Field(description="a text, or language code -> text"),
+    ]
+
+
+def _check_languages(value: object) -> list[str]:
+    if (
+        not isinstance(value, list)
+        or not value
+        or any(lang not in SUPPORTED_LANGUAGES for lang in value)
+        or len(set(value)) != len(value)
+    ):
+        raise PydanticCustomError("languages", MESSAGES["languages"])
+    return list(value)
+
+
+def _check_period(value: object) -> Period:
+    try:
+        start, end = parse_period(value)
+    except PlanInvalid as exc:
+        problem = exc.problems[0]
+        raise PydanticCustomError(problem.code, MESSAGES[problem.code], problem.params) from None
+    return Period(start=start, end=end)
+
+
+def _check_workshops(value: object) -> list[int]:
+    if (
+        not isinstance(value, list)
+        or len(value) > MAX_WORKSHOPS
+        or any(isinstance(i, bool) or not isinstance(i, int) for i in value)
+        or len(set(value)) != len(value)
+    ):
+        raise PydanticCustomError("workshops", MESSAGES["workshops"])
+    return list(value)
+
+
+def _check_revision(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PydanticCustomError("revision", MESSAGES["revision"])
+    return value
+
+
+class Period(BaseModel):
+    """A plan's years, Buddhist era, first and last included."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
+    end: Annotated[int, Field(ge=YEAR_MIN, le=YEAR_MAX)]
+
+
+PeriodText = Annotated[str, Field(pattern=r"^\s*\d{4}\s*[-–]\s*\d{4}\s*$", examples=["2570-2574"])]
+
+
+class PlanInput(BaseModel):
+    """A plan object (POST and PUT /api/v1/plans): the one definition of what it may hold.
+
+    :func:`check_plan` validates with it; the OpenAPI document shows it. Every field's error
+    is a code of :data:`MESSAGES` (pydantic's own ``missing`` and ``extra_forbidden`` become
+    ``required`` and ``unknown_field``).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    # first: the texts' language keys are checked against it
+    languages: Annotated[
+        list[Language],
+        PlainValidator(_check_languages, json_schema_input_type=list[Language]),
+        Field(json_schema_extra={"minItems": 1, "uniqueItems": True}),
+    ] = Field(default_factory=lambda: list(DEFAULT_LANGUAGES))  # type: ignore[arg-type]
+    title: _plan_text(TITLE_CHARS)  # type: ignore[valid-type]
+    period: Annotated[
+        Period,
+        PlainValidator(_check_period, json_schema_input_type=PeriodText | Period),
+        Field(description=f"Buddhist-era years, at most {MAX_YEARS}"),
+    ]
+    city: _plan_text(TITLE_CHARS) | None = None  # type: ignore[valid-type]
+    description: _plan_text(DESCRIPTION_CHARS) | None = None  # type: ignore[valid-type]
+    workshops: Annotated[
+        list[int],
+        PlainValidator(_check_workshops, json_schema_input_type=list[int]),
+        Field(
+            description="ids, in order", json_schema_extra={"maxItems": MAX_WORKSHOPS, "uniqueItems": True}
+        ),
+    ] = None  # type: ignore[assignment]
+    revision: Annotated[
+        int,
+        PlainValidator(_check_revision, json_schema_input_type=int),
+        Field(description="PUT: the revision this edit is based on"),
+    ] = None  # type: ignore[assignment]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _absent(cls, data: Any) -> Any:
+        """An empty city or description is no city or description; a null title or period is missing."""
+        if isinstance(data, Mapping):
+            empty = {"city": (None, ""), "description": (None, ""), "title": (None,), "period": (None,)}
+            data = {k: v for k, v in data.items() if not (k in empty and v in empty[k])}
+        return data
+
+    def normalised(self) -> dict[str, Any]:
+        """The plan as stored: optional fields only when given."""
+        given = self.model_fields_set
+        plan: dict[str, Any] = {"languages": list(self.languages), "title": self.title}
+        for name in ("city", "description"):
+            if getattr(self, name) is not None:
+                plan[name] = getattr(self, name)
+        plan["period"] = self.period.model_dump()
+        for name in ("workshops", "revision"):
+            if name in given:
+                plan[name] = getattr(self, name)
+        return plan
+
+
+#: pydantic's error types that are ours under another name
+_PYDANTIC_CODES = {"missing": "required", "extra_forbidden": "unknown_field", "model_type": "text_type"}
+
+
+def _problem(error: ErrorDetails) -> Problem:
+    parts = [str(part) for part in error["loc"] if part not in (TAG_PLAIN, TAG_MAP, "[key]")]
+    code = _PYDANTIC_CODES.get(error["type"], error["type"])
+    if code not in MESSAGES:  # not foreseen by the validators above: said as a shape problem
+        code = "text_type"
+    loc = ".".join(parts)
+    return Problem(loc[:40] if code == "unknown_field" else loc, code, dict(error.get("ctx") or {}))
 
 
 def plan_text(plan: Mapping[str, Any], name: str, lang: str) -> str:
@@ -139,58 +293,13 @@ def plan_text(plan: Mapping[str, Any], name: str, lang: str) -> str:
 
 
 def check_plan(data: object) -> dict[str, Any]:
-    """A plan object, validated and normalised: {title, city, period {start, end}, languages,
-    description, workshops?, revision?}; PlanInvalid with every problem otherwise."""
-    if not isinstance(data, Mapping):
-        raise PlanInvalid([Problem("", "text_type")])
-    problems: list[Problem] = [Problem(str(key)[:40], "unknown_field") for key in data if key not in FIELDS]
-    languages = data.get("languages", list(DEFAULT_LANGUAGES))
-    if (
-        not isinstance(languages, list)
-        or not languages
-        or any(lang not in SUPPORTED_LANGUAGES for lang in languages)
-        or len(set(languages)) != len(languages)
-    ):
-        problems.append(Problem("languages", "languages"))
-        languages = list(DEFAULT_LANGUAGES)
-    plan: dict[str, Any] = {"languages": list(languages)}
-    if data.get("title") is None:
-        problems.append(Problem("title", "required"))
-    else:
-        plan["title"] = _text(data["title"], "title", languages, TITLE_CHARS, problems)
-    if data.get("city") not in (None, ""):
-        plan["city"] = _text(data["city"], "city", languages, TITLE_CHARS, problems)
-    if data.get("description") not in (None, ""):
-        plan["description"] = _text(
-            data["description"], "description", languages, DESCRIPTION_CHARS, problems
-        )
-    if data.get("period") is None:
-        problems.append(Problem("period", "required"))
-    else:
-        try:
-            start, end = parse_period(data["period"])
-            plan["period"] = {"start": start, "end": end}
-        except PlanInvalid as exc:
-            problems += exc.problems
-    if "workshops" in data:
-        ids = data["workshops"]
-        if (
-            not isinstance(ids, list)
-            or len(ids) > MAX_WORKSHOPS
-            or any(isinstance(i, bool) or not isinstance(i, int) for i in ids)
-            or len(set(ids)) != len(ids)
-        ):
-            problems.append(Problem("workshops", "workshops"))
-        else:
-            plan["workshops"] = list(ids)
-    if "revision" in data:
-        if isinstance(data["revision"], bool) or not isinstance(data["revision"], int):
-            problems.append(Problem("revision", "revision"))
-        else:
-            plan["revision"] = data["revision"]
-    if problems:
-        raise PlanInvalid(problems)
-    return plan
+    """A plan object, validated by :class:`PlanInput` and normalised: {languages, title, city?,
+    description?, period {start, end}, workshops?, revision?}; PlanInvalid with every problem otherwise."""
+    try:
+        plan = PlanInput.model_validate(data)
+    except ValidationError as exc:
+        raise PlanInvalid([_problem(error) for error in exc.errors(include_url=False)]) from None
+    return plan.normalised()
 
 
 def period_text(period: Mapping[str, int], lang: str) -> str:

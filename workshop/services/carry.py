@@ -16,8 +16,6 @@ from ..models import Stage, User, Workshop
 from . import access, editing, plans, results, workshops
 from .errors import Invalid
 
-STAGE_REF = ("workshop", "stage")
-
 
 def _invalid(code: str, params: dict[str, Any] | None = None, loc: str = "") -> Invalid:
     error = carry.CarryError(code, params or {})
@@ -25,29 +23,6 @@ def _invalid(code: str, params: dict[str, Any] | None = None, loc: str = "") -> 
         f"{loc}: {error}" if loc else str(error),
         details=[{"loc": loc, "code": code, "params": error.params, "message": str(error)}],
     )
-
-
-def _ref(data: dict[str, Any], name: str) -> tuple[int, str]:
-    ref = data.get(name)
-    if (
-        not isinstance(ref, dict)
-        or set(ref) != set(STAGE_REF)
-        or isinstance(ref.get("workshop"), bool)
-        or not isinstance(ref.get("workshop"), int)
-        or not isinstance(ref.get("stage"), str)
-    ):
-        raise Invalid(
-            f'{name}: must be {{"workshop": ID, "stage": KEY}}',
-            details=[
-                {
-                    "loc": name,
-                    "code": "stage_ref",
-                    "params": {},
-                    "message": 'must be {"workshop": ID, "stage": KEY}',
-                }
-            ],
-        )
-    return int(ref["workshop"]), str(ref["stage"])
 
 
 def _stage(workshop: Workshop, key: str, loc: str) -> Stage:
@@ -67,26 +42,23 @@ def _stage(workshop: Workshop, key: str, loc: str) -> Stage:
     )
 
 
-def carry_forward(user: User | None, plan_id: int, data: dict[str, Any]) -> dict[str, Any]:
+def carry_forward(user: User | None, plan_id: int, data: object) -> dict[str, Any]:
     """Carry items as ``data`` says: {"from": {"workshop", "stage"}, "to": {"workshop", "stage"},
-    "rule": {...}, "mode"?: "append" | "replace", "preview"?: bool}.
+    "rule": {...}, "mode"?: "append" | "replace", "preview"?: bool}, validated by the domain's
+    :class:`~workshop.domain.carry.CarryInput` (the model the OpenAPI document shows).
 
     Answers {"items": the carried items, "stage": the target stage's items afterwards,
     "saved": bool, "revision": the target workshop's revision}.
     """
     plan = plans.get_plan(user, plan_id, "run")
-    source_id, source_key = _ref(data, "from")
-    target_id, target_key = _ref(data, "to")
-    mode = data.get("mode", "append")
-    preview = data.get("preview", False)
-    if not isinstance(preview, bool):
-        raise Invalid("preview: must be true or false")
     try:
-        rule = carry.parse_rule(data.get("rule"))
-        if mode not in carry.MODES:
-            raise carry.CarryError("mode")
+        request = carry.parse_carry(data)
     except carry.CarryError as exc:
-        raise _invalid(exc.code, exc.params, "rule" if exc.code != "mode" else "mode") from exc
+        raise _invalid(exc.code, exc.params, exc.loc) from exc
+    source_id, source_key = request.from_.workshop, request.from_.stage
+    target_id, target_key = request.to.workshop, request.to.stage
+    rule = request.rule.model_dump()
+    mode, preview = request.mode, request.preview
 
     order = [w.id for w in plans.workshops_of(plan)]
     for loc, wid in (("from", source_id), ("to", target_id)):

@@ -468,6 +468,9 @@ MODELS: tuple[type[BaseModel], ...] = (
     ),
     s.Stage,
     Results,
+    # request bodies the domain defines and validates with (domain.plans, domain.carry)
+    s.PlanInput,
+    s.CarryInput,
 )
 
 

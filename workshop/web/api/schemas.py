@@ -19,6 +19,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ...domain import edits
+
+# request bodies the domain defines and validates with: named here for the OpenAPI document
+from ...domain.carry import CarryInput as CarryInput
 from ...domain.definition import (
     OPTIONS,
     STAGE_EXTENSIONS,
@@ -32,6 +35,8 @@ from ...domain.definition import (
     WorkshopDefinition,
 )
 from ...domain.definition import Stage as StageDefinition
+from ...domain.plans import Period
+from ...domain.plans import PlanInput as PlanInput
 
 StageStateName = Literal["draft", "open", "closed"]
 Role = Literal["owner", "facilitator", "viewer"]
@@ -374,28 +379,6 @@ class AccountLink(Envelope):
 PlanText = Annotated[str | dict[Language, str], Field(description="a text, or language code -> text")]
 
 
-class Period(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    start: int
-    end: int
-
-
-class PlanInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    title: PlanText
-    period: Annotated[
-        Annotated[str, Field(pattern=r"^\s*\d{4}\s*[-–]\s*\d{4}\s*$", examples=["2570-2574"])] | Period,
-        Field(description="Buddhist-era years, at most 10"),
-    ]
-    city: PlanText | None = None
-    languages: list[Language] | None = None
-    description: PlanText | None = None
-    workshops: list[int] | None = Field(None, description="ids, in order")
-    revision: int | None = Field(None, description="PUT: the revision this edit is based on")
-
-
 class PlanStage(Envelope):
     key: str
     kind: str
@@ -431,39 +414,6 @@ class Plan(Envelope):
 class AttachWorkshop(BaseModel):
     workshop: int
     position: Annotated[int, Field(ge=0)] | None = None
-
-
-class StageRef(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    workshop: int
-    stage: str
-
-
-class TopRule(BaseModel):
-    top: int
-
-
-class MinScoreRule(BaseModel):
-    min_score: float
-
-
-class ApprovedIdeasRule(BaseModel):
-    approved_ideas: Literal[True]
-
-
-class PickedRule(BaseModel):
-    items: list[str]
-
-
-class CarryInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    from_: Annotated[StageRef, Field(alias="from")]
-    to: StageRef
-    rule: TopRule | MinScoreRule | ApprovedIdeasRule | PickedRule
-    mode: Literal["append", "replace"] = "append"
-    preview: bool = False
 
 
 class CarrySource(Envelope):

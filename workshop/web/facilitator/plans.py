@@ -303,6 +303,7 @@ def carry_problem(detail: dict[str, Any]) -> str:
     """A carry refusal (services.carry / domain.carry codes) in the page's language."""
     params = detail.get("params") or {}
     texts = {
+        "stage_ref": _("Choose a stage to take the items from and a stage to put them in."),
         "not_in_plan": _("That workshop is not in this plan."),
         "unknown_stage": _("That stage does not exist."),
         "not_earlier": _("Items can only come from a stage that comes earlier in the plan."),
