@@ -134,3 +134,83 @@ def test_compact_receipts_find_duplicates_missing_and_unexplained(tmp_path: Path
               "duplicate_version_mismatch": 0, "client_timeouts": 0}
     audit.merge_compact(result, got, {"retry": 0, "duplicate": 0, "timeouts": 0})
     assert result["double_counted"] == 1 and result["ok"] is False
+
+
+# -- issue 17's interleaved rounds against the durable reference ----------------------------
+def burst_run(target: str, rnd: int, acks: dict[str, tuple[float, float, float]],
+              invocation: str = "2026-12-05T08:00:00+00:00") -> dict[str, Any]:
+    phases = [{"name": name, "ack_ms": dict(zip(("p50", "p95", "p99"), q)),
+               "machine": {"others_cpu_avg": 0.0}} for name, q in acks.items()]
+    return {"scenario": "burst" if target == "ruamkit" else "durable", "target": target, "round": rnd,
+            "rounds": 3, "invocation": invocation, "started": f"{invocation}#{rnd}", "phases": phases,
+            "durable_writer": {"ballots_per_commit": 1.5}}
+
+
+def test_durable_rounds_take_the_median_of_each_side_and_the_ratio_of_medians() -> None:
+    own = {1: (5, 20, 80), 2: (4, 60, 140), 3: (6, 30, 100)}  # medians 5 / 30 / 100
+    ref = {1: (1, 10, 90), 2: (2, 25, 50), 3: (1, 40, 70)}  # medians 1 / 25 / 70
+    runs = {}
+    for k in (1, 2, 3):
+        a = burst_run("ruamkit", k, {"approval": own[k], "score": (5, 10, 10)})
+        b = burst_run("durable", k, {"approval": ref[k], "score": (5, 10, 10)})
+        runs[report.run_key(a)], runs[report.run_key(b)] = a, b
+    assert sorted(runs) == ["burst", "burst#2", "burst#3", "durable", "durable#2", "durable#3"]
+    got = report.durable_rounds(runs)
+    assert got is not None and got["same_run"] and got["rounds"] == 3
+    approval = got["phases"][0]
+    assert approval["ruamkit_median"] == {"p50": 5, "p95": 30, "p99": 100}
+    assert approval["durable_median"] == {"p50": 1, "p95": 25, "p99": 70}
+    assert approval["ratio"] == {"p50": 5.0, "p95": 1.2, "p99": 1.43}
+    assert approval["pass"] == {"p95": True, "p99": True} and approval["passed"]
+    assert [r["round"] for r in approval["rounds"]] == [1, 2, 3]
+    assert got["phases"][1]["ratio"]["p95"] == 1.0 and got["passed"]
+    # one phase over 1.5 at p99 fails the comparison
+    runs["burst#3"]["phases"][0]["ack_ms"]["p99"] = 200  # RuamKit p99s 80, 140, 200: median 140
+    failed = report.durable_rounds(runs)
+    assert failed is not None and failed["phases"][0]["ratio"]["p99"] == 2.0
+    assert failed["phases"][0]["pass"] == {"p95": True, "p99": False} and not failed["passed"]
+    md = "\n".join(report.durable_markdown(failed))
+    assert "FAIL (p99)" in md and "3 interleaved rounds in the same" in md
+
+
+def test_durable_rounds_of_different_runs_compare_the_latest_of_each_and_say_so() -> None:
+    a = burst_run("ruamkit", 1, {"approval": (5, 20, 40)}, invocation="2026-12-05T07:00:00+00:00")
+    b = burst_run("durable", 1, {"approval": (1, 10, 20)}, invocation="2026-12-05T08:00:00+00:00")
+    got = report.durable_rounds({"burst": a, "durable": b})
+    assert got is not None and not got["same_run"] and got["rounds"] == 1
+    assert got["phases"][0]["ratio"] == {"p50": 5.0, "p95": 2.0, "p99": 2.0}
+    assert "NOT from the same" in "\n".join(report.durable_markdown(got))
+    assert report.durable_rounds({"burst": a}) is None
+
+
+def test_a_new_run_retires_the_older_rounds(tmp_path: Path) -> None:
+    old = [burst_run(t, k, {"approval": (1, 2, 3)}, invocation="2026-12-05T07:00:00+00:00")
+           for k in (1, 2, 3) for t in ("ruamkit", "durable")]
+    for r in old:
+        r.update(errors=0, audit={"ok": True, "lost": 0, "double_counted": 0}, config={}, phones=2000,
+                 servers=1, database="sqlite", phases=[])  # what is kept, not the figures
+    report.write(tmp_path, old)
+    new = dict(old[0], invocation="2026-12-05T09:00:00+00:00")
+    new.pop("round")
+    report.write(tmp_path, [new])
+    import json
+
+    doc = json.loads((tmp_path / "load.json").read_text())
+    # burst's rounds 2 and 3 of the older run are gone; durable's wait for its own new run
+    assert sorted(doc["runs"]) == ["burst", "durable", "durable#2", "durable#3"]
+    assert doc["runs"]["burst"]["invocation"] == "2026-12-05T09:00:00+00:00"
+
+
+def test_burst_and_durable_interleave_where_burst_stood() -> None:
+    from bench.__main__ import interleave
+
+    class Sc:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+    todo = [Sc(n) for n in ("burst", "steady", "reference", "durable", "scaleout")]
+    order = [(sc.name, k) for sc, k in interleave(todo, 3)]
+    assert order == [("burst", 1), ("durable", 1), ("burst", 2), ("durable", 2), ("burst", 3),
+                     ("durable", 3), ("steady", None), ("reference", None), ("scaleout", None)]
+    assert [k for _sc, k in interleave(todo, 1)] == [None] * 5
+    assert [sc.name for sc, _k in interleave(todo[:3], 3)] == ["burst", "steady", "reference"]
