@@ -279,6 +279,7 @@ def serve(app: Flask, host: str, port: int, *, demo: bool = False, access_log: b
     from .realtime import gc_policy, process, schedule
 
     app.config["PORT"] = port
+    app.config["LISTEN_HOST"] = host  # the checklist says what to change when phones cannot reach it
     app.config["PUBLIC_URL"] = public_url_for(app.config.get("PUBLIC_URL"), host, port)
     for line in startup_banner(app, demo):
         print(line, flush=True)

@@ -585,10 +585,26 @@ def test_checklist_on_the_run_sheet(app: Any, console: Any) -> None:
 def test_checklist_warns_of_a_loopback_join_address(app: Any, console: Any) -> None:
     workshop_id, _code = create(app)
     app.config["PUBLIC_URL"] = "http://127.0.0.1:5000"
-    assert "Phones cannot open the join address" in text(console.get(f"/console/w/{workshop_id}?lang=en"))
-    assert 'id="join-address"' in text(console.get(f"/console/w/{workshop_id}/build?lang=en"))
+    run_sheet = text(console.get(f"/console/w/{workshop_id}?lang=en"))
+    assert "Phones cannot open the join address" in run_sheet
+    # nothing the officer is told to do is an environment variable: they pass a message on
+    assert "WORKSHOP_PUBLIC_URL" not in run_sheet and "pass on to whoever installed RuamKit" in run_sheet
+    assert "ที่ “วิธีแก้” มีข้อความให้ส่งต่อถึงผู้ติดตั้ง RuamKit" in text(console.get(f"/console/w/{workshop_id}?lang=th"))
+    # the server listens on the network: the setting names this computer; the exact words to pass on
+    app.config["LISTEN_HOST"], app.config["PORT"] = "0.0.0.0", 5000
+    page = text(console.get(f"/console/w/{workshop_id}/build?lang=en"))
+    assert 'id="join-address"' in page and 'id="it-message"' in page
+    assert "Please remove WORKSHOP_PUBLIC_URL" in page and "--host 0.0.0.0" not in page
+    assert "กรุณาลบ WORKSHOP_PUBLIC_URL ออก" in text(console.get(f"/console/w/{workshop_id}/build?lang=th"))
+    # the server listens on this computer only: restart it on all addresses
+    app.config["LISTEN_HOST"], app.config["PORT"] = "127.0.0.1", 5731
+    page = text(console.get(f"/console/w/{workshop_id}/build?lang=en"))
+    assert "python run.py serve --host 0.0.0.0 --port 5731" in page and "remove WORKSHOP_PUBLIC_URL" not in page
+    thai = text(console.get(f"/console/w/{workshop_id}/build?lang=th"))
+    assert "กรุณาหยุด RuamKit แล้วเปิดใหม่" in thai and "--port 5731" in thai
     app.config["PUBLIC_URL"] = "http://192.168.1.20:5000"
     assert "Phones cannot open the join address" not in text(console.get(f"/console/w/{workshop_id}?lang=en"))
+    assert 'id="join-address"' not in text(console.get(f"/console/w/{workshop_id}/build?lang=en"))
 
 
 def test_yaml_of_the_workshop_is_readable(app: Any, console: Any) -> None:

@@ -156,6 +156,16 @@ def test_a_one_language_workshop_misses_no_translation() -> None:
     assert checklist.check(definition, "http://10.0.0.5/j/X") == []
 
 
+@pytest.mark.parametrize(("listen_host", "cause"), [
+    ("127.0.0.1", "listen"), ("localhost", "listen"), ("::1", "listen"),
+    ("0.0.0.0", "setting"), ("192.168.1.20", "setting"), (None, "setting"),
+])
+def test_a_loopback_join_address_says_what_to_change(listen_host: str | None, cause: str) -> None:
+    found = checklist.check(builder.blank("เวที", ["th"]), "http://127.0.0.1:5000/j/X", listen_host=listen_host)
+    assert [(f.code, f.params) for f in found] == [
+        ("loopback_url", {"url": "http://127.0.0.1:5000/j/X", "cause": cause})]
+
+
 @pytest.mark.parametrize(("url", "loopback"), [
     ("http://127.0.0.1:5000/j/X", True), ("http://localhost/j/X", True), ("http://[::1]:5000/j/X", True),
     ("http://127.1.2.3/j/X", True), ("http://192.168.1.20:5000/j/X", False),

@@ -13,7 +13,11 @@ code                   when
                        never``): fine for a private question, a surprise otherwise
 ``missing_text``       a workshop of two languages has a text in one of them only
 ``loopback_url``       the join address printed and put in the QR code is a loopback
-                       address (127.0.0.1, localhost, ::1): phones cannot reach it
+                       address (127.0.0.1, localhost, ::1): phones cannot reach it. No
+                       console setting changes it: ``cause`` says what whoever installed
+                       RuamKit must change (``listen``: the server listens on this computer
+                       only; ``setting``: WORKSHOP_PUBLIC_URL names it), and the console
+                       gives the officer the exact words to pass on
 =====================  ===============================================================
 """
 
@@ -36,11 +40,13 @@ class Finding:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def check(definition: Mapping[str, Any], join_url: str) -> list[Finding]:
-    """Every finding about ``definition`` and the address phones will be sent to."""
+def check(definition: Mapping[str, Any], join_url: str, *, listen_host: str | None = None) -> list[Finding]:
+    """Every finding about ``definition`` and the address phones will be sent to.
+
+    ``listen_host``: the address the server listens on (``serve --host``), when known."""
     findings: list[Finding] = []
     if is_loopback(join_url):
-        findings.append(Finding("loopback_url", {}, {"url": join_url}))
+        findings.append(Finding("loopback_url", {}, {"url": join_url, "cause": loopback_cause(listen_host)}))
     for stage in definition.get("stages") or ():
         where = {"stage": stage["key"]}
         if stage.get("method") != "words" and not stage.get("items"):
@@ -64,6 +70,23 @@ def missing_languages(value: Any, languages: list[str]) -> list[str]:
     if isinstance(value, str):
         return languages[1:]
     return [code for code in languages if not value.get(code)]
+
+
+def loopback_cause(listen_host: str | None) -> str:
+    """Why the join address is this computer's only, i.e. what the IT officer must change.
+
+    ``listen``: the server listens on a loopback address (``serve --host 127.0.0.1``):
+    restart it on all addresses (``--host 0.0.0.0``, the default), and RuamKit puts this
+    computer's LAN address in the QR codes by itself. ``setting``: it listens on the network
+    (or we do not know), so WORKSHOP_PUBLIC_URL names this computer only: remove it or set it
+    to the LAN address."""
+    if listen_host is not None and is_loopback(f"http://{_bracketed(listen_host)}/"):
+        return "listen"
+    return "setting"
+
+
+def _bracketed(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def is_loopback(url: str) -> bool:

@@ -17,7 +17,7 @@ import copy
 import re
 from typing import Any
 
-from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -358,8 +358,10 @@ def build(workshop_id: int) -> tuple[str, int]:
 
 def _overview(workshop: Workshop, **kwargs: Any) -> tuple[str, int]:
     use = editing.usage(workshop)
+    join_url = workshops.join_url(workshop)
     return _page("facilitator/builder/overview.html", workshop, use=use,
-                 loopback=checklist.is_loopback(workshops.join_url(workshop)),
+                 loopback=checklist.is_loopback(join_url),
+                 it_message=it_message(join_url) if checklist.is_loopback(join_url) else "",
                  states={s.key: s.state for s in workshop.stages}, methods=steps.METHODS,
                  kinds=steps.KINDS, **kwargs)
 
@@ -817,7 +819,8 @@ def checklist_rows(workshop: Workshop) -> list[dict[str, Any]]:
     langs = definition["languages"]
     titles = {s["key"]: localize(s["title"], current_language(), langs) for s in definition["stages"]}
     rows = []
-    for finding in checklist.check(definition, workshops.join_url(workshop)):
+    for finding in checklist.check(definition, workshops.join_url(workshop),
+                                   listen_host=current_app.config.get("LISTEN_HOST")):
         where = finding.where
         stage = titles.get(where.get("stage", ""), "")
         if "item" in where:
@@ -832,12 +835,33 @@ def checklist_rows(workshop: Workshop) -> list[dict[str, Any]]:
     return rows
 
 
+def it_message(join_url: str) -> str:
+    """What the officer sends whoever installed RuamKit when phones cannot reach the join
+    address (a loopback one): the exact change to make, in the page's language."""
+    cause = checklist.loopback_cause(current_app.config.get("LISTEN_HOST"))
+    port = current_app.config.get("PORT", 5000)
+    if cause == "listen":
+        return _("To whoever installed RuamKit: RuamKit on this computer only accepts connections from "
+                 "the computer itself, so residents' phones cannot open the join address %(url)s. "
+                 "Please stop RuamKit and start it again on all addresses:\n\n"
+                 "    python run.py serve --host 0.0.0.0 --port %(port)s\n\n"
+                 "RuamKit then puts this computer's Wi-Fi address in the QR codes by itself. Phones "
+                 "must be on the same Wi-Fi, and the firewall must let them in on port %(port)s.",
+                 url=join_url, port=port)
+    return _("To whoever installed RuamKit: the setting WORKSHOP_PUBLIC_URL points at this computer "
+             "only, so the QR codes send residents' phones to %(url)s, which they cannot open. Please "
+             "remove WORKSHOP_PUBLIC_URL (RuamKit then uses this computer's Wi-Fi address by itself) or "
+             "set it to the address phones reach on the hall's Wi-Fi, such as "
+             "http://192.168.1.20:%(port)s, and restart RuamKit. Phones must be on the same Wi-Fi, "
+             "and the firewall must let them in on port %(port)s.", url=join_url, port=port)
+
+
 def _finding_text(finding: checklist.Finding, stage: str) -> str:
     params = finding.params
     if finding.code == "loopback_url":
-        return _("Phones cannot open the join address %(url)s: it points at this computer only. Set "
-                 "WORKSHOP_PUBLIC_URL to the address phones reach on the Wi-Fi (such as "
-                 "http://192.168.1.20:5000) and restart.", url=params["url"])
+        return _("Phones cannot open the join address %(url)s: it points at this computer only. This is "
+                 "not a setting of the console: “How to fix” has a message to pass on to whoever "
+                 "installed RuamKit (usually your IT officer).", url=params["url"])
     if finding.code == "no_items":
         if params.get("ideas"):
             return _("The stage “%(stage)s” has no items yet: residents will only see ideas you approve.",
