@@ -599,7 +599,8 @@ def test_checklist_warns_of_a_loopback_join_address(app: Any, console: Any) -> N
     # the server listens on this computer only: restart it on all addresses
     app.config["LISTEN_HOST"], app.config["PORT"] = "127.0.0.1", 5731
     page = text(console.get(f"/console/w/{workshop_id}/build?lang=en"))
-    assert "python run.py serve --host 0.0.0.0 --port 5731" in page and "remove WORKSHOP_PUBLIC_URL" not in page
+    assert "python run.py serve --host 0.0.0.0 --port 5731" in page
+    assert "remove WORKSHOP_PUBLIC_URL" not in page
     thai = text(console.get(f"/console/w/{workshop_id}/build?lang=th"))
     assert "กรุณาหยุด RuamKit แล้วเปิดใหม่" in thai and "--port 5731" in thai
     app.config["PUBLIC_URL"] = "http://192.168.1.20:5000"

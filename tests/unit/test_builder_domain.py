@@ -161,7 +161,8 @@ def test_a_one_language_workshop_misses_no_translation() -> None:
     ("0.0.0.0", "setting"), ("192.168.1.20", "setting"), (None, "setting"),
 ])
 def test_a_loopback_join_address_says_what_to_change(listen_host: str | None, cause: str) -> None:
-    found = checklist.check(builder.blank("เวที", ["th"]), "http://127.0.0.1:5000/j/X", listen_host=listen_host)
+    blank = builder.blank("เวที", ["th"])
+    found = checklist.check(blank, "http://127.0.0.1:5000/j/X", listen_host=listen_host)
     assert [(f.code, f.params) for f in found] == [
         ("loopback_url", {"url": "http://127.0.0.1:5000/j/X", "cause": cause})]
 
