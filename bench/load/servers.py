@@ -312,24 +312,19 @@ def parse_load_output(text: str) -> Workshop:
                     projector_key=fields["projector_url"].rstrip("/").rsplit("/", 1)[1])
 
 
-class Reference(Target):
-    """bench/reference/server.js (Node.js + socket.io), in memory."""
+class Yardstick(Target):
+    """A reference server (bench/reference): no accounts, the workshop posted to it."""
 
     @classmethod
-    def start(cls, workdir: Path, definition: dict[str, Any]) -> Reference:
-        workdir.mkdir(parents=True, exist_ok=True)
-        node = shutil.which("node")
-        if node is None:
-            raise RuntimeError("node is not installed: the reference server needs Node.js >= 18")
-        if not (REFERENCE_DIR / "node_modules" / "socket.io").exists():
-            subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=REFERENCE_DIR, check=True,
-                           capture_output=True, timeout=300)
-        port = free_port()
-        target = cls(name="reference", workdir=workdir)
-        log = open(workdir / "reference.log", "wb")  # noqa: SIM115
-        proc = subprocess.Popen([node, "server.js", "--port", str(port)], cwd=REFERENCE_DIR,
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                preexec_fn=_preexec)
+    def launch(cls, name: str, workdir: Path, argv: list[str], cwd: Path, port: int,
+               definition: dict[str, Any]) -> Any:
+        """The start-up both references share: run ``argv`` (its output in ``NAME.log``), wait
+        for /healthz, take a token (no password), post the workshop. On any failure the
+        server is stopped and the error raised."""
+        target = cls(name=name, workdir=workdir)
+        log = open(workdir / f"{name}.log", "wb")  # noqa: SIM115 (lives with the process)
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, preexec_fn=_preexec)
         target.procs.append(proc)
         _STARTED.append(proc)
         target.urls.append(f"http://127.0.0.1:{port}")
@@ -346,32 +341,35 @@ class Reference(Target):
         return target
 
 
-class Durable(Target):
+class Reference(Yardstick):
+    """bench/reference/server.js (Node.js + socket.io), in memory."""
+
+    @classmethod
+    def start(cls, workdir: Path, definition: dict[str, Any]) -> Reference:
+        workdir.mkdir(parents=True, exist_ok=True)
+        node = shutil.which("node")
+        if node is None:
+            raise RuntimeError("node is not installed: the reference server needs Node.js >= 18")
+        if not (REFERENCE_DIR / "node_modules" / "socket.io").exists():
+            subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=REFERENCE_DIR, check=True,
+                           capture_output=True, timeout=300)
+        port = free_port()
+        target: Reference = cls.launch("reference", workdir, [node, "server.js", "--port", str(port)],
+                                       REFERENCE_DIR, port, definition)
+        return target
+
+
+class Durable(Yardstick):
     """bench/reference/durable.py: Flask-SocketIO + gevent + a group-committing SQLite writer."""
 
     @classmethod
     def start(cls, workdir: Path, definition: dict[str, Any]) -> Durable:
         workdir.mkdir(parents=True, exist_ok=True)
-        port = free_port()
-        target = cls(name="durable", workdir=workdir)
-        target.database_url = f"sqlite:///{workdir / 'durable.db'}"
-        log = open(workdir / "durable.log", "wb")  # noqa: SIM115
-        proc = subprocess.Popen([sys.executable, str(REFERENCE_DIR / "durable.py"), "--port", str(port),
-                                 "--db", str(workdir / "durable.db")], cwd=ROOT, stdout=log,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=_preexec)
-        target.procs.append(proc)
-        _STARTED.append(proc)
-        target.urls.append(f"http://127.0.0.1:{port}")
-        try:
-            wait_healthy(target.urls[0], proc)
-            target.token = requests.post(f"{target.urls[0]}/api/v1/auth/token", json={},
-                                         timeout=10).json()["token"]
-            created = target.api("POST", "/api/v1/workshops", json.loads(json.dumps(definition, default=str)))
-            target.workshop = Workshop(id=created["id"], code=created["code"],
-                                       projector_key=created["projector_url"].rsplit("/", 1)[1])
-        except BaseException:
-            target.stop()
-            raise
+        port, db = free_port(), workdir / "durable.db"
+        target: Durable = cls.launch(
+            "durable", workdir, [sys.executable, str(REFERENCE_DIR / "durable.py"), "--port", str(port),
+                                 "--db", str(db)], ROOT, port, definition)
+        target.database_url = f"sqlite:///{db}"
         return target
 
 
