@@ -10,8 +10,10 @@ Integrity rests on the database, not only on this code:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from flask import Flask, current_app, has_app_context
@@ -24,8 +26,9 @@ from ..domain.problems import Problem
 from ..models import Ballot, Participant, Stage, Workshop
 from ..models._types import utcnow
 from ..storage import db
-from ..storage.ballot_writer import BallotWriter, WriterBusy, ballot_batch, writer_of
+from ..storage.ballot_writer import BallotWriter, Batch, WriterBusy, ballot_batch, writer_of
 from ..storage.ballot_writer import install as install_ballot_writer
+from ..storage.sqlite_ballots import store_of as sqlite_store_of
 from .errors import BallotRefused, Conflict, Invalid, TooLarge
 from .notify import notifier
 from .workshops import definition_of, get_stage, get_workshop, stage_spec, stage_spec_at
@@ -87,7 +90,28 @@ def _precheck(request: BallotRequest) -> BallotRefused | None:
     return None
 
 
-def store_batch(requests: Sequence[BallotRequest]) -> list[Outcome]:
+@dataclass(frozen=True)
+class StoredBallot:
+    """A phone ballot as the COMMIT stored it (what :func:`ballots_stored` is told)."""
+
+    workshop_id: int
+    stage_key: str
+    stage_id: int
+    participant_id: int
+    group_key: str
+    choices: dict[str, Any]
+    version: int
+
+
+def ballots_stored(stored: list[StoredBallot]) -> None:
+    """After COMMIT: these phone ballots are stored, in order (a later one of the same
+    participant and stage replaces the earlier). The one place that learns it."""
+    for workshop_id, key in sorted({(b.workshop_id, b.stage_key) for b in stored}):
+        notifier().results_changed(workshop_id, key)
+
+
+def store_batch(requests: Sequence[BallotRequest],
+                batch_of: Callable[[], AbstractContextManager[Batch]] = ballot_batch) -> list[Outcome]:
     """Store many phone ballots in ONE transaction (group commit); an outcome each.
 
     The same rules as one ballot at a time, in order: a refused ballot gets its
@@ -96,14 +120,15 @@ def store_batch(requests: Sequence[BallotRequest]) -> list[Outcome]:
     stages and its checked voters are kept per revision (one cheap query per
     batch tells whether they still hold). A batch costs one lookup of tokens not
     yet checked, one of ballot_ids already stored, the upserts (one round trip on
-    PostgreSQL), one insert of receipts, and one commit.
+    PostgreSQL), one insert of receipts, and one commit. ``batch_of``: the
+    transaction (a session's by default; the SQLite writer's own connection, which
+    answers most of these lookups from memory).
     """
     outcomes: list[Outcome | int | None] = [_precheck(r) for r in requests]
     live = [i for i, outcome in enumerate(outcomes) if outcome is None]
     if not live:
         return [o for o in outcomes if isinstance(o, BallotRefused)]
-    touched: set[tuple[int, str]] = set()
-    with ballot_batch() as batch:
+    with batch_of() as batch:
         views = {w: batch.workshop(w) for w in sorted({requests[i].voter.workshop_id for i in live})}
         # Two lookups for the whole batch: voters not yet checked, ballot_ids already stored.
         unchecked = sorted({
@@ -156,7 +181,6 @@ def store_batch(requests: Sequence[BallotRequest]) -> list[Outcome]:
                             "choices": normalized, "now": now,
                             "channel": schedule.channel_of(view.opened_by.get(key), voter.assisted)})
             planned_keys.append((key, request.ballot_id))
-            touched.add((voter.workshop_id, key))
         versions = batch.upsert(upserts)
         batch.add_receipts([
             {"participant_id": row["participant_id"], "stage_id": row["stage_id"], "ballot_id": ballot_id,
@@ -164,19 +188,44 @@ def store_batch(requests: Sequence[BallotRequest]) -> list[Outcome]:
             for row, (_key, ballot_id), version in zip(upserts, planned_keys, versions, strict=True)
             if ballot_id
         ])
-    for workshop_id, key in sorted(touched):
-        notifier().results_changed(workshop_id, key)
+    ballots_stored([
+        StoredBallot(requests[i].voter.workshop_id, planned_keys[o][0], upserts[o]["stage_id"],
+                     upserts[o]["participant_id"], upserts[o]["group_key"], upserts[o]["choices"],
+                     versions[o])
+        for i, o in _first_stores(outcomes)
+    ])
     return [
         (planned_keys[o][0], versions[o]) if isinstance(o, int) else o
         for o in outcomes if o is not None
     ]
 
 
+def _first_stores(outcomes: list[Outcome | int | None]) -> list[tuple[int, int]]:
+    """(request index, upsert index) of each upsert, once (a same-batch duplicate points
+    at its first's upsert too)."""
+    seen: set[int] = set()
+    found = []
+    for i, o in enumerate(outcomes):
+        if isinstance(o, int) and o not in seen:
+            seen.add(o)
+            found.append((i, o))
+    return found
+
+
 def install_writer(app: Flask) -> None:
-    """The app's group-commit writer, storing with :func:`store_batch` (WORKSHOP_BALLOT_BATCH=0: none)."""
+    """The app's group-commit writer, storing with :func:`store_batch` (WORKSHOP_BALLOT_BATCH=0: none).
+
+    On SQLite it stores on a connection of its own (``storage.sqlite_ballots``),
+    answering its lookups from memory.
+    """
     batch = int(app.config.get("BALLOT_BATCH", 256))
-    if batch > 0:
+    if batch <= 0:
+        return
+    own = sqlite_store_of(db.engine)
+    if own is None:
         install_ballot_writer(app, BallotWriter(app, store_batch, max_batch=batch))
+        return
+    install_ballot_writer(app, BallotWriter(app, partial(store_batch, batch_of=own.batch), max_batch=batch))
 
 
 def cast_ballot(

@@ -7,7 +7,9 @@ Two parts, both about storing, neither about the rules:
   given (``services.ballots.store_batch``), then wakes them.
 - :class:`BallotBatch`, one transaction on the session's connection, and the
   hot statements compiled once into the driver's own SQL: the lookups and writes
-  ``store_batch`` needs, nothing else.
+  ``store_batch`` needs, nothing else. On SQLite the writer uses
+  ``sqlite_ballots.SqliteBatch`` instead (its own connection, what it knows kept
+  in memory): the same :class:`Batch`.
 
 Who may vote, which stage is open and what a valid ballot is are decided by the
 service; this module only knows tables, statements and transactions.
@@ -23,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from flask import Flask, current_app
 from sqlalchemy import bindparam, select
@@ -278,6 +280,21 @@ def _in_list(dialect: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
     if dialect == "postgresql":
         return " = ANY(%s)", [list(values)]
     return f" IN ({', '.join('?' * len(values))})", list(values)
+
+
+class Batch(Protocol):
+    """What ``store_batch`` asks of one transaction: :class:`BallotBatch` (a session's
+    connection, any database) or ``sqlite_ballots.SqliteBatch`` (the SQLite writer's own)."""
+
+    def workshop(self, workshop_id: int) -> WorkshopView | None: ...
+
+    def token_hashes(self, ids: Sequence[int]) -> dict[int, str]: ...
+
+    def receipts(self, pairs: set[tuple[int, str]]) -> dict[tuple[int, str], int]: ...
+
+    def upsert(self, rows: list[dict[str, Any]]) -> list[int]: ...
+
+    def add_receipts(self, rows: list[dict[str, Any]]) -> None: ...
 
 
 class BallotBatch:

@@ -1,0 +1,284 @@
+"""The ballot writer's own SQLite connection, and what it knows between batches.
+
+On SQLite the group-commit writer (``ballot_writer.BallotWriter``) stores its
+batches on one connection of its own instead of a session per batch:
+
+- **what it needs to know is kept in memory** and read from the database only on
+  a miss: each workshop's view (stages, checked voters, as in ``WorkshopView``),
+  and, per participant seen, the version of each current ballot and every stored
+  ``ballot_id``. Versions are therefore known before the upsert, which runs as one
+  ``executemany`` without ``RETURNING``, as do the receipts.
+- **invalidation costs one pragma**: ``PRAGMA data_version``, read inside the
+  batch's ``BEGIN IMMEDIATE``, changes exactly when another connection (a request
+  of this process, another process, the command line) committed something since
+  this connection last looked. Unchanged, nothing the writer knows can be stale
+  (nobody else can write while it holds the write lock); changed, each workshop's
+  revision is read again before its view is used, and the per-participant
+  knowledge is dropped and read again on a miss.
+- **the writes wait for the end of the batch**: the rules have run by then, and
+  the upserts and receipts go as two ``executemany`` just before the COMMIT.
+
+The rules (who may vote, which stage is open, what a valid ballot is) stay in
+``services.ballots.store_batch``; this module only knows tables, statements,
+transactions and what they said last time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session
+
+from ..models import Ballot, BallotReceipt, Participant
+from .ballot_writer import WorkshopView, _DriverSQL, _in_list, _statements
+from .database import db
+
+log = logging.getLogger(__name__)
+MAX_KNOWN = 100_000
+
+
+class _Known:
+    """One participant's stored ballots (stage id -> version) and receipts (ballot_id -> version)."""
+
+    __slots__ = ("receipts", "versions")
+
+    def __init__(self) -> None:
+        self.versions: dict[int, int] = {}
+        self.receipts: dict[str, int] = {}
+
+
+class SqliteBallotStore:
+    """The writer's connection and memory; :meth:`batch` is one transaction on it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.conn: Connection | None = None
+        #: the connection's ``data_version`` when it last looked (None: never)
+        self.data_version: int | None = None
+        self.views: dict[int, WorkshopView] = {}
+        #: workshop id -> the data_version at which its view was last confirmed
+        self.confirmed: dict[int, int] = {}
+        self.known: dict[int, _Known] = {}
+        #: transactions run
+        self.commits = 0
+        self._upsert = _DriverSQL(_upsert_with_version(), sqlite.dialect())
+        self._receipt = _DriverSQL(_statements("sqlite").add_receipts, sqlite.dialect())
+        self._lock = threading.Lock()  # one batch at a time (the writer's greenlet)
+
+    def _connection(self) -> Connection:
+        if self.conn is None or self.conn.closed or self.conn.invalidated:
+            self.conn = self.engine.connect()
+            self.forget()  # data_version is per connection: a new one confirms everything again
+        return self.conn
+
+    @staticmethod
+    def raw(conn: Connection) -> Any:
+        return conn.connection.driver_connection
+
+    def forget(self) -> None:
+        """Drop everything known (after a failed batch, or when told to)."""
+        self.data_version = None
+        self.views.clear()
+        self.confirmed.clear()
+        self.known.clear()
+
+    @contextmanager
+    def batch(self) -> Iterator[SqliteBatch]:
+        """One transaction (BEGIN IMMEDIATE, waiting cooperatively for the lock); rolled
+        back on any error."""
+        with self._lock:
+            conn = self._connection()
+            trans = conn.begin()
+            try:
+                batch = SqliteBatch(self, conn)
+                with _session_on(conn):
+                    yield batch
+                batch.finish(trans)
+            except BaseException:
+                if trans.is_active:
+                    try:
+                        trans.rollback()
+                    except Exception:  # the connection is broken: a fresh one next time
+                        log.exception("rolling back the writer's transaction failed")
+                        conn.invalidate()
+                self.forget()
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            if self.conn is not None and not self.conn.closed:
+                self.conn.invalidate()
+                self.conn.close()
+            self.conn = None
+            self.forget()
+
+
+def _upsert_with_version() -> Any:
+    """The upsert with the version given (known in memory), no RETURNING: ``executemany``."""
+    b = bindparam
+    upsert = sqlite.insert(Ballot).values(
+        stage_id=b("stage_id"),
+        participant_id=b("participant_id"),
+        group_key=b("group_key"),
+        choices=b("choices", type_=Ballot.__table__.c.choices.type),
+        source="phone",
+        channel=b("channel"),
+        version=b("version"),
+        created_at=b("now", type_=Ballot.__table__.c.created_at.type),
+        updated_at=b("now", type_=Ballot.__table__.c.updated_at.type),
+    )
+    return upsert.on_conflict_do_update(
+        index_elements=["stage_id", "participant_id"],
+        set_={
+            "choices": upsert.excluded.choices,
+            "updated_at": upsert.excluded.updated_at,
+            "channel": upsert.excluded.channel,
+            "version": upsert.excluded.version,
+        },
+    )
+
+
+@contextmanager
+def _session_on(conn: Connection) -> Iterator[None]:
+    """``db.session`` on the writer's connection and transaction for the batch, so that
+    a service reading a row (a stage spec missing from its cache) reads inside it
+    instead of waiting for the write lock this transaction holds."""
+    registry = db.session.registry
+    before = registry() if registry.has() else None
+    session = Session(bind=conn, expire_on_commit=False, autoflush=False)
+    registry.set(session)
+    try:
+        yield
+    finally:
+        session.close()  # leaves the connection's transaction alone (it joined it)
+        if before is None:
+            registry.clear()
+        else:
+            registry.set(before)
+
+
+class SqliteBatch:
+    """One transaction on the writer's connection: ``ballot_writer.BallotBatch``'s
+    methods, answered from memory where it holds, the writes run at :meth:`finish`."""
+
+    def __init__(self, store: SqliteBallotStore, conn: Connection) -> None:
+        self.store = store
+        self.conn = conn
+        self.raw = store.raw(conn)
+        self.dialect = "sqlite"
+        version = int(self.raw.execute("PRAGMA data_version").fetchone()[0])
+        if version != store.data_version:
+            # another connection committed since: views are confirmed again, the rest read again
+            store.known.clear()
+            store.data_version = version
+        self._versions: dict[tuple[int, int], int] = {}  # this batch's (participant, stage) -> version
+        self._receipts: dict[tuple[int, str], int] = {}
+        self._upserts: list[dict[str, Any]] = []
+        self._receipt_rows: list[dict[str, Any]] = []
+
+    def workshop(self, workshop_id: int) -> WorkshopView | None:
+        store = self.store
+        view = store.views.get(workshop_id)
+        if view is not None and store.confirmed.get(workshop_id) == store.data_version:
+            return view
+        sql = _statements("sqlite")
+        revision = self.conn.execute(sql.revision, {"workshop_id": workshop_id}).scalar()
+        if revision is None:
+            store.views.pop(workshop_id, None)
+            store.confirmed.pop(workshop_id, None)
+            return None
+        if view is None or view.revision != revision:
+            rows = self.conn.execute(sql.stages_of, {"workshop_id": workshop_id}).all()
+            view = WorkshopView(revision, {key: (stage_id, state) for key, stage_id, state, _by in rows}, {},
+                                {key: by for key, _id, _state, by in rows})
+            if len(store.views) > 200:
+                store.views.clear()
+                store.confirmed.clear()
+            store.views[workshop_id] = view
+        assert store.data_version is not None
+        store.confirmed[workshop_id] = store.data_version
+        return view
+
+    def token_hashes(self, ids: Sequence[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        where, args = _in_list("sqlite", ids)
+        rows = self.raw.execute(
+            f"SELECT id, token_hash FROM {Participant.__tablename__} WHERE id{where}", args).fetchall()  # noqa: S608
+        return {int(pid): token for pid, token in rows}
+
+    def _know(self, people: set[int]) -> None:
+        """Read the stored versions and receipts of the participants not known yet."""
+        known = self.store.known
+        missing = sorted(p for p in people if p not in known)
+        if not missing:
+            return
+        if len(known) + len(missing) > MAX_KNOWN:
+            known.clear()
+        where, args = _in_list("sqlite", missing)
+        found = {pid: _Known() for pid in missing}
+        for pid, stage_id, version in self.raw.execute(
+                f"SELECT participant_id, stage_id, version FROM {Ballot.__tablename__}"  # noqa: S608
+                f" WHERE participant_id{where}", args):
+            found[pid].versions[stage_id] = version
+        for pid, ballot_id, version in self.raw.execute(
+                f"SELECT participant_id, ballot_id, version FROM {BallotReceipt.__tablename__}"  # noqa: S608
+                f" WHERE participant_id{where}", args):
+            found[pid].receipts[ballot_id] = version
+        known.update(found)
+
+    def receipts(self, pairs: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
+        if not pairs:
+            return {}
+        self._know({p for p, _ in pairs})
+        known = self.store.known
+        return {(p, b): v for p, b in pairs if (v := known[p].receipts.get(b)) is not None}
+
+    def upsert(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Each ballot's version (the stored one + 1, in order); the rows are written at finish."""
+        if not rows:
+            return []
+        self._know({row["participant_id"] for row in rows})
+        known = self.store.known
+        versions = []
+        for row in rows:
+            key = (row["participant_id"], row["stage_id"])
+            version = self._versions.get(key) or known[key[0]].versions.get(key[1], 0)
+            version += 1
+            self._versions[key] = version
+            versions.append(version)
+            self._upserts.append(self.store._upsert.args({**row, "version": version}))
+        return versions
+
+    def add_receipts(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            self._receipts[(row["participant_id"], row["ballot_id"])] = row["version"]
+            self._receipt_rows.append(self.store._receipt.args(row))
+
+    def finish(self, trans: Any) -> None:
+        """The writes and the COMMIT; then memory says what was stored."""
+        store = self.store
+        if self._upserts:
+            self.raw.executemany(store._upsert.sql, self._upserts)
+        if self._receipt_rows:
+            self.raw.executemany(store._receipt.sql, self._receipt_rows)
+        trans.commit()
+        store.commits += 1
+        known = store.known
+        for (pid, stage_id), version in self._versions.items():
+            known[pid].versions[stage_id] = version
+        for (pid, ballot_id), version in self._receipts.items():
+            known[pid].receipts[ballot_id] = version
+
+
+def store_of(engine: Engine | None) -> SqliteBallotStore | None:
+    """A writer store for this engine when it is SQLite (None for other databases)."""
+    if engine is None or engine.dialect.name != "sqlite":
+        return None
+    return SqliteBallotStore(engine)
