@@ -15,13 +15,16 @@ from werkzeug.routing import IntegerConverter
 
 from .config import Config
 from .domain.formats import DEFAULT_TIMEZONE
-from .extensions import babel, compress, csrf, db, socketio
 
 ROOT = Path(__file__).resolve().parent.parent
 __version__ = "1.0.0"
 
 
 def create_app(config: Config | None = None) -> Flask:
+    # here, not at the top: an export's own process (export/process.py) imports this package
+    # and needs none of the server's extensions (Socket.IO alone took a second to import)
+    from .extensions import babel, compress, csrf, db, socketio
+
     config = config or Config()
     app = Flask(
         __name__,

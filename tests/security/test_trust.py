@@ -174,77 +174,120 @@ def app_overrides() -> dict[str, Any]:
     return {"EXPORT_RENDERER": "process"}
 
 
-def test_the_child_renderer_fetches_nothing_and_has_a_memory_ceiling(api: Any, monkeypatch: Any) -> None:
-    """The plan draft through the API with the production renderer (a child process): the
-    hostile page of tests/integration/test_exports.py makes 0 requests to its listener;
-    with a 200 MB ceiling the render fails cleanly, 413 `export_too_large`, and the next
-    export works."""
-    import workshop.export.pdf as pdf_module
-    from tests.integration.test_exports import hostile_html
-    from tests.servers import Listener
-
-    created = api.create_workshop(workshop_object())
-    wid = created["id"]
-    with Listener() as listener:
-        html, _urls = hostile_html(listener.url)
-        monkeypatch.setattr(pdf_module, "render_template_in", lambda lang, template, **context: html)
-        children: list[Any] = []
-        real = pdf_module.render_in_child
-        monkeypatch.setattr(pdf_module, "render_in_child",
-                            lambda page, **kw: children.append(page) or real(page, **kw))
-        response = api.get(f"/api/v1/workshops/{wid}/export", query_string={"format": "pdf"})
-        assert response.status_code == 200 and response.data.startswith(b"%PDF")
-        assert children == [html]  # rendered by the child
-        assert listener.wait_for(1, seconds=0.5) == []
-    api.app.config["EXPORT_MEMORY_MB"] = 200
-    response = api.get(f"/api/v1/workshops/{wid}/export", query_string={"format": "pdf"})
-    assert response.status_code == 413
-    assert response.get_json()["error"]["code"] == "export_too_large"
-    api.app.config["EXPORT_MEMORY_MB"] = 1024
-    response = api.get(f"/api/v1/workshops/{wid}/export", query_string={"format": "pdf"})
-    assert response.status_code == 200
+#: what an export does besides waiting on its child: reading the workshop, its results, the
+#: report, the HTML, the files. In the server process every one of them must stay unused.
+SERVER_MUST_NOT = (
+    ("workshop.export.data", "collect"),
+    ("workshop.export.context", "build_report"),
+    ("workshop.export.plan_report", "build_plan_report"),
+    ("workshop.export.plan_exports", "plan_report"),
+    ("workshop.export.pdf", "render_template_in"),
+    ("workshop.export.pdf", "html_to_pdf"),
+    ("workshop.export.pdf", "render_here"),
+    ("workshop.export.docx", "workshop_report"),
+    ("workshop.export.docx", "report_docx"),
+    ("workshop.export.plan_docx", "plan_docx"),
+    ("workshop.export.csv_zip", "build_zip"),
+    ("workshop.export.json_dump", "build_json"),
+    ("workshop.export.cards", "card_context"),
+    ("workshop.services.results", "workshop_results"),
+)
 
 
-def test_the_docx_is_written_by_a_child_with_the_export_ceilings(api: Any, monkeypatch: Any) -> None:
-    """A workshop's and a plan's DOCX through the API with the production renderer: written
-    by a child process (python-docx held the GIL and the memory on the server), in the
-    workshop's language; with a 30 MB memory ceiling, or a 0.05 s time ceiling, the export
-    fails cleanly with 413 `export_too_large` and the next one works."""
+def _forbid_in_this_process(monkeypatch: Any) -> list[str]:
+    """Every name bound to one of SERVER_MUST_NOT's functions, in every loaded module of the
+    app, replaced by one that records the call and fails."""
+    import importlib
+    import sys
+
+    called: list[str] = []
+    for module_name, name in SERVER_MUST_NOT:
+        real = getattr(importlib.import_module(module_name), name)
+
+        def refuse(*_args: Any, _name: str = f"{module_name}.{name}", **_kw: Any) -> Any:
+            called.append(_name)
+            raise AssertionError(f"{_name} ran in the server process")
+
+        for module in list(sys.modules.values()):
+            if getattr(module, "__name__", "").startswith("workshop"):
+                for attr, value in list(vars(module).items()):
+                    if value is real:
+                        monkeypatch.setattr(module, attr, refuse)
+    return called
+
+
+def test_every_export_is_made_by_a_child_and_the_server_builds_nothing(api: Any, monkeypatch: Any) -> None:
+    """Issue 14 (the max-size export: honest ack p95 10x, p99 365 ms): the server read the
+    workshop, built the report and the HTML on its event loop (about a second at the file
+    limits) before the child rendered. With the production setting every export (a
+    workshop's PDF, DOCX, CSV and JSON, its join cards, a plan's PDF, DOCX, JSON and ZIP)
+    is made whole by a child process: the server process never calls what reads or builds
+    one (each of those fails here if called). The child reads the catalogs (Thai DOCX); a
+    use case's error comes back as itself (no join cards: 409 no_tokens; a bad language
+    422 before any child starts). The child's WeasyPrint is html_to_pdf's default wiring,
+    which tests/integration/test_exports.py renders hostile pages with."""
     import io
 
     import docx as python_docx
 
-    import workshop.export.pdf as pdf_module
-
-    created = api.create_workshop(workshop_object())
+    created = api.create_workshop(workshop_object(join="tokens"))
     wid = created["id"]
-    children: list[str] = []
-    real = pdf_module.run_child
-    monkeypatch.setattr(pdf_module, "run_child",
-                        lambda module, job, **kw: children.append(module) or real(module, job, **kw))
-    response = api.get(f"/api/v1/workshops/{wid}/export", query_string={"format": "docx"})
-    assert response.status_code == 200 and response.data.startswith(b"PK"), response.data[:200]
-    assert children == ["workshop.export.docx_process"]
-    text = "\n".join(p.text for p in python_docx.Document(io.BytesIO(response.data)).paragraphs)
-    assert "สารบัญ" in text, text[:500]  # the catalogs reach the child: "Contents" in Thai
-
     plan = api.post("/api/v1/plans", {"title": {"th": "แผนพัฒนา", "en": "Plan"}, "city": "เทศบาล",
                                       "period": "2570-2574", "languages": ["th", "en"],
                                       "workshops": [wid]})
     assert plan.status_code == 201, plan.get_json()
-    response = api.get(f"/api/v1/plans/{plan.get_json()['id']}/export", query_string={"format": "docx"})
-    assert response.status_code == 200 and response.data.startswith(b"PK")
-    assert children[-1] == "workshop.export.docx_process" and len(children) == 2
+    pid = plan.get_json()["id"]
+    called = _forbid_in_this_process(monkeypatch)
 
-    for setting, value in (("EXPORT_MEMORY_MB", 30), ("EXPORT_TIMEOUT", 0.05)):
-        saved = api.app.config[setting]
-        api.app.config[setting] = value
-        response = api.get(f"/api/v1/workshops/{wid}/export", query_string={"format": "docx"})
-        assert response.status_code == 413, (setting, response.status_code)
-        assert response.get_json()["error"]["code"] == "export_too_large"
-        api.app.config[setting] = saved
-    response = api.get(f"/api/v1/workshops/{wid}/export", query_string={"format": "docx"})
-    assert response.status_code == 200 and response.data.startswith(b"PK")
+    no_cards = api.get(f"/api/v1/workshops/{wid}/tokens.pdf")
+    assert no_cards.status_code == 409 and no_cards.get_json()["error"]["code"] == "no_tokens"
+    assert api.post(f"/api/v1/workshops/{wid}/tokens", {"group": "civil", "count": 2}).status_code == 201
+    bad = api.get(f"/api/v1/workshops/{wid}/export", query_string={"format": "pdf", "lang": "xx"})
+    assert bad.status_code == 422 and "lang" in bad.get_json()["error"]["message"]
+    magic = {"pdf": b"%PDF", "docx": b"PK", "csv": b"PK", "json": b"{", "zip": b"PK"}
+    answers = {}
+    for fmt in ("pdf", "docx", "csv", "json"):
+        answers[fmt] = api.get(f"/api/v1/workshops/{wid}/export", query_string={"format": fmt})
+    answers["cards"] = api.get(f"/api/v1/workshops/{wid}/tokens.pdf")
+    for fmt in ("pdf", "docx", "json", "zip"):
+        answers[f"plan {fmt}"] = api.get(f"/api/v1/plans/{pid}/export", query_string={"format": fmt})
+    for what, response in answers.items():
+        fmt = what.split()[-1].replace("cards", "pdf")
+        assert response.status_code == 200, (what, response.status_code, response.data[:300])
+        assert response.data.startswith(magic[fmt]), (what, response.data[:100])
+        assert "attachment" in response.headers["Content-Disposition"], what
+    assert called == []
+    assert json.loads(answers["json"].data)["workshop"]["id"] == wid
+    assert json.loads(answers["plan json"].data)["format"] == "ruamkit-plan"
+    text = "\n".join(p.text for p in python_docx.Document(io.BytesIO(answers["docx"].data)).paragraphs)
+    assert "สารบัญ" in text, text[:500]  # the catalogs reach the child: "Contents" in Thai
+    assert 'filename="ruamkit-' in answers["pdf"].headers["Content-Disposition"]
+
+
+def test_the_export_process_has_a_memory_and_a_time_ceiling(api: Any) -> None:
+    """With a 200 MB memory ceiling the PDF fails cleanly, 413 `export_too_large`, while the
+    CSV (raw data: no memory ceiling, so that it can always hold everything) is made; a
+    0.05 s time ceiling stops the DOCX (413); the next export works."""
+    created = api.create_workshop(workshop_object())
+    wid = created["id"]
+
+    def export(fmt: str) -> Any:
+        return api.get(f"/api/v1/workshops/{wid}/export", query_string={"format": fmt})
+
+    saved = dict(api.app.config)
+    api.app.config["EXPORT_MEMORY_MB"] = 200
+    response = export("pdf")
+    assert response.status_code == 413
+    error = response.get_json()["error"]
+    assert error["code"] == "export_too_large" and "CSV and JSON" in error["message"]
+    assert export("csv").status_code == 200
+    api.app.config["EXPORT_MEMORY_MB"] = saved["EXPORT_MEMORY_MB"]
+    api.app.config["EXPORT_TIMEOUT"] = 0.05
+    response = export("docx")
+    assert response.status_code == 413 and response.get_json()["error"]["code"] == "export_too_large"
+    api.app.config["EXPORT_TIMEOUT"] = saved["EXPORT_TIMEOUT"]
+    response = export("pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
 
 
 # -- 3. residents -------------------------------------------------------------------------

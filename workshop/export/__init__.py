@@ -1,7 +1,10 @@
 """Exports of a workshop: the plan draft (PDF, DOCX), the raw data (CSV in a ZIP, JSON), join cards (PDF).
 
 ``render_export(workshop_id, fmt)`` is what the API, the console and the CLI
-(`python run.py export`) call; it needs an app context, not a request.
+(`python run.py export`) call; it needs an app context, not a request. With
+``EXPORT_RENDERER = "process"`` (the default) the whole export, reading included, is made
+by a child process (``process``), so that nothing of it runs on the server's event loop;
+otherwise (tests) here, by ``render_export_here``.
 ``context`` builds the report from plain dicts (no app); ``pdf``, ``csv_zip``,
 ``json_dump`` and ``cards`` are the adapters; the PDF layout lives in
 ``templates/export/`` and ``static/css/export.css``.
@@ -13,9 +16,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from ..domain.formats import DEFAULT_TIMEZONE
-from ..extensions import db
 from ..services.errors import Invalid
-from .data import ExportData, collect
+from ..storage import db
+from .data import ExportData, chosen_language, collect
 
 FORMATS = ("pdf", "docx", "csv", "json")
 MIMETYPES = {
@@ -40,13 +43,31 @@ def check_format(fmt: object) -> str:
     return str(fmt)
 
 
+def by_child() -> bool:
+    """Whether exports are made by a child process (the setting EXPORT_RENDERER)."""
+    from .pdf import _renderer
+
+    return _renderer() == "process"
+
+
 def render_export(workshop_id: int, fmt: str, lang: str | None = None) -> tuple[bytes, str, str]:
     """One export of a workshop: (content, mimetype, file name).
 
     ``fmt`` is pdf, docx, csv or json; ``lang`` (th or en) overrides the workshop's
     default language for the texts. Raises NotFound, or Invalid for a bad
-    format or language.
+    format or language; RenderFailed when the export's process breaks a ceiling.
     """
+    fmt = check_format(fmt)
+    if by_child():
+        from . import process
+
+        chosen_language("th", lang)  # a bad language is refused before any process starts
+        return process.run("workshop", fmt, workshop_id=workshop_id, lang=lang)
+    return render_export_here(workshop_id, fmt, lang)
+
+
+def render_export_here(workshop_id: int, fmt: str, lang: str | None = None) -> tuple[bytes, str, str]:
+    """``render_export`` in this process (the export's child, tests, EXPORT_RENDERER=thread)."""
     fmt = check_format(fmt)
     data = collect(workshop_id, lang, with_ballots=fmt not in ("pdf", "docx"))
     # Plain data from here on: end the read transaction, so that ballots (which need
@@ -59,10 +80,11 @@ def render_export(workshop_id: int, fmt: str, lang: str | None = None) -> tuple[
         content = plan_pdf(data, generated=datetime.now(LOCAL_TIME).date())
         return content, MIMETYPES[fmt], f"{stem}-plan-draft-{data.lang}.pdf"
     if fmt == "docx":
-        from . import docx_process
-        from .docx import workshop_report
+        from .docx import report_docx, workshop_report
+        from .pdf import offload
 
-        content = docx_process.render("workshop", workshop_report(data, datetime.now(LOCAL_TIME).date()))
+        report = workshop_report(data, datetime.now(LOCAL_TIME).date())
+        content = offload(lambda: report_docx(report))
         return content, MIMETYPES[fmt], f"{stem}-plan-draft-{data.lang}.docx"
     if fmt == "csv":
         from .csv_zip import build_zip
@@ -76,10 +98,24 @@ def render_export(workshop_id: int, fmt: str, lang: str | None = None) -> tuple[
 def render_join_cards(
     workshop_id: int, group: str | None = None, lang: str | None = None
 ) -> tuple[bytes, str, str]:
-    """The workshop's join cards as printable A4 sheets: (content, mimetype, file name)."""
+    """The workshop's join cards as printable A4 sheets: (content, mimetype, file name); made
+    by a child process like the other exports (a QR code each: thousands of cards took the
+    loop for seconds)."""
+    if by_child():
+        from . import process
+
+        chosen_language("th", lang)
+        return process.run("cards", "pdf", workshop_id=workshop_id, group=group, lang=lang)
+    return render_join_cards_here(workshop_id, group, lang)
+
+
+def render_join_cards_here(
+    workshop_id: int, group: str | None = None, lang: str | None = None
+) -> tuple[bytes, str, str]:
+    """``render_join_cards`` in this process."""
     from .cards import cards_pdf
 
     return cards_pdf(workshop_id, group=group, lang=lang)
 
 
-__all__ = ["FORMATS", "render_export", "render_join_cards"]
+__all__ = ["FORMATS", "render_export", "render_export_here", "render_join_cards", "render_join_cards_here"]

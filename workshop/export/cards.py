@@ -15,10 +15,10 @@ from markupsafe import Markup
 
 from ..domain.formats import long_date
 from ..domain.text import localize
-from ..extensions import db
 from ..services import participants, workshops
 from ..services.errors import Conflict, Invalid
 from ..services.qr import qr_svg
+from ..storage import db
 from .data import report_language
 
 CARDS_PER_SHEET = 8  # 2 columns x 4 rows of 105 x 74.25 mm

@@ -488,8 +488,7 @@ def n(value: int | float) -> str:
 
 
 def workshop_report(data: ExportData, generated: date | None = None) -> dict[str, Any]:
-    """The report a workshop's plan draft is written from (plain data: the server pickles it
-    to the child process that writes the DOCX, docx_process)."""
+    """The report a workshop's plan draft is written from (plain data)."""
     return build_report(
         definition=data.definition,
         results=data.results,

@@ -101,7 +101,7 @@ def offload(work: Callable[[], T]) -> T:
 
 
 def render_here(html: str, fetcher: StaticFilesFetcher | None = None) -> bytes:
-    """WeasyPrint in this process (the child of :func:`render_in_child`, tests, the CLI)."""
+    """WeasyPrint in this process (the export's child process, tests)."""
     document = HTML(string=html, base_url=str(STATIC) + "/", url_fetcher=fetcher or StaticFilesFetcher())
     data = document.write_pdf()
     assert data is not None
@@ -109,15 +109,10 @@ def render_here(html: str, fetcher: StaticFilesFetcher | None = None) -> bytes:
 
 
 def html_to_pdf(html: str, *, fetcher: StaticFilesFetcher | None = None) -> bytes:
-    """Render ``html`` (relative URLs resolve inside static/) to PDF bytes.
-
-    With ``EXPORT_RENDERER = "process"`` (the default setting) WeasyPrint runs in a
-    child process with a memory and time ceiling (:func:`render_in_child`), so that
-    a render neither holds the server's event loop (nor the GIL) nor keeps its
-    memory afterwards. Otherwise (tests, a fetcher passed in) on a thread here.
-    """
-    if fetcher is None and _renderer() == "process":
-        return render_in_child(html)
+    """Render ``html`` (relative URLs resolve inside static/) to PDF bytes: here, or on a
+    thread when gevent serves the app (EXPORT_RENDERER=thread). With the default setting
+    (EXPORT_RENDERER=process) this runs in the export's own process (``process``), with its
+    memory and time ceiling, where nothing is patched."""
     return offload(lambda: render_here(html, fetcher))
 
 
@@ -125,48 +120,6 @@ def _renderer() -> str:
     from flask import current_app, has_app_context
 
     return str(current_app.config.get("EXPORT_RENDERER", "process")) if has_app_context() else "thread"
-
-
-class RenderFailed(Exception):
-    """The child renderer ran out of time or memory, or failed."""
-
-
-def render_in_child(html: str, *, memory_mb: int | None = None, timeout: float | None = None) -> bytes:
-    """``python -m workshop.export.pdf_process``: HTML on its stdin, the PDF on its stdout.
-
-    The child limits its own address space to ``memory_mb`` (EXPORT_MEMORY_MB) and
-    its CPU time, runs at a lower priority than the server, and is killed after
-    ``timeout`` seconds (EXPORT_TIMEOUT). Under gevent the pipes are cooperative:
-    the event loop goes on serving phones while the child works.
-    """
-    return run_child("workshop.export.pdf_process", html.encode("utf-8"), what="PDF", magic=b"%PDF",
-                     memory_mb=memory_mb, timeout=timeout)
-
-
-def run_child(module: str, job: bytes, *, what: str, magic: bytes,
-              memory_mb: int | None = None, timeout: float | None = None) -> bytes:
-    """``python -m MODULE MEMORY_MB CPU_SECONDS`` with ``job`` on its stdin: the file it
-    writes on its stdout, which must start with ``magic``; RenderFailed otherwise, or when
-    it outlives ``timeout`` (EXPORT_TIMEOUT) or its memory (EXPORT_MEMORY_MB)."""
-    import subprocess
-    import sys
-
-    from flask import current_app
-
-    config = current_app.config
-    memory_mb = int(config.get("EXPORT_MEMORY_MB", 1024)) if memory_mb is None else memory_mb
-    timeout = float(config.get("EXPORT_TIMEOUT", 120)) if timeout is None else timeout
-    command = [sys.executable, "-m", module, str(memory_mb), str(int(timeout) + 1)]
-    try:
-        done = subprocess.run(command, input=job, capture_output=True, timeout=timeout,  # noqa: S603 - this interpreter, our module, numbers
-                              cwd=str(STATIC.parent), check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise RenderFailed(f"the {what} took longer than {timeout:g} s") from exc
-    if done.returncode != 0 or not done.stdout.startswith(magic):
-        tail = done.stderr.decode("utf-8", "replace")[-500:]
-        log.warning("%s export: the renderer failed (exit %s): %s", what, done.returncode, tail)
-        raise RenderFailed(f"the {what} renderer stopped (exit status {done.returncode})")
-    return done.stdout
 
 
 def render_template_in(lang: str, template: str, **context: Any) -> str:

@@ -3,8 +3,10 @@
     render_plan_export(user, plan_id, "docx" | "pdf" | "json" | "zip", lang)
 
 The DOCX and the PDF have the same sections, made from one report (``plan_report``) and
-one set of sentences (``plan_text``); the PDF renders like a workshop's (``pdf``: WeasyPrint
-in a child process with memory and time limits, ``templates/export/plan_book.html``).
+one set of sentences (``plan_text``); the PDF renders like a workshop's (``pdf``,
+``templates/export/plan_book.html``). Like a workshop's, every plan export is made by a
+child process (``process``, with the memory and time ceilings) unless EXPORT_RENDERER says
+otherwise: the server only checks that the user may see the plan.
 
 The open-data bundle (``zip``) holds, with English field names and UTF-8 (with a byte-order
 mark for spreadsheet programs): ``projects.csv`` (every project once, its budget per year),
@@ -94,13 +96,33 @@ def plan_report(
 def render_plan_export(
     user: User | None, plan_id: int, fmt: str, lang: object = None
 ) -> tuple[bytes, str, str]:
+    """A plan's export: (content, mimetype, file name); NotFound when ``user`` may not see
+    the plan, Invalid for a bad format or language, RenderFailed past a ceiling."""
+    fmt = check_plan_format(fmt)
+    from . import by_child
+
+    if by_child():
+        from . import process
+
+        plans.get_plan(user, plan_id)  # 404 before any process starts
+        chosen_language("th", lang)
+        return process.run("plan", fmt, user_id=None if user is None else user.id, plan_id=plan_id,
+                           lang=lang)
+    return render_plan_export_here(user, plan_id, fmt, lang)
+
+
+def render_plan_export_here(
+    user: User | None, plan_id: int, fmt: str, lang: object = None
+) -> tuple[bytes, str, str]:
+    """``render_plan_export`` in this process (the export's child, tests)."""
     fmt = check_plan_format(fmt)
     report, parts, extra = plan_report(user, plan_id, lang)
     stem = f"ruamkit-plan-{plan_id}-{report['period']['start']}-{report['period']['end']}"
     if fmt == "docx":
-        from . import docx_process
+        from .pdf import offload
+        from .plan_docx import plan_docx
 
-        content = docx_process.render("plan", report)
+        content = offload(lambda: plan_docx(report))
         return content, MIMETYPES[fmt], f"{stem}-plan-draft-{report['lang']}.docx"
     if fmt == "pdf":
         from .pdf import plan_book_pdf

@@ -41,8 +41,12 @@ def begin_immediate(dbapi_conn: Any, wait: float = LOCK_WAIT) -> None:
         delay = min(delay * 2, 0.05)
 
 
-def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
-    """An engine for ``url``; SQLite gets WAL, a cooperative wait for the lock and foreign keys."""
+def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL", read_only: bool = False) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, a cooperative wait for the lock and foreign keys.
+
+    ``read_only`` (an export's own process): every statement that would write fails, and a
+    SQLite transaction is a plain deferred one, a snapshot that never holds the write lock,
+    so that phones' ballots are stored while the export reads."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -62,16 +66,24 @@ def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
             # deleted and replaced content is overwritten, not left in free space (erase, PDPA)
             cur.execute("PRAGMA secure_delete=ON")
             cur.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+            if read_only:
+                cur.execute("PRAGMA query_only=ON")
             cur.close()
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
+            if read_only:
+                conn.connection.driver_connection.execute("BEGIN")
+                return
             # IMMEDIATE: writers queue on the lock at BEGIN instead of failing later.
             begin_immediate(conn.connection.driver_connection)
 
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    if read_only:
+        return create_engine(url, pool_pre_ping=True, pool_size=1, max_overflow=0,
+                             connect_args={"options": "-c default_transaction_read_only=on"})
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 

@@ -7,10 +7,12 @@ Both answer with the file as an attachment. A facilitator's bearer token is
 the API's way in; the console's signed-in session works too, so that its
 download links (templates/export/_download_buttons.html) are plain links.
 
-At most EXPORTS_AT_ONCE renders run at once in a process (default 1 on SQLite,
-2 otherwise); another request meanwhile gets 429 ``export_busy`` with
-Retry-After. A PDF that breaks the render's memory or time ceiling gets 413
-``export_too_large`` (the CSV and JSON exports hold everything).
+Every export (reading the workshop included) is made by a child process
+(export/process.py), so the server's event loop only waits on its pipe. At most
+EXPORTS_AT_ONCE exports run at once in a process (default 1 on SQLite, 2 otherwise);
+another request meanwhile gets 429 ``export_busy`` with Retry-After. A PDF or DOCX that
+breaks the child's memory or time ceiling gets 413 ``export_too_large`` (the CSV and JSON
+exports hold everything: they have the time ceiling only).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 
 from ...export import check_format, render_export, render_join_cards
-from ...export.pdf import RenderFailed
+from ...export.process import RenderFailed
 from . import bp
 from .errors import error_response
 from .routes import PREFIX, allowed, bearer_token, facilitator_required
@@ -89,9 +91,9 @@ def rendered(render: Callable[[], tuple[bytes, str, str]]) -> Response:
     try:
         return attachment(*render())
     except RenderFailed as exc:
+        hint = "; the CSV and JSON exports hold everything" if exc.draft else ""
         return error_response(413, "export_too_large",
-                              f"the file could not be made within the server's limits ({exc}); "
-                              "the CSV and JSON exports hold everything")
+                              f"the file could not be made within the server's limits ({exc}){hint}")
     finally:
         slots.release()
 
