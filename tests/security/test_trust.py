@@ -336,6 +336,45 @@ def test_a_sixth_socket_of_one_participant_is_refused(live: Live) -> None:
     assert wait_until(lambda: _connects(live, token))
 
 
+def test_a_socket_over_the_cap_is_refused_before_any_database_work(api: Any) -> None:
+    """500 connections with one token cost the server a database query each (on SQLite a
+    write-lock transaction) and a request context, while honest ballots waited (abuse bench
+    `sockets`: p95 3.4x). Now a token already holding 5 sockets here is refused from memory:
+    no statement, no request context; with the same error; a socket closed makes room."""
+    from socketio.exceptions import ConnectionRefusedError
+    from sqlalchemy import event
+
+    from workshop.extensions import db, socketio
+
+    created = api.create_workshop()
+    _browser, token = api.join(created["code"])
+    held = [api.socket(auth={"participant": token}) for _ in range(5)]
+    assert all(s.is_connected() for s in held)
+    statements: list[str] = []
+    contexts: list[Any] = []
+
+    def counted(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    with api.app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", counted)
+    real_context = api.app.request_context
+    api.app.request_context = lambda environ: contexts.append(environ) or real_context(environ)
+    try:
+        sixth = api.socket(auth={"participant": token})
+        with pytest.raises(ConnectionRefusedError) as refused:  # what the client is told
+            socketio.server.handlers["/"]["connect"]("sid-7", {}, {"participant": token})
+    finally:
+        api.app.request_context = real_context
+        event.remove(engine, "before_cursor_execute", counted)
+    assert not sixth.is_connected()
+    assert statements == [] and contexts == []
+    assert refused.value.error_args == {"message": "too_many_connections"}
+    held[0].disconnect()
+    assert api.socket(auth={"participant": token}).is_connected()
+
+
 def _connects(live: Live, token: str) -> bool:
     import socketio
 

@@ -17,7 +17,7 @@ from ..services import ballots, content, participants, results, screens, worksho
 from ..services.errors import ServiceError, database_unreachable
 from ..services.payloads import public_workshop, resident_results, resident_stage, resident_workshop
 from . import process, rooms, signout
-from .identity import Identity, connections, identify, still_valid
+from .identity import Identity, connections, identify, resident_token_hash, seats, still_valid
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ def register(app: Flask) -> None:
         socketio.on_event(name, handler)
     server = socketio.server
     assert server is not None, "socketio.init_app first"
+    server.handlers["/"]["connect"] = _seat_check(app, server.handlers["/"]["connect"])
     for name, handler in EVENTS.items():
         server.on(name, _in_app_context(app, handler))
 
@@ -103,6 +104,21 @@ def event(name: str, *, participants_only: bool = True) -> Callable[..., Any]:
 SOCKETS_PER_PARTICIPANT = 5
 
 
+def _seat_check(app: Flask, connect: Callable[..., Any]) -> Callable[..., Any]:
+    """Flask-SocketIO's connect handler behind a check of the resident token's seats: a token
+    already holding SOCKETS_PER_PARTICIPANT sockets here is refused at once, before the
+    request context, the connect gate and the database (a sha256 and a dict lookup)."""
+    held = seats(app)
+
+    def checked(sid: str, *args: Any) -> Any:
+        token_hash = resident_token_hash(args[1] if len(args) > 1 else None)
+        if token_hash is not None and held.held(token_hash) >= SOCKETS_PER_PARTICIPANT:
+            raise ConnectionRefusedError("too_many_connections")
+        return connect(sid, *args)
+
+    return checked
+
+
 def on_connect(auth: Any = None) -> None:
     if process.state(current_app._get_current_object()).draining:  # type: ignore[attr-defined]
         raise ConnectionRefusedError("this server process is stopping: connect again")
@@ -113,10 +129,10 @@ def on_connect(auth: Any = None) -> None:
         db.session.remove()
     if identity is None:
         raise ConnectionRefusedError("unauthorized")
-    if identity.participant_id is not None and sum(
-            1 for other in connections().values()
-            if other.participant_id == identity.participant_id) >= SOCKETS_PER_PARTICIPANT:
-        raise ConnectionRefusedError("too_many_connections")
+    if identity.kind == "participant":  # the same check as _seat_check, for a cookie's token too
+        if seats().held(identity.token_hash) >= SOCKETS_PER_PARTICIPANT:
+            raise ConnectionRefusedError("too_many_connections")
+        seats().take(identity.token_hash, request.sid)  # type: ignore[attr-defined]
     connections()[request.sid] = identity  # type: ignore[attr-defined]
     join_room(rooms.everyone(identity.workshop_id))
     if identity.kind == "participant":
@@ -131,7 +147,9 @@ def on_connect(auth: Any = None) -> None:
 
 
 def on_disconnect(*_args: Any) -> None:
-    connections().pop(request.sid, None)  # type: ignore[attr-defined]
+    identity = connections().pop(request.sid, None)  # type: ignore[attr-defined]
+    if identity is not None and identity.kind == "participant":
+        seats().leave(identity.token_hash, request.sid)  # type: ignore[attr-defined]
 
 
 HANDLERS["connect"] = on_connect

@@ -11,9 +11,11 @@ from flask import Flask, current_app, session
 from ..models import Participant
 from ..services import access, accounts, participants, workshops
 from ..services.errors import ServiceError
+from ..services.security import token_hash
 from ..services.sessions import facilitator_reference, remembered_token, remembered_tokens
 
 CONNECTIONS_KEY = "ruamkit.connections"
+SEATS_KEY = "ruamkit.seats"
 #: longer than any token issued (services.accounts.user_for_token refuses longer ones too)
 MAX_TOKEN = 128
 
@@ -111,3 +113,58 @@ def connections(app: Flask | None = None) -> dict[str, Identity]:
     """sid -> who connected, for this app; a socket lives in one process, so a dict is enough."""
     found: dict[str, Identity] = (app or current_app).extensions.setdefault(CONNECTIONS_KEY, {})
     return found
+
+
+class Seats:
+    """The sockets each resident token holds open in this process: token hash -> sids.
+
+    Kept beside :func:`connections` so that a socket over the cap is refused before any
+    work (no database query, no request context): 500 connections with one token cost the
+    loop a query each, every one of them a write-lock transaction on SQLite (issue 14).
+    A sid counts while :func:`connections` still holds it, so an entry cannot outlive its
+    socket whichever way the socket went.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.by_token: dict[str, set[str]] = {}
+
+    def held(self, token_hash: str) -> int:
+        sids = self.by_token.get(token_hash)
+        if not sids:
+            return 0
+        live = connections(self.app)
+        gone = {sid for sid in sids if sid not in live}
+        sids -= gone
+        if not sids:
+            del self.by_token[token_hash]
+        return len(sids)
+
+    def take(self, token_hash: str, sid: str) -> None:
+        self.by_token.setdefault(token_hash, set()).add(sid)
+
+    def leave(self, token_hash: str, sid: str) -> None:
+        sids = self.by_token.get(token_hash)
+        if sids is not None:
+            sids.discard(sid)
+            if not sids:
+                del self.by_token[token_hash]
+
+
+def seats(app: Flask | None = None) -> Seats:
+    """This app's :class:`Seats`."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    found: Seats | None = app.extensions.get(SEATS_KEY)
+    if found is None:
+        found = app.extensions[SEATS_KEY] = Seats(app)
+    return found
+
+
+def resident_token_hash(auth: Any) -> str | None:
+    """The hash of the resident token a connect ``auth`` carries, if it carries one."""
+    if not isinstance(auth, dict):
+        return None
+    raw = auth.get("participant")
+    if not isinstance(raw, str) or not raw or len(raw) > MAX_TOKEN:
+        return None
+    return token_hash(raw)
