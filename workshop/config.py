@@ -135,6 +135,12 @@ class Config:
         #: ceilings of one PDF or DOCX render: address space in MB, and seconds
         self.EXPORT_MEMORY_MB = int(os.environ.get("WORKSHOP_EXPORT_MEMORY_MB", "1024"))
         self.EXPORT_TIMEOUT = float(os.environ.get("WORKSHOP_EXPORT_TIMEOUT", "120"))
+        #: workshop bodies over 16 KB are checked in worker processes (services.bodies): how
+        #: many per server process (0 = in the server process), and each one's ceilings:
+        #: address space in MB, and seconds per body
+        self.CHECK_WORKERS = int(os.environ.get("WORKSHOP_CHECK_WORKERS", "1"))
+        self.CHECK_MEMORY_MB = int(os.environ.get("WORKSHOP_CHECK_MEMORY_MB", "512"))
+        self.CHECK_TIMEOUT = float(os.environ.get("WORKSHOP_CHECK_TIMEOUT", "10"))
         #: the served connection's guards (cli._handler_class): seconds for a request's line and
         #: headers to arrive (and for each piece of a body), seconds a keep-alive connection may
         #: wait for its next request, and connections one address may hold at once (0 = no

@@ -62,6 +62,13 @@ HTTP_RATES = {
     "login_address": Rate(burst=30, per_second=0.5),
     "csp_report": Rate(burst=100, per_second=5.0),
 }
+#: HTTP, counted per account (whatever the address): large workshop bodies (those checked in a
+#: worker process, services.bodies) that passed their checks, POSTed or PUT over the API or
+#: uploaded in the console, 20 at once then one every 5 s. The console's builder sends small
+#: forms (one per press of a button) and never counts here.
+ACCOUNT_RATES = {
+    "workshop_write": Rate(burst=20, per_second=0.2),
+}
 #: sockets, counted per resident (or per socket) and event: generous for people, tight for scripts
 SOCKET_RATES = {
     "ballot": Rate(burst=20, per_second=2.0),
@@ -116,7 +123,7 @@ class HttpLimits:
 
     def hit(self, name: str, *parts: str) -> None:
         """Count one event of ``name`` for ``parts``; raise Exceeded when over the rate."""
-        item = HTTP_RATES[name].item()
+        item = (HTTP_RATES.get(name) or ACCOUNT_RATES[name]).item()
         keys = (self.prefix, name, *parts)
         try:
             strategy = self._strategy()
@@ -157,6 +164,15 @@ def check(name: str, *parts: object) -> None:
         return
     limits: HttpLimits = current_app.extensions[HTTP_KEY]
     limits.hit(name, request.remote_addr or "", *(str(part) for part in parts))
+
+
+def check_account(name: str, account: object) -> None:
+    """Count one request of ``name`` (ACCOUNT_RATES) for an account, from any address; raise
+    Exceeded when it is over its rate."""
+    if not enabled():
+        return
+    limits: HttpLimits = current_app.extensions[HTTP_KEY]
+    limits.hit(name, "account", str(account))
 
 
 def limited(name: str) -> Callable[[F], F]:

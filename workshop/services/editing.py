@@ -8,7 +8,7 @@ collected, then save and tell every open phone and projector at once.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from sqlalchemy import func, select
@@ -21,6 +21,9 @@ from ..storage import db
 from .errors import Conflict, Invalid
 from .notify import notifier
 from .workshops import definition_of, get_workshop, parse_definition
+
+if TYPE_CHECKING:
+    from .bodies import Checked
 
 #: Fields of ``GET /api/v1/workshops/{id}`` that are not part of the workshop object:
 #: a client may send back what it got, and these are ignored.
@@ -94,9 +97,10 @@ def refusals(workshop: Workshop, definition: WorkshopDefinition) -> list[edits.R
     return edits.check_edit(definition_of(workshop).to_json(), definition.to_json(), usage(workshop))
 
 
-def edit_workshop(workshop_id: int, data: dict[str, Any], revision: int) -> Workshop:
-    """Replace the definition of a workshop with ``data`` (a workshop object), if the
-    workshop is still at ``revision`` and the edit invalidates nothing collected.
+def edit_workshop(workshop_id: int, data: dict[str, Any] | Checked, revision: int) -> Workshop:
+    """Replace the definition of a workshop with ``data`` (a workshop object, or one already
+    checked: services.bodies, before any transaction began), if the workshop is still at
+    ``revision`` and the edit invalidates nothing collected.
 
     Raises StaleRevision (409), Invalid (422, the same errors as creating) or
     EditRefused (409, ``details``: each refusal with its place, code and parameters).
@@ -107,7 +111,7 @@ def edit_workshop(workshop_id: int, data: dict[str, Any], revision: int) -> Work
         raise StaleRevision(
             f"the workshop changed since revision {revision} (it is at revision {workshop.revision}); "
             "load it again and repeat the edit", details={"revision": workshop.revision})
-    definition = parse_definition(workshop_object(data))
+    definition = parse_definition(workshop_object(data)) if isinstance(data, dict) else data.result()
     refused = refusals(workshop, definition)
     if refused:
         db.session.rollback()

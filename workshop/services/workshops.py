@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from flask import current_app
@@ -10,10 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..adapters.offloop import off_loop
-from ..domain import inbound
 from ..domain.definition import StageDefinition, WorkshopDefinition, stage_from_json
 from ..domain.lifecycle import results_visible
-from ..domain.workshop_file import DefinitionError, load_workshop_text, parse_workshop
+from ..domain.workshop_file import DefinitionError, parse_workshop
 from ..models import Item, Participant, Stage, Workshop
 from ..storage import db
 from .errors import Invalid, NotFound
@@ -38,34 +36,31 @@ def projector_url(workshop: Workshop) -> str:
     return f"{public_url()}/projector/{workshop.projector_key}"
 
 
-def _definition_error(exc: DefinitionError) -> Invalid:
+def definition_error(exc: DefinitionError) -> Invalid:
     return Invalid(str(exc).splitlines()[0] if exc.problems else str(exc), details=exc.errors,
                    problems=exc.problems)
 
 
 def parse_definition(data: object) -> WorkshopDefinition:
-    """A workshop object checked here, on the loop: pydantic holds the GIL while it checks, so
-    a pool thread would only make the loop wait for the GIL at every turn (the abuse bench's
-    back-to-back bodies: honest p95 176 ms off the loop, against 82 ms on it); a hopeless body
-    is cut short instead (workshop_file.CONSIDERED_ERRORS)."""
+    """A workshop object checked here. pydantic holds the GIL while it checks, so a pool
+    thread would only make the loop wait for the GIL at every turn (the abuse bench's
+    back-to-back bodies: honest p95 176 ms off the loop, against 82 ms on it): large request
+    bodies are checked in a worker process instead (services.bodies), and a hopeless body is
+    cut short (workshop_file.CONSIDERED_ERRORS)."""
     try:
         return parse_workshop(data)
     except DefinitionError as exc:
-        raise _definition_error(exc) from exc
+        raise definition_error(exc) from exc
 
 
 def parse_definition_text(text: str | bytes, filename: str = "") -> WorkshopDefinition:
-    """A workshop file (YAML or JSON) read and checked off the event loop: the YAML reader is
-    Python, which hands the GIL back every switch interval, and a file at the limits takes
-    about a second to read (a console upload, not a stream of requests)."""
-    try:
-        definition = off_loop(functools.partial(load_workshop_text, filename=filename), text)
-    except DefinitionError as exc:
-        raise _definition_error(exc) from exc
-    found = inbound.problem(definition)  # a file is text from outside, like a request
-    if found is not None:
-        raise Invalid(f"the file cannot be taken: {found.message}")
-    return definition
+    """A workshop file (YAML or JSON) read and checked off the event loop: a large one in a
+    checking worker process (services.bodies: pydantic's check holds the GIL), a small one on
+    a pool thread (the YAML reader is Python, which hands the GIL back every switch interval)."""
+    from .bodies import check_text, workshop_text
+
+    checked = workshop_text(text, filename)
+    return checked if checked is not None else off_loop(check_text, text, filename)
 
 
 def create_workshop(definition: WorkshopDefinition, *, user_id: int | None = None) -> Workshop:

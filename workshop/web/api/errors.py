@@ -24,13 +24,24 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
 
 @bp.app_errorhandler(ServiceError)
 def _service_error(exc: ServiceError) -> Response:
-    return error_response(exc.status, exc.code, exc.message, exc.details)
+    response = error_response(exc.status, exc.code, exc.message, exc.details)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+#: what a 429 says, by the limit it met (ratelimit's names); others: the network's
+LIMIT_MESSAGES = {
+    "workshop_write": "too many large workshop bodies from this account: wait before sending the next",
+}
 
 
 @bp.app_errorhandler(Exceeded)
 def _rate_limited(exc: Exceeded) -> Response:
     """429 rate_limited, with Retry-After: when the window lets the next request through."""
-    response = _service_error(RateLimited("too many requests from this network: wait a moment and try again"))
+    message = LIMIT_MESSAGES.get(exc.name, "too many requests from this network: wait a moment and try again")
+    response = _service_error(RateLimited(message))
     response.headers["Retry-After"] = str(exc.retry_after)
     return response
 

@@ -9,13 +9,12 @@ from typing import Any, TypeVar
 from flask import Response, g, jsonify, request, session
 
 from ...adapters import ratelimit
-from ...domain import inbound
-from ...domain.workshop_file import DefinitionError, load_json_text
 from ...extensions import message_queue_state
 from ...services import (
     access,
     accounts,
     ballots,
+    bodies,
     content,
     editing,
     merges,
@@ -27,7 +26,7 @@ from ...services import (
     stages,
     workshops,
 )
-from ...services.errors import Invalid, ServiceError, TooLarge, Unauthorized
+from ...services.errors import TooLarge, Unauthorized
 from ...services.sessions import remember_participant
 from ...web.security import asked_by_own_page
 from . import bp
@@ -79,30 +78,25 @@ def allowed(action: str, *, via: str = "workshop") -> Callable[[F], F]:
     return decorate
 
 
-def json_body() -> dict[str, Any]:
-    """The request's JSON object, or a clear 400/413/415."""
+def raw_body() -> bytes:
+    """The request's body, or 413 beyond 1 MB (told by Content-Length, before reading)."""
     if request.content_length and request.content_length > MAX_WORKSHOP_BYTES:
         raise TooLarge("the request body is larger than 1 MB")
-    raw = request.get_data(cache=True)
-    if not raw:
-        raise ServiceError("the request has no JSON body", code="bad_json")
-    try:
-        data = load_json_text(raw)
-    except DefinitionError as exc:  # a key given twice: which value was meant?
-        raise Invalid(str(exc).splitlines()[0], details=exc.errors) from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ServiceError(f"malformed JSON: {exc}", code="bad_json") from exc
-    except RecursionError as exc:  # 5,000 levels: Python's decoder gives up (was a 500)
-        raise ServiceError(f"malformed JSON: nested more than {inbound.MAX_DEPTH} levels deep",
-                           code="bad_json") from exc
-    found = inbound.problem(data)  # once, at the boundary (issue 14)
-    if found is not None:
-        if found.kind == "too_deep":
-            raise ServiceError(f"malformed JSON: {found.message}", code="bad_json")
-        raise Invalid(found.message)
-    if not isinstance(data, dict):
-        raise ServiceError("the JSON body must be an object", code="bad_json")
-    return data
+    return request.get_data(cache=True)
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a clear 400/413/422."""
+    return bodies.decode_json(raw_body())
+
+
+def large_write_allowed(user_id: int) -> None:
+    """A large workshop body (one checked in a worker) that passed its checks counts against
+    its account's budget (ratelimit's ``workshop_write``) before it is stored: 429 with
+    Retry-After beyond it. Storing a workshop at the file limits takes the server about a
+    second; a body that fails its checks costs the server little and counts nothing."""
+    if bodies.large(request.content_length or 0):
+        ratelimit.check_account("workshop_write", user_id)
 
 
 def created(body: dict[str, Any]) -> tuple[Response, int]:
@@ -149,13 +143,15 @@ def auth_logout() -> tuple[str, int]:
 @facilitator_required
 def create_workshop() -> tuple[Response, int]:
     mimetype = request.mimetype or ""
+    user_id = g.user.id
     if "yaml" in mimetype:
         if (request.content_length or 0) > MAX_WORKSHOP_BYTES:
             raise TooLarge("the workshop file is larger than 1 MB")
         definition = workshops.parse_definition_text(request.get_data())
     else:
-        definition = workshops.parse_definition(json_body())
-    workshop = workshops.create_workshop(definition, user_id=g.user.id)
+        definition = bodies.workshop_json(raw_body(), edit=False).result()
+    large_write_allowed(user_id)
+    workshop = workshops.create_workshop(definition, user_id=user_id)
     return created(Created(id=workshop.id, code=workshop.code, join_url=workshops.join_url(workshop),
                            projector_url=workshops.projector_url(workshop)).model_dump())
 
@@ -180,15 +176,18 @@ def get_workshop(workshop_id: int) -> Response:
 @facilitator_required
 @allowed("run")
 def edit_workshop(workshop_id: int) -> Response:
+    user_id = g.user.id
     if "yaml" in (request.mimetype or ""):  # a workshop file; the revision in ?revision=
         if (request.content_length or 0) > MAX_WORKSHOP_BYTES:
             raise TooLarge("the workshop file is larger than 1 MB")
         revision = editing.base_revision({"revision": _whole(request.args.get("revision"))})
-        data = workshops.parse_definition_text(request.get_data()).to_json()
+        checked = bodies.Checked(workshops.parse_definition_text(request.get_data()), revision)
     else:
-        data = json_body()
-        revision = editing.base_revision(data)
-    workshop = editing.edit_workshop(workshop_id, data, revision)
+        checked = bodies.workshop_json(raw_body(), edit=True)
+    assert checked.revision is not None
+    if checked.invalid is None:
+        large_write_allowed(user_id)
+    workshop = editing.edit_workshop(workshop_id, checked, checked.revision)
     return jsonify(workshops.describe(workshop))
 
 

@@ -42,6 +42,7 @@ from ...services import (
     access,
     accounts,
     ballots,
+    bodies,
     content,
     merges,
     participants,
@@ -359,7 +360,19 @@ def create() -> Any:
         problems = ([_definition_problem(p) for p in exc.problems] if exc.problems
                     else [{"loc": "", "message": exc.message, "lang": "en"}])
         return _render_index(form, problems, status=422)
+    except bodies.Busy:
+        page, status = _render_index(form, [{"loc": "", "lang": None, "message": _(
+            "The server is checking other large workshops. Try again in a few seconds.")}], status=429)
+        return page, status, {"Retry-After": str(bodies.RETRY_AFTER)}
     user = current_user()
+    if user is not None and bodies.large(len(source[0])):  # the API's budget of large workshops
+        try:
+            ratelimit.check_account("workshop_write", user.id)
+        except ratelimit.Exceeded as exc:
+            page, status = _render_index(form, [{"loc": "", "lang": None, "message": _(
+                "You have made many large workshops in a short time. Wait %(seconds)d seconds "
+                "and try again.", seconds=exc.retry_after)}], status=429)
+            return page, status, {"Retry-After": str(exc.retry_after)}
     workshop = workshops.create_workshop(definition, user_id=user.id if user else None)
     flash(_("The workshop “%(title)s” is ready. Its join code is %(code)s.",
             title=present.text(workshop, workshops.definition_of(workshop).title), code=workshop.code),

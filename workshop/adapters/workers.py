@@ -1,0 +1,221 @@
+"""CPU work that holds the GIL, off the server: a small, fixed pool of worker processes.
+
+pydantic checks a workshop body without handing the GIL back, so a thread does not help
+(:mod:`.offloop`): the event loop would wait for the GIL at every turn. A process does.
+Each worker is ``python -m MODULE MEMORY_MB`` (the module calls :func:`serve` with its job
+handler), started when first needed and kept for the next jobs; a job and its answer are
+pickled frames on the worker's stdin and stdout. The parent waits on the pipes with
+``select``, which gevent makes cooperative: only the greenlet that asked waits, every
+socket of the process goes on being served.
+
+* At most ``size`` jobs run at once per server process; ``waiting`` more may wait their turn;
+  beyond that :class:`Busy` (the caller answers 429 with Retry-After).
+* A job has ``timeout`` seconds (a new worker's start-up besides); then its worker is killed
+  and :class:`WorkerFailed` raised. A worker caps its own address space at MEMORY_MB and runs
+  at a lower priority than the server; one that runs out of memory answers
+  :class:`WorkerFailed` and is replaced. After ``max_jobs`` jobs a worker is replaced too, so
+  memory one huge job made it keep goes back to the system.
+* What the job raises (a ServiceError, say) is raised again in the caller.
+
+Answers are unpickled by the server: they come from its own child running its own code, on
+data the child only read as JSON or YAML.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import resource
+import select
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+_HEADER = struct.Struct(">Q")
+#: seconds a new worker may take to start (imports) on top of its first job's timeout
+STARTUP_SECONDS = 20.0
+
+
+class Busy(Exception):
+    """Every worker is taken and the waiting line is full."""
+
+
+class WorkerFailed(Exception):
+    """The worker ran out of time or memory, or stopped, before it answered."""
+
+
+@dataclass
+class _Worker:
+    proc: subprocess.Popen[bytes]
+    to_child: int
+    from_child: int
+    jobs: int = 0
+
+    def close(self, *, kill: bool) -> None:
+        for fd in (self.to_child, self.from_child):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if kill:
+            with contextlib.suppress(OSError):
+                self.proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):  # on EOF a worker exits at once
+            self.proc.wait(timeout=5)
+
+
+class WorkerPool:
+    """``size`` persistent workers of ``python -m module`` (see the module's docstring)."""
+
+    def __init__(self, module: str, *, size: int = 1, waiting: int = 4, memory_mb: int = 512,
+                 timeout: float = 10.0, max_jobs: int = 500) -> None:
+        self.module, self.size, self.waiting = module, max(1, size), max(0, waiting)
+        self.memory_mb, self.timeout, self.max_jobs = memory_mb, timeout, max_jobs
+        self._idle: list[_Worker] = []
+        self._slots = threading.BoundedSemaphore(self.size)
+        self._inside = 0  # jobs running or waiting for a slot
+        self._count = threading.Lock()
+        self._pid = os.getpid()
+        #: workers started so far (tests and the benchmark look)
+        self.started = 0
+
+    def call(self, job: Any) -> Any:
+        """``job`` done by a worker: its answer, or what it raised (raised here)."""
+        with self._count:
+            if self._inside >= self.size + self.waiting:
+                raise Busy(f"{self._inside} jobs already running or waiting")
+            self._inside += 1
+        try:
+            with self._slots:
+                return self._run(job)
+        finally:
+            with self._count:
+                self._inside -= 1
+
+    def close(self) -> None:
+        """Stop the idle workers (a running job's worker stops when it is done)."""
+        idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.close(kill=False)
+
+    def _start(self) -> _Worker:
+        child_in, to_child = os.pipe()
+        from_child, child_out = os.pipe()
+        try:
+            proc = subprocess.Popen(  # noqa: S603 - this interpreter, our module, a number
+                [sys.executable, "-m", self.module, str(self.memory_mb)],
+                stdin=child_in, stdout=child_out, cwd=str(ROOT), close_fds=True)
+        finally:
+            os.close(child_in)
+            os.close(child_out)
+        os.set_blocking(to_child, False)
+        os.set_blocking(from_child, False)
+        self.started += 1
+        return _Worker(proc, to_child, from_child)
+
+    def _run(self, job: Any) -> Any:
+        if self._pid != os.getpid():  # a forked child makes its own workers
+            self._idle, self._pid = [], os.getpid()
+        fresh = not self._idle
+        worker = self._start() if fresh else self._idle.pop()
+        deadline = time.monotonic() + self.timeout + (STARTUP_SECONDS if fresh else 0.0)
+        try:
+            data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+            _write_all(worker.to_child, _HEADER.pack(len(data)) + data, deadline)
+            size = _HEADER.unpack(_read_exact(worker.from_child, _HEADER.size, deadline))[0]
+            kind, value = pickle.loads(_read_exact(worker.from_child, size, deadline))  # noqa: S301 - our child
+        except TimeoutError as exc:
+            worker.close(kill=True)
+            raise WorkerFailed(f"no answer within {self.timeout:g} s") from exc
+        except (OSError, EOFError, pickle.UnpicklingError, struct.error) as exc:
+            worker.close(kill=True)
+            raise WorkerFailed(f"the worker stopped (exit status {worker.proc.poll()})") from exc
+        worker.jobs += 1
+        if kind == "failed":
+            worker.close(kill=True)
+            raise WorkerFailed(str(value))
+        if worker.jobs >= self.max_jobs:
+            worker.close(kill=False)
+        else:
+            self._idle.append(worker)
+        if kind == "raised":
+            raise value
+        return value
+
+
+def _wait(fd: int, *, write: bool, deadline: float) -> None:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError
+    ready = select.select([], [fd], [], left) if write else select.select([fd], [], [], left)
+    if not any(ready):
+        raise TimeoutError
+
+
+def _write_all(fd: int, data: bytes, deadline: float) -> None:
+    view = memoryview(data)
+    while view:
+        _wait(fd, write=True, deadline=deadline)
+        try:
+            view = view[os.write(fd, view):]
+        except BlockingIOError:
+            continue
+
+
+def _read_exact(fd: int, size: int, deadline: float) -> bytes:
+    chunks: list[bytes] = []
+    while size:
+        _wait(fd, write=False, deadline=deadline)
+        try:
+            chunk = os.read(fd, min(size, 1 << 20))
+        except BlockingIOError:
+            continue
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+# ---------------------------------------------------------------------------
+# In the worker
+
+
+def cap_memory(memory_mb: int) -> None:
+    """This process's address space (MB, 0 = none) and a lower priority than the server."""
+    if memory_mb > 0:
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    os.nice(10)
+
+
+def serve(handle: Callable[[Any], Any]) -> int:
+    """A worker's loop: read a job, answer ``("ok", value)``, ``("raised", exception)`` or
+    ``("failed", why)``; return at the end of stdin (the server closed it or stopped).
+    The answers go to the original stdout; anything printed goes to stderr."""
+    jobs, answers = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # a stray print cannot break the frames
+    while True:
+        header = jobs.read(_HEADER.size)
+        if len(header) < _HEADER.size:
+            return 0
+        job = pickle.loads(jobs.read(_HEADER.unpack(header)[0]))  # noqa: S301 - from our server
+        answer: tuple[str, Any]
+        try:
+            answer = ("ok", handle(job))
+        except MemoryError:
+            answer = ("failed", "the worker ran out of memory")
+        except Exception as exc:  # the caller raises it again
+            answer = ("raised", exc)
+        try:
+            data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # an answer that cannot travel
+            data = pickle.dumps(("failed", f"the answer could not be sent: {exc!r}"))
+        answers.write(_HEADER.pack(len(data)) + data)
+        answers.flush()
