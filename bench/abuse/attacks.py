@@ -20,6 +20,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -96,18 +97,11 @@ class Honest:
 
     async def run(self, seconds: float, until: asyncio.Event | None = None) -> None:
         """For `seconds`, or (with `until`) until it is set, at most `seconds` then."""
-        start = time.monotonic()
-        pending: set[asyncio.Task[None]] = set()
-        n = 0
-        while (elapsed := time.monotonic() - start) < seconds and not (until and until.is_set()):
-            while n < int(elapsed * self.rate):
-                task = asyncio.create_task(self._one(self.phones[n % len(self.phones)]))
-                pending.add(task)
-                task.add_done_callback(pending.discard)
-                n += 1
-            await asyncio.sleep(0.005)
-        if pending:
-            await asyncio.wait(pending, timeout=35)
+
+        async def one(n: int) -> None:
+            await self._one(self.phones[n % len(self.phones)])
+
+        await paced(one, self.rate, seconds, until)
 
     def summary(self) -> dict[str, Any]:
         got = percentiles(self.latencies)
@@ -146,15 +140,19 @@ async def words_resender(room: Room, seconds: float, token: str) -> dict[str, An
     answers = (f"{n:08d}" + "".join(random.choices(string.ascii_lowercase, k=ANSWER_CHARS - 8))
                for n in itertools.count())
     tally: Counter[str] = Counter()
-    start = time.monotonic()
+    one_at_a_time = asyncio.Lock()
     sent = 0
-    try:
-        while time.monotonic() - start < seconds:
+
+    async def one(_n: int) -> None:
+        nonlocal sent
+        async with one_at_a_time:
             ack = await client.call("ballot", {"stage": "cloud", "choices": {"words": [
                 next(answers) for _ in range(10)]}, "ballot_id": uuid.uuid4().hex}, timeout=30)
-            sent += 1
-            tally["ok" if ack and ack.get("ok") else (ack or {}).get("error", {}).get("code", "none")] += 1
-            await asyncio.sleep(max(0.0, start + sent / 1.9 - time.monotonic()))
+        sent += 1
+        tally["ok" if ack and ack.get("ok") else (ack or {}).get("error", {}).get("code", "none")] += 1
+
+    try:
+        await paced(one, 1.9, seconds)
     finally:
         await client.disconnect()
     return {"ballots_sent": sent, "answers_sent": sent * 10, "answers": dict(tally)}
@@ -191,12 +189,14 @@ async def signin_flood(room: Room, seconds: float, rate: float = 10.0, addresses
             "statuses": dict(statuses), "answer_ms": timings(took)}
 
 
-async def paced(one: Any, rate: float, seconds: float) -> None:
-    """Start `one(n)` `rate` times a second for `seconds`, then wait (bounded) for them all."""
+async def paced(one: Callable[[int], Coroutine[Any, Any, None]], rate: float, seconds: float,
+                until: asyncio.Event | None = None) -> None:
+    """The one send loop of every sender here: start `one(n)` `rate` times a second for
+    `seconds` (or until `until` is set), then wait (bounded) for them all to finish."""
     start = time.monotonic()
     pending: set[asyncio.Task[None]] = set()
     n = 0
-    while (elapsed := time.monotonic() - start) < seconds:
+    while (elapsed := time.monotonic() - start) < seconds and not (until and until.is_set()):
         while n < int(elapsed * rate):
             task = asyncio.create_task(one(n))
             pending.add(task)
@@ -437,13 +437,15 @@ async def ballot_flood(room: Room, seconds: float, token: str, rate: int = 1000)
     def counted(ack: Any) -> None:
         tally["ok" if ack and ack.get("ok") else (ack or {}).get("error", {}).get("code", "none")] += 1
 
-    start = time.monotonic()
     sent = 0
-    while (elapsed := time.monotonic() - start) < seconds:
-        while sent < int(elapsed * rate) and client.connected:
+
+    async def one(_n: int) -> None:
+        nonlocal sent
+        if client.connected:
             await client.emit("ballot", {"stage": "vision", "choices": {"items": ["v1"]}}, callback=counted)
             sent += 1
-        await asyncio.sleep(0.002)
+
+    await paced(one, rate, seconds)
     connected = client.connected
     await asyncio.sleep(2)
     await client.disconnect()
