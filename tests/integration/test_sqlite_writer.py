@@ -1,9 +1,15 @@
 """The SQLite writer's own connection (storage.sqlite_ballots): the same outcomes as a
-session's batch, and what it keeps in memory never used stale."""
+session's batch, what it keeps in memory never used stale, its COMMIT off the loop."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +19,8 @@ from tests.integration.test_ballot_batch import Phone, voters
 from workshop.services.ballots import BallotRequest, store_batch
 from workshop.services.errors import BallotRefused
 from workshop.storage.sqlite_ballots import SqliteBallotStore
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -139,3 +147,109 @@ def test_a_stage_spec_not_cached_is_read_inside_the_batch(api: Api, own: SqliteB
     (a,) = voters(api, created["code"], 1)
     api.app.extensions.pop("ruamkit.stage_specs", None)
     assert lean(api, own, [BallotRequest(a, "vision", {"items": ["v1"]}, "a-1")]) == [("vision", 1)]
+
+
+GEVENT_SCENARIO = textwrap.dedent("""
+    import json, sys, time
+    sys.path.insert(0, sys.argv[1])
+    from gevent import monkey; monkey.patch_all()
+    import gevent
+    from gevent.monkey import get_original
+    os_thread = get_original("threading", "get_ident")
+    real_sleep = get_original("time", "sleep")
+    from workshop import create_app
+    from workshop.config import TestConfig
+    from workshop.services import participants, workshops
+    from workshop.services.ballots import BallotRequest, cast_ballot
+    from workshop.storage.ballot_writer import writer_of
+    from workshop.storage import sqlite_ballots
+
+    app = create_app(TestConfig("sqlite:///" + sys.argv[2], instance=sys.argv[3], ASYNC_MODE="gevent",
+                                RUN_MIGRATIONS=True))
+    with app.app_context():
+        from tests.factories import workshop_object
+        from workshop.services import stages
+        w = workshops.create_workshop(workshops.parse_definition(workshop_object()))
+        stages.open_stage(w.id, "vision")
+        people = [participants.join(w.code, "civil")[0] for _ in range(50)]
+    loop_thread = os_thread()
+    seen = {"commit_threads": set(), "loop_beats_during_commit": 0}
+    store = writer_of(app).housekeeping.store
+    during = []
+
+    real = store.thread.run
+    def spy(fn):
+        def wrapped():
+            seen["commit_threads"].add(os_thread())
+            real_sleep(0.2)  # a slow disk: the loop must go on meanwhile
+            return fn()
+        start = len(beats)
+        out = real(wrapped)
+        during.append(len(beats) - start)
+        return out
+    store.thread.run = spy
+
+    beats = []
+    def ticker():
+        while True:
+            beats.append(time.monotonic())
+            gevent.sleep(0.01)
+    gevent.spawn(ticker)
+
+    def vote(p, i):
+        with app.app_context():
+            return cast_ballot(p, "vision", {"items": ["v1"]}, f"id-{i}")
+    jobs = [gevent.spawn(vote, p, i) for i, p in enumerate(people)]
+    gevent.joinall(jobs, timeout=30)
+    print(json.dumps({"loop_thread": loop_thread, "commit_threads": sorted(seen["commit_threads"]),
+                      "acks": [j.value for j in jobs], "beats_during": during}))
+""")
+
+
+def test_under_gevent_the_commit_runs_off_the_loop(tmp_path: Path) -> None:
+    """The writes and COMMIT run in another OS thread while the loop serves other greenlets."""
+    if not (ROOT / "tests" / "factories.py").exists():
+        pytest.skip("run from the repository")
+    run = subprocess.run([sys.executable, "-c", GEVENT_SCENARIO, str(ROOT), str(tmp_path / "w.db"),
+                          str(tmp_path / "instance")], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-3000:]
+    found = json.loads(run.stdout.strip().splitlines()[-1])
+    assert found["acks"] == [["vision", 1]] * 50, found
+    assert found["commit_threads"] and found["loop_thread"] not in found["commit_threads"]
+    # the loop went on while each batch's COMMIT (held 0.2 s here) ran: up to 20 beats each
+    # (fewer on a busy machine); on the loop it would have stood still: none
+    assert found["beats_during"] and min(found["beats_during"]) >= 1
+
+
+def test_checkpoints_run_in_quiet_moments_and_at_the_latest_after_a_bound(
+        api: Api, own: SqliteBallotStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer's connection never checkpoints inside a COMMIT by itself; the writer does,
+    when no ballot came for a moment or after CHECKPOINT_FORCE commits, so the log stays bounded."""
+    import time
+
+    from workshop.storage import sqlite_ballots
+    from workshop.storage.ballot_writer import BallotWriter
+
+    monkeypatch.setattr(sqlite_ballots, "CHECKPOINT_QUIET", 3)
+    monkeypatch.setattr(sqlite_ballots, "CHECKPOINT_FORCE", 8)
+    created = api.create_workshop()
+    api.stage(created["id"], "vision", "open")
+    phones = voters(api, created["code"], 12)
+    writer = BallotWriter(api.app, partial(store_batch, batch_of=own.batch), housekeeping=own.checkpoints)
+    writer.QUIET = 0.05
+    for i, phone in enumerate(phones[:4]):  # one commit each
+        assert writer.cast(BallotRequest(phone, "vision", {"items": ["v1"]}, f"q-{i}")) == ("vision", 1)
+    assert own.raw(own._connection()).execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    deadline = time.monotonic() + 5
+    while own.checkpoints_run == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert own.checkpoints_run == 1 and own.commits_since_checkpoint == 0  # the quiet one
+    assert own.wal_frames_max > 0
+
+    writer.QUIET = 60.0  # never quiet now: only the bound checkpoints
+    for i, phone in enumerate(phones):
+        writer.cast(BallotRequest(phone, "vision", {"items": ["v2"]}, f"f-{i}"))
+    assert own.checkpoints_run == 2 and own.commits_since_checkpoint == 4  # at the 8th commit, then 4 more
+    entry = stage_entry(api.results(created["id"]), "vision")
+    assert entry["ballots"] == 12
+    assert {i["key"]: i["value"] for i in entry["items"]} == {"v1": 0, "v2": 12, "v3": 0}

@@ -215,8 +215,9 @@ def _first_stores(outcomes: list[Outcome | int | None]) -> list[tuple[int, int]]
 def install_writer(app: Flask) -> None:
     """The app's group-commit writer, storing with :func:`store_batch` (WORKSHOP_BALLOT_BATCH=0: none).
 
-    On SQLite it stores on a connection of its own (``storage.sqlite_ballots``),
-    answering its lookups from memory.
+    On SQLite it stores on a connection of its own (``storage.sqlite_ballots``):
+    lookups answered from memory, the writes and COMMIT off the event loop,
+    checkpoints in quiet moments.
     """
     batch = int(app.config.get("BALLOT_BATCH", 256))
     if batch <= 0:
@@ -225,7 +226,8 @@ def install_writer(app: Flask) -> None:
     if own is None:
         install_ballot_writer(app, BallotWriter(app, store_batch, max_batch=batch))
         return
-    install_ballot_writer(app, BallotWriter(app, partial(store_batch, batch_of=own.batch), max_batch=batch))
+    install_ballot_writer(app, BallotWriter(app, partial(store_batch, batch_of=own.batch), max_batch=batch,
+                                            housekeeping=own.checkpoints))
 
 
 def cast_ballot(

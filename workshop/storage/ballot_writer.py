@@ -9,7 +9,7 @@ Two parts, both about storing, neither about the rules:
   hot statements compiled once into the driver's own SQL: the lookups and writes
   ``store_batch`` needs, nothing else. On SQLite the writer uses
   ``sqlite_ballots.SqliteBatch`` instead (its own connection, what it knows kept
-  in memory): the same :class:`Batch`.
+  in memory, the writes and COMMIT off the event loop): the same :class:`Batch`.
 
 Who may vote, which stage is open and what a valid ballot is are decided by the
 service; this module only knows tables, statements and transactions.
@@ -63,6 +63,8 @@ class BallotWriter(Generic[RequestT, OutcomeT]):
 
     #: a ballot this soon (seconds) after the previous batch means a busy spell
     BUSY_GAP = 0.05
+    #: no ballot for this long (seconds) is a quiet moment, for ``housekeeping``
+    QUIET = 0.25
 
     def __init__(
         self,
@@ -71,6 +73,7 @@ class BallotWriter(Generic[RequestT, OutcomeT]):
         max_batch: int = 256,
         timeout: float = 60.0,
         linger: float = 0.002,
+        housekeeping: Housekeeping | None = None,
     ) -> None:
         self.app = app
         self.store = store
@@ -78,6 +81,8 @@ class BallotWriter(Generic[RequestT, OutcomeT]):
         self.timeout = timeout
         #: how long the writer lets ballots gather after the first one of a busy spell
         self.linger = linger
+        #: work for quiet moments (the SQLite writer's checkpoints), if any
+        self.housekeeping = housekeeping
         self._queue: queue.SimpleQueue[
             tuple[RequestT, threading.Event, list[OutcomeT | BaseException]]
         ] = queue.SimpleQueue()
@@ -106,7 +111,13 @@ class BallotWriter(Generic[RequestT, OutcomeT]):
     def _run(self) -> None:
         last = float("-inf")  # when the previous batch was stored
         while True:
-            batch = [self._queue.get()]
+            chores = self.housekeeping
+            try:
+                first = self._queue.get(timeout=self.QUIET) if chores and chores.due() else self._queue.get()
+            except queue.Empty:
+                self._chores()
+                continue
+            batch = [first]
             if self.linger > 0 and time.monotonic() - last < self.BUSY_GAP:
                 # Ballots are arriving close together (a burst): a moment's wait lets
                 # the ones on their way join this commit instead of each paying one.
@@ -121,6 +132,14 @@ class BallotWriter(Generic[RequestT, OutcomeT]):
             for (_, done, box), outcome in zip(batch, outcomes, strict=True):
                 box.append(outcome)
                 done.set()
+
+    def _chores(self) -> None:
+        if self.housekeeping is None:
+            return
+        try:
+            self.housekeeping.run()
+        except Exception:  # the next quiet moment tries again; ballots go on meanwhile
+            log.exception("the ballot writer's housekeeping failed")
 
     def _store(self, requests: list[RequestT]) -> list[OutcomeT | BaseException]:
         with self.app.app_context():
@@ -139,6 +158,14 @@ class BallotWriter(Generic[RequestT, OutcomeT]):
         except Exception as exc:  # this ballot alone fails: its phone is told
             db.session.remove()
             return exc
+
+
+class Housekeeping(Protocol):
+    """Work the writer does when no ballot came for a moment (``run``), when ``due``."""
+
+    def due(self) -> bool: ...
+
+    def run(self) -> None: ...
 
 
 def install(app: Flask, writer: BallotWriter[Any, Any]) -> None:

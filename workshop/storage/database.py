@@ -18,6 +18,10 @@ LOCK_WAIT = 30.0
 #: SQLite's own busy wait, in milliseconds: short, since it blocks the whole thread
 #: (under gevent: every socket of the process); longer waits are the retry loop's
 BUSY_MS = 50
+#: SQLite: the pool's connections checkpoint inside a COMMIT (on the event loop) only once
+#: the write-ahead log holds this many pages (16 MB at 4 KB; SQLite's default is 1,000):
+#: a backstop, as the ballot writer checkpoints off the loop long before (storage.sqlite_ballots)
+WAL_AUTOCHECKPOINT = 4000
 
 
 def begin_immediate(dbapi_conn: Any, wait: float = LOCK_WAIT) -> None:
@@ -66,6 +70,7 @@ def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL", read_only: bool
             # deleted and replaced content is overwritten, not left in free space (erase, PDPA)
             cur.execute("PRAGMA secure_delete=ON")
             cur.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+            cur.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
             if read_only:
                 cur.execute("PRAGMA query_only=ON")
             cur.close()

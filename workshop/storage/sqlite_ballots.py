@@ -15,8 +15,14 @@ batches on one connection of its own instead of a session per batch:
   (nobody else can write while it holds the write lock); changed, each workshop's
   revision is read again before its view is used, and the per-participant
   knowledge is dropped and read again on a miss.
-- **the writes wait for the end of the batch**: the rules have run by then, and
-  the upserts and receipts go as two ``executemany`` just before the COMMIT.
+- **the writes and the COMMIT run in one OS thread** (a gevent thread pool of one),
+  not on the event loop: ``sqlite3`` releases the GIL inside ``sqlite3_step``, so the
+  loop serves sockets meanwhile. The connection's automatic checkpoints are off
+  (one landing inside a COMMIT took tens of milliseconds); the writer runs PASSIVE
+  checkpoints from the same thread instead, in a quiet moment, or after
+  ``CHECKPOINT_FORCE`` commits at the latest, so the write-ahead log stays bounded.
+  The connection is used by one thread at a time: the writer's greenlet waits for
+  the thread's job before it touches the connection again.
 
 The rules (who may vote, which stage is open, what a valid ballot is) stay in
 ``services.ballots.store_batch``; this module only knows tables, statements,
@@ -27,9 +33,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, bindparam
 from sqlalchemy.dialects import sqlite
@@ -40,7 +46,62 @@ from .ballot_writer import WorkshopView, _DriverSQL, _in_list, _statements
 from .database import db
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: after this many commits since the last checkpoint (about 10 pages each for 20 ballots),
+#: one runs when the writer is idle for a moment (``BallotWriter.QUIET``)
+CHECKPOINT_QUIET = 50
+#: ... and after this many, right after the next COMMIT whatever the queue holds: the log
+#: stays well under the pool's own automatic checkpoint (database.WAL_AUTOCHECKPOINT)
+CHECKPOINT_FORCE = 200
+#: per-participant knowledge kept for at most this many participants (then read again)
 MAX_KNOWN = 100_000
+
+
+def _under_gevent() -> bool:
+    try:
+        from gevent import monkey
+    except ImportError:  # pragma: no cover - gevent is a dependency
+        return False
+    return bool(monkey.is_module_patched("threading"))
+
+
+class _OneThread:
+    """One OS thread for the writer's connection under gevent (a gevent ThreadPool of
+    one: its job runs off the loop and only the waiting greenlet waits); the calling
+    thread itself otherwise (tests, the command line), where it blocks nobody."""
+
+    def __init__(self) -> None:
+        self._pool: Any = None
+        if _under_gevent():
+            from gevent.threadpool import ThreadPool
+
+            self._pool = ThreadPool(1)
+
+    @property
+    def off_loop(self) -> bool:
+        return self._pool is not None
+
+    def run(self, fn: Callable[[], T]) -> T:
+        if self._pool is None:
+            return fn()
+
+        def job() -> tuple[bool, Any]:
+            try:
+                return True, fn()
+            except BaseException as exc:  # raised in the caller, not printed by the pool
+                return False, exc
+
+        done, value = self._pool.apply(job)
+        if not done:
+            raise value
+        result: T = value
+        return result
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.kill()
+            self._pool = None
 
 
 class _Known:
@@ -59,14 +120,18 @@ class SqliteBallotStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.conn: Connection | None = None
+        self.thread = _OneThread()
         #: the connection's ``data_version`` when it last looked (None: never)
         self.data_version: int | None = None
         self.views: dict[int, WorkshopView] = {}
         #: workshop id -> the data_version at which its view was last confirmed
         self.confirmed: dict[int, int] = {}
         self.known: dict[int, _Known] = {}
-        #: transactions run
+        self.commits_since_checkpoint = 0
+        #: transactions and checkpoints run, and the largest WAL a checkpoint met (frames)
         self.commits = 0
+        self.checkpoints_run = 0
+        self.wal_frames_max = 0
         self._upsert = _DriverSQL(_upsert_with_version(), sqlite.dialect())
         self._receipt = _DriverSQL(_statements("sqlite").add_receipts, sqlite.dialect())
         self._lock = threading.Lock()  # one batch at a time (the writer's greenlet)
@@ -74,6 +139,9 @@ class SqliteBallotStore:
     def _connection(self) -> Connection:
         if self.conn is None or self.conn.closed or self.conn.invalidated:
             self.conn = self.engine.connect()
+            raw = self.raw(self.conn)
+            # this connection checkpoints off the loop itself (see checkpoint)
+            raw.execute("PRAGMA wal_autocheckpoint=0")
             self.forget()  # data_version is per connection: a new one confirms everything again
         return self.conn
 
@@ -90,8 +158,8 @@ class SqliteBallotStore:
 
     @contextmanager
     def batch(self) -> Iterator[SqliteBatch]:
-        """One transaction (BEGIN IMMEDIATE, waiting cooperatively for the lock); rolled
-        back on any error."""
+        """One transaction (BEGIN IMMEDIATE on the loop, waiting cooperatively for the
+        lock; the writes and COMMIT in the writer's thread); rolled back on any error."""
         with self._lock:
             conn = self._connection()
             trans = conn.begin()
@@ -110,13 +178,48 @@ class SqliteBallotStore:
                 self.forget()
                 raise
 
+    def checkpoint(self) -> None:
+        """A PASSIVE checkpoint in the writer's thread (moves what it can of the WAL into
+        the database file without waiting for readers or writers)."""
+        if self.commits_since_checkpoint == 0 or self.conn is None:
+            return
+        with self._lock:
+            raw = self.raw(self._connection())
+            self.thread.run(lambda: self._checkpoint(raw))
+
+    @property
+    def checkpoints(self) -> QuietCheckpoints:
+        """The writer's housekeeping (``ballot_writer.Housekeeping``): checkpoints when quiet."""
+        return QuietCheckpoints(self)
+
+    def _checkpoint(self, raw: Any) -> None:
+        _busy, frames, _done = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        self.checkpoints_run += 1
+        self.commits_since_checkpoint = 0
+        self.wal_frames_max = max(self.wal_frames_max, int(frames))
+
     def close(self) -> None:
         with self._lock:
             if self.conn is not None and not self.conn.closed:
-                self.conn.invalidate()
+                self.conn.invalidate()  # its pragmas are the writer's: not back into the pool
                 self.conn.close()
             self.conn = None
+            self.thread.close()
             self.forget()
+
+
+class QuietCheckpoints:
+    """A checkpoint is due after ``CHECKPOINT_QUIET`` commits; the writer runs it when no
+    ballot came for a moment (ballots arriving meanwhile wait for it, the loop does not)."""
+
+    def __init__(self, store: SqliteBallotStore) -> None:
+        self.store = store
+
+    def due(self) -> bool:
+        return self.store.commits_since_checkpoint >= CHECKPOINT_QUIET
+
+    def run(self) -> None:
+        self.store.checkpoint()
 
 
 def _upsert_with_version() -> Any:
@@ -262,14 +365,26 @@ class SqliteBatch:
             self._receipt_rows.append(self.store._receipt.args(row))
 
     def finish(self, trans: Any) -> None:
-        """The writes and the COMMIT; then memory says what was stored."""
+        """The writes and the COMMIT in the writer's thread; then memory says what was stored."""
         store = self.store
-        if self._upserts:
-            self.raw.executemany(store._upsert.sql, self._upserts)
-        if self._receipt_rows:
-            self.raw.executemany(store._receipt.sql, self._receipt_rows)
-        trans.commit()
-        store.commits += 1
+        upserts, receipts, raw = self._upserts, self._receipt_rows, self.raw
+        upsert_sql, receipt_sql = store._upsert.sql, store._receipt.sql
+
+        def write_and_commit() -> None:
+            if upserts:
+                raw.executemany(upsert_sql, upserts)
+            if receipts:
+                raw.executemany(receipt_sql, receipts)
+            trans.commit()
+            store.commits += 1
+            store.commits_since_checkpoint += 1
+            if store.commits_since_checkpoint >= CHECKPOINT_FORCE:
+                store._checkpoint(raw)
+
+        if upserts or receipts:
+            store.thread.run(write_and_commit)
+        else:
+            trans.commit()  # nothing written: no lock worth a thread
         known = store.known
         for (pid, stage_id), version in self._versions.items():
             known[pid].versions[stage_id] = version
