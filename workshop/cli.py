@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import re
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
+from .domain.problems import Problem
 from .domain.text import localize
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "sessions" / "ranong-livable-city.yaml"
@@ -54,19 +57,48 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "migrate":  # create_app has migrated (under a lock when on PostgreSQL)
         print("database schema is up to date")
         return 0
-    try:
-        with app.app_context():
+    with app.app_context():
+        try:
             if args.command == "user":
                 return user_add(args.name, args.password_stdin, admin=args.admin)
             if args.command == "load":
                 return load(args.file)
             return export(args.id, args.format, args.out)
-    except ServiceError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        for detail in exc.details or []:
-            if isinstance(detail, dict) and detail.get("loc"):
-                print(f"  {detail['loc']}: {detail['message']}", file=sys.stderr)
-        return 1
+        except ServiceError as exc:
+            if exc.problems:  # a workshop file's mistakes, in the terminal's language
+                for line in problem_lines(exc.problems, terminal_language()):
+                    print(line, file=sys.stderr)
+                return 1
+            print(f"error: {exc.message}", file=sys.stderr)
+            for detail in exc.details or []:
+                if isinstance(detail, dict) and detail.get("loc"):
+                    print(f"  {detail['loc']}: {detail['message']}", file=sys.stderr)
+            return 1
+
+
+def terminal_language(environ: Mapping[str, str] | None = None) -> str:
+    """``th`` when the terminal's locale is Thai (LANGUAGE, LC_ALL, LC_MESSAGES or LANG, the
+    first one set, as gettext reads them: ``th_TH.UTF-8``), else ``en``."""
+    env = os.environ if environ is None else environ
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        if env.get(name):
+            return "th" if env[name].lower().startswith("th") else "en"
+    return "en"
+
+
+def problem_lines(problems: Sequence[Problem], lang: str) -> list[str]:
+    """A workshop file's mistakes said in ``lang``: a first line, then each with its place."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from .web.problems import say, say_place
+
+    with force_locale(lang):
+        lines = [_("error: the workshop file has mistakes; nothing was created")]
+        for problem in problems:
+            place = say_place(problem.loc)
+            lines.append(f"  {place}: {say(problem)}" if place else f"  {say(problem)}")
+    return lines
 
 
 def user_add(name: str, password_stdin: bool, *, admin: bool = False) -> int:

@@ -25,8 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 AREAS: dict[str, list[str]] = {
     # domain/problems.py: the texts of error codes (workshop files, ballots, paper lines),
     # said by the console and, through Flask-Babel's merged catalogs, by any page
-    "console": ["workshop/web/facilitator", "workshop/domain/problems.py", "templates/base.html",
-                "templates/facilitator"],
+    # workshop/cli.py: `run.py load` says a workshop file's mistakes in the terminal's language
+    "console": ["workshop/web/facilitator", "workshop/domain/problems.py", "workshop/cli.py",
+                "templates/base.html", "templates/facilitator"],
     "live": ["workshop/web/participant", "workshop/web/projector", "templates/live_base.html",
              "templates/participant", "templates/projector"],
     "export": ["workshop/export", "templates/export"],

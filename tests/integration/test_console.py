@@ -6,6 +6,7 @@ posted as a browser would: the CSRF token is read from the page first.
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -381,6 +382,41 @@ def test_a_yaml_syntax_errors_line_is_said_in_thai(console: Any) -> None:
     assert response.status_code == 422
     body = text(response)
     assert '<code class="loc">บรรทัดที่ 2</code>' in body and '<code class="loc">line 2</code>' not in body
+
+
+#: broken workshop files, and what the Thai and the English page say about each (the whole message)
+BROKEN_YAML = [
+    ("title: x\nstages:\n  - key: a\n   kind: vision\n", "บรรทัดที่ 4",
+     "บรรทัดนี้ย่อหน้าไม่ตรงกับบรรทัดด้านบน (ย่อหน้าด้วยเว้นวรรค)", "Line 4",
+     "this line's indentation does not match the lines above it"),
+    ("title: [a, b\ngroups: x\n", "บรรทัดที่ 2", "รายการในวงเล็บเหลี่ยม [ ] ยังไม่ปิดด้วย ]",
+     "Line 2", "a list in [ ] is not closed with ]"),
+    ("title: x\ncity: @y\n", "บรรทัดที่ 2", "ค่าจะขึ้นต้นด้วย “@” ไม่ได้ ให้ใส่ค่านี้ในเครื่องหมายคำพูด",
+     "Line 2", "a value cannot start with “@”; put the value in quotes"),
+    ("title: !!python/object:os.system x\n", "บรรทัดที่ 1", "ใช้แท็ก !!python/object:os.system ในไฟล์เวทีไม่ได้",
+     "Line 1", "the tag !!python/object:os.system is not allowed in a workshop file"),
+]
+#: PyYAML's words (and ours in English) that must not reach a Thai page
+ENGLISH = re.compile(r"\b(expected|found|but|line|column|block|mapping|stream|token|end|start|"
+                     r"indicator|character|tag|document|alias|anchor|not|is|the)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize(("yaml_text", "th_place", "th_words", "en_place", "en_words"), BROKEN_YAML)
+def test_a_yaml_syntax_error_is_said_whole_in_the_page_language(
+    console: Any, yaml_text: str, th_place: str, th_words: str, en_place: str, en_words: str
+) -> None:
+    said = {}
+    for lang in ("th", "en"):
+        response = post_form(console, f"/console?lang={lang}", {"text": yaml_text, "from_text": "1"},
+                             page=f"/console?lang={lang}")
+        assert response.status_code == 422
+        problems = text(response).split('class="problem-list"', 1)[1].split("</ol>", 1)[0]
+        said[lang] = html.unescape(re.sub(r"<[^>]+>", " ", problems))
+    assert th_place in said["th"] and th_words in said["th"] and "คอลัมน์ที่" in said["th"]
+    # Thai through and through: no English word but the file's own (the tag it holds)
+    assert not ENGLISH.findall(said["th"].replace("!!python/object:os.system", "")), said["th"]
+    assert en_place in said["en"] and en_words in said["en"] and "(column" in said["en"]
+    assert not re.search(r"[\u0e00-\u0e7f]", said["en"]), said["en"]
 
 
 def test_paper_line_and_ballot_rule_errors_in_thai(app: Any, console: Any) -> None:

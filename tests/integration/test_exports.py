@@ -931,3 +931,30 @@ def test_cli_export_writes_the_files(tmp_path: Path) -> None:
         timeout=300,
     )
     assert missing.returncode == 1 and "not found" in missing.stderr
+
+
+def test_cli_load_says_a_yaml_mistake_in_the_terminals_language(tmp_path: Path) -> None:
+    """`run.py load` of a broken file: the whole message in Thai under a Thai locale, in English
+    otherwise (the place, what is wrong in plain words, the column); nothing is created."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("title: x\nstages:\n  - key: a\n   kind: vision\n", encoding="utf-8")
+    said = {}
+    for lang, locale in (("th", "th_TH.UTF-8"), ("en", "C.UTF-8")):
+        env = {
+            **{k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")},
+            "LANG": locale,
+            "WORKSHOP_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+            "WORKSHOP_INSTANCE": str(tmp_path / "instance"),
+        }
+        result = subprocess.run([sys.executable, "run.py", "load", str(broken)], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 1 and result.stdout == ""
+        said[lang] = result.stderr
+    assert said["th"].splitlines() == [
+        "ผิดพลาด: ไฟล์เวทีมีจุดที่ต้องแก้ ยังไม่ได้สร้างเวที",
+        "  บรรทัดที่ 4: บรรทัดนี้ย่อหน้าไม่ตรงกับบรรทัดด้านบน (ย่อหน้าด้วยเว้นวรรค) (คอลัมน์ที่ 4)",
+    ]
+    assert said["en"].splitlines() == [
+        "error: the workshop file has mistakes; nothing was created",
+        "  Line 4: this line's indentation does not match the lines above it (indent with spaces) (column 4)",
+    ]

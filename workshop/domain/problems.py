@@ -83,20 +83,31 @@ TEXTS: dict[str, str] = {
     "not_utf8": N_("file is not UTF-8 text"),
     "too_deep": N_("file is nested too deeply"),
     "too_many_digits": N_("a number has too many digits"),
-    "unreadable_value": N_("unreadable value: %(problem)s"),
+    "unreadable_value": N_("a value cannot be read"),
     "yaml_alias_loop": N_("an alias refers to a value that contains it"),
     "yaml_alias_bomb": N_("file expands to too many values (check its aliases)"),
     "yaml_second_document": N_("found a second document; a file holds one workshop"),
     "yaml_tab": N_("found a tab; indent with spaces"),
-    "yaml_colon": N_("mapping values are not allowed here"),
-    "yaml_expected": N_("expected %(expected)s, but found %(found)s"),
-    "yaml_expected_got": N_("expected %(expected)s, but got %(found)s"),
-    "yaml_bad_character": N_("found character %(char)s that cannot start any token"),
-    "yaml_missing_colon": N_("could not find expected ':'"),
-    "yaml_early_end": N_("found unexpected end of stream"),
-    "yaml_undefined_alias": N_("found undefined alias %(name)s"),
-    "yaml_syntax": N_("%(problem)s"),
-    "yaml_invalid": N_("not valid YAML: %(problem)s"),
+    # YAML syntax, in plain words (PyYAML's own English is never shown: workshop_file maps it)
+    "yaml_colon": N_("a colon (:) cannot come here; put a text that contains “: ” in quotes"),
+    "yaml_indent": N_("this line's indentation does not match the lines above it (indent with spaces)"),
+    "yaml_unclosed_list": N_("a list in [ ] is not closed with ], or its entries lack commas between them"),
+    "yaml_unclosed_map": N_("a mapping in { } is not closed with }, or its entries lack commas between them"),
+    "yaml_bad_character": N_("a value cannot start with %(char)s; put the value in quotes"),
+    "yaml_missing_colon": N_("a colon (:) is missing; each line of a mapping is a name, a colon and a value"),
+    "yaml_early_end": N_("the file ends before a quote or a bracket is closed"),
+    "yaml_undefined_alias": N_("*%(name)s refers to no anchor &%(name)s above it"),
+    "yaml_duplicate_anchor": N_("the anchor &%(name)s is defined twice"),
+    "yaml_block_indicator": N_("after | or > only +, - or a digit from 1 to 9 may follow on the same line"),
+    "yaml_anchor_name": N_("a name after & or * is made of letters, digits, - and _ only"),
+    "yaml_line_end": N_("there is more on this line after its value; put the whole value in quotes"),
+    "yaml_escape": N_("unknown escape after a backslash in double quotes; use single quotes instead"),
+    "yaml_tag": N_("the tag %(tag)s is not allowed in a workshop file"),
+    "yaml_tag_syntax": N_("a value cannot start with !; put the value in quotes"),
+    "yaml_version": N_("the %%YAML line at the top is not supported; delete it"),
+    "yaml_control_character": N_("the file holds a character that is not text (%(code)s); delete it"),
+    "yaml_syntax": N_("the file cannot be read from here on: check indentation, quotes and brackets"),
+    "yaml_invalid": N_("the file is not valid YAML"),
     # -- ballots (domain.methods) -------------------------------------------------
     "choices_type": N_("choices must be an object with the key '%(field)s'"),
     "unexpected_key": N_("unexpected key %(key)s in choices"),
@@ -159,6 +170,9 @@ HINTS: dict[str, str] = {
 }
 #: said after a YAML problem that has a place in its line (``params["column"]``).
 COLUMN = N_("(column %(column)s)")
+#: the place of a problem in a file's text (``loc`` = ``"line N"``), said in the reader's language
+LINE = N_("Line %(n)d")
+_LINE_PLACE = re.compile(r"line (\d+)")
 
 CODES = frozenset(TEXTS) | frozenset(PLURALS)
 assert not set(TEXTS) & set(PLURALS)
@@ -206,6 +220,13 @@ def render(problem: Problem, gettext: Gettext = N_, ngettext: Ngettext = _englis
     if params.get("hint") in HINTS:
         text = f"{text} ({gettext(HINTS[params['hint']])})"
     return text
+
+
+def render_place(loc: str, gettext: Gettext = N_) -> str:
+    """A problem's place said with ``gettext``: ``line 2`` is บรรทัดที่ 2 in Thai; a field's path
+    (``stages[0].title``) stays as it is, the file's own names."""
+    line = _LINE_PLACE.fullmatch(loc)
+    return gettext(LINE) % {"n": int(line[1])} if line else loc
 
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")

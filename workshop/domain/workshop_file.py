@@ -543,7 +543,10 @@ def _load_yaml(text: str | bytes) -> object:
         except UnicodeDecodeError:
             raise DefinitionError([Problem("not_utf8")]) from None
 
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # refuses a character no text file holds (a control character)
+    except yaml.reader.ReaderError as exc:
+        raise DefinitionError([_reader_problem(exc, text)]) from None
     try:
         root = loader.get_single_node()
         if root is None:
@@ -559,44 +562,84 @@ def _load_yaml(text: str | bytes) -> object:
         params: dict[str, Any] = {}
         if isinstance(exc, yaml.composer.ComposerError) and "single document" in str(exc.context):
             code = "yaml_second_document"
+        elif isinstance(exc, yaml.composer.ComposerError) and "duplicate anchor" in str(exc.context):
+            anchor = re.search(r"anchor (.+); first", str(exc.context))
+            code, params = "yaml_duplicate_anchor", {"name": _unquoted(anchor[1] if anchor else "")}
         else:
-            code, params = _yaml_code(exc.problem or str(exc))
+            code, params = _yaml_code(exc.problem or "")
         raise DefinitionError([_yaml_error(exc.problem_mark, code, params)]) from None
     except _YamlProblem as exc:
         raise DefinitionError([_yaml_error(exc.mark, exc.code, {})]) from None
-    except yaml.YAMLError as exc:
-        raise DefinitionError([Problem("yaml_invalid", {"problem": str(exc)})]) from None
+    except yaml.reader.ReaderError as exc:
+        raise DefinitionError([_reader_problem(exc, text)]) from None
+    except yaml.YAMLError:
+        raise DefinitionError([Problem("yaml_invalid")]) from None
     except RecursionError:
         raise DefinitionError([Problem("too_deep")]) from None
     except ValueError as exc:  # int() refuses numbers of more than 4300 digits
-        found = Problem("too_many_digits") if "digits" in str(exc) else Problem(
-            "unreadable_value", {"problem": str(exc)})
+        found = Problem("too_many_digits") if "digits" in str(exc) else Problem("unreadable_value")
         raise DefinitionError([found]) from None
     finally:
         loader.dispose()
 
 
-#: What PyYAML says (its own English, the one text we cannot get as a code) -> our code.
+#: What PyYAML says (its own English, the one text we cannot get as a code) -> our code, said in
+#: plain words in the reader's language; PyYAML's words never reach a page, only what the file holds
+#: (a character, an alias name, a tag) goes into the parameters.
 _YAML_PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"mapping values are not allowed here"), "yaml_colon"),
-    (re.compile(r"expected (?P<expected>.+?), but found (?P<found>.+)"), "yaml_expected"),
-    (re.compile(r"expected (?P<expected>.+?), but got (?P<found>.+)"), "yaml_expected_got"),
+    (re.compile(r"found character '\\t' .*|found a tab character.*"), "yaml_tab"),
+    (re.compile(r"mapping values are not allowed here|found unexpected ':'"), "yaml_colon"),
+    (re.compile(r"expected <block end>, but found .*"), "yaml_indent"),
+    (re.compile(r"expected ',' or '\]', but got .*"), "yaml_unclosed_list"),
+    (re.compile(r"expected ',' or '}', but got .*"), "yaml_unclosed_map"),
     (re.compile(r"found character (?P<char>.+) that cannot start any token"), "yaml_bad_character"),
     (re.compile(r"could not find expected ':'"), "yaml_missing_colon"),
     (re.compile(r"found unexpected end of stream"), "yaml_early_end"),
     (re.compile(r"found undefined alias (?P<name>.+)"), "yaml_undefined_alias"),
+    (re.compile(r"expected (chomping or )?indentation indicator.*"), "yaml_block_indicator"),
+    (re.compile(r"expected alphabetic or numeric character, but found .*"), "yaml_anchor_name"),
+    (re.compile(r"expected a comment or a line break, but found .*"), "yaml_line_end"),
+    (re.compile(r"expected '<document start>', but found .*|found unexpected document separator"),
+     "yaml_second_document"),
+    (re.compile(r"found unknown escape character .*|expected escape sequence .*"), "yaml_escape"),
+    (re.compile(r"could not determine a constructor for the tag (?P<tag>.+)"), "yaml_tag"),
+    (re.compile(r"found undefined tag handle .*|found non-specific tag .*|expected '!', .*|"
+                r"expected URI.*|expected non-empty name appended to the tag|expected ' ', .*"),
+     "yaml_tag_syntax"),
+    (re.compile(r"found incompatible YAML document.*|found duplicate YAML directive"), "yaml_version"),
 )
+#: YAML's own tags as a file spells them (``!!python/object``, not ``tag:yaml.org,2002:python/object``)
+_YAML_TAG_PREFIX = "tag:yaml.org,2002:"
+
+
+def _reader_problem(exc: yaml.reader.ReaderError, text: str) -> Problem:
+    """A character no text file holds, by its line and its code point (U+0007)."""
+    line = text.count("\n", 0, exc.position) + 1
+    found = exc.character if isinstance(exc.character, int) else 0
+    return Problem("yaml_control_character", {"code": f"U+{found:04X}"}, f"line {line}")
+
+
+def _unquoted(text: str) -> str:
+    """PyYAML quotes what it found (``'nope'``); the file's own text, shortened for a message."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        text = text[1:-1]
+    return shown(text)
 
 
 def _yaml_code(problem: str) -> tuple[str, dict[str, Any]]:
-    """A YAML syntax problem as a code and parameters; an unforeseen one keeps PyYAML's words."""
-    if "'\\t'" in problem:
-        return "yaml_tab", {}
+    """A YAML syntax problem as a code and parameters; an unforeseen one gets the general code."""
     for pattern, code in _YAML_PROBLEMS:
         found = pattern.fullmatch(problem)
         if found:
-            return code, found.groupdict()
-    return "yaml_syntax", {"problem": problem}
+            groups = found.groupdict()
+            if code == "yaml_tag" and groups["tag"].strip("'\"").startswith(_YAML_TAG_PREFIX):
+                groups["tag"] = "!!" + groups["tag"].strip("'\"")[len(_YAML_TAG_PREFIX) :]
+            params = {name: _unquoted(value) for name, value in groups.items()}
+            if code == "yaml_bad_character":
+                params["char"] = f"“{params['char']}”"
+            return code, params
+    return "yaml_syntax", {}
 
 
 def _yaml_error(mark: yaml.Mark | None, code: str, params: dict[str, Any]) -> Problem:

@@ -7,7 +7,6 @@ first language unless the facilitator chose one.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -56,7 +55,7 @@ from ...services import paper as paper_batches
 from ...services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError, TooLarge, Unauthorized
 from ..api.errors import api_http_error
 from ..i18n import current_language
-from ..problems import say
+from ..problems import say, say_place
 from . import bp, builder, present
 from .auth import current_user, login_required, sign_in, sign_out
 from .forms import (
@@ -380,15 +379,9 @@ def create() -> Any:
     return redirect(url_for(".workshop", workshop_id=workshop.id))
 
 
-#: A YAML syntax problem's place (domain.workshop_file: ``"line N"``), said in the page's language.
-_LINE_PLACE = re.compile(r"line (\d+)")
-
-
 def _definition_problem(problem: Problem) -> dict[str, Any]:
     """One mistake in a workshop file: its place, and what is wrong in the page's language."""
-    line = _LINE_PLACE.fullmatch(problem.loc)
-    loc = _("Line %(n)d", n=int(line.group(1))) if line else problem.loc
-    return {"loc": loc, "message": say(problem), "lang": None}
+    return {"loc": say_place(problem.loc), "message": say(problem), "lang": None}
 
 
 # ---------------------------------------------------------------------------
