@@ -264,6 +264,52 @@ def test_every_export_is_made_by_a_child_and_the_server_builds_nothing(api: Any,
     assert 'filename="ruamkit-' in answers["pdf"].headers["Content-Disposition"]
 
 
+SERVER_SCRIPT = """
+import json, subprocess, sys
+sys.path.insert(0, ".")
+from tests.conftest import make_app
+from tests.factories import Api, workshop_object
+from workshop.storage import db
+
+app = make_app(sys.argv[1], __import__("pathlib").Path(sys.argv[2]), EXPORT_RENDERER="process")
+api = Api.signed_in(app)
+wid = api.create_workshop(workshop_object())["id"]
+held = []
+real_run = subprocess.run
+
+def run(*args, **kwargs):
+    held.append(db.session().in_transaction())  # a transaction here holds SQLite's write lock
+    return real_run(*args, **kwargs)
+
+subprocess.run = run
+answer = api.get(f"/api/v1/workshops/{wid}/export", query_string={"format": "pdf"})
+print(json.dumps({"status": answer.status_code, "pdf": answer.data.startswith(b"%PDF"), "held": held,
+                  "imported": sorted(m for m in ("weasyprint", "docx") if m in sys.modules)}))
+"""
+
+
+def test_the_server_imports_no_renderer_and_holds_no_transaction_while_the_child_works(
+        tmp_path: Any, sqlite_template: Any) -> None:
+    """A server process (fresh, so that nothing else imported them) exports a PDF: WeasyPrint
+    and python-docx are never imported there (importing WeasyPrint runs ldconfig, gcc and ld:
+    under gevent other greenlets ran meanwhile and waited 16 s for the SQLite write lock the
+    exporting request still held), and no database transaction is open while the child works."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    database = tmp_path / "server.db"
+    shutil.copy(sqlite_template, database)
+    done = subprocess.run([sys.executable, "-c", SERVER_SCRIPT, f"sqlite:///{database}",
+                           str(tmp_path / "instance")], cwd=root, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"status": 200, "pdf": True, "held": [False], "imported": []}, result
+
+
 def test_the_export_process_has_a_memory_and_a_time_ceiling(api: Any) -> None:
     """With a 200 MB memory ceiling the PDF fails cleanly, 413 `export_too_large`, while the
     CSV (raw data: no memory ceiling, so that it can always hold everything) is made; a

@@ -44,10 +44,14 @@ def check_format(fmt: object) -> str:
 
 
 def by_child() -> bool:
-    """Whether exports are made by a child process (the setting EXPORT_RENDERER)."""
-    from .pdf import _renderer
+    """Whether exports are made by a child process (the setting EXPORT_RENDERER, "process" by
+    default; never outside an app). It imports nothing: importing WeasyPrint runs ``ldconfig``,
+    ``gcc`` and ``ld`` (ctypes' find_library), through gevent's cooperative subprocess in the
+    server, so other greenlets ran meanwhile and waited for the request's SQLite write lock
+    (the abuse benchmark's honest ack p95 went to 16 s). The server never imports it now."""
+    from flask import current_app, has_app_context
 
-    return _renderer() == "process"
+    return has_app_context() and current_app.config.get("EXPORT_RENDERER", "process") == "process"
 
 
 def render_export(workshop_id: int, fmt: str, lang: str | None = None) -> tuple[bytes, str, str]:

@@ -116,12 +116,6 @@ def html_to_pdf(html: str, *, fetcher: StaticFilesFetcher | None = None) -> byte
     return offload(lambda: render_here(html, fetcher))
 
 
-def _renderer() -> str:
-    from flask import current_app, has_app_context
-
-    return str(current_app.config.get("EXPORT_RENDERER", "process")) if has_app_context() else "thread"
-
-
 def render_template_in(lang: str, template: str, **context: Any) -> str:
     """A template rendered with its fixed texts in ``lang`` (whatever the request's language)."""
     from flask import render_template
