@@ -217,7 +217,22 @@ class RateLimiter:
 
 def socket_allowed(name: str, key: Any) -> bool:
     """Whether a socket event ``name`` from ``key`` (resident or socket) is within its rate."""
-    if not enabled():
-        return True
-    limiter: RateLimiter | None = current_app.extensions[SOCKET_KEY].get(name)
-    return limiter is None or limiter.allow(key)
+    return SocketLimits(current_app._get_current_object()).allowed(name, key)  # type: ignore[attr-defined]
+
+
+class SocketLimits:
+    """One app's socket limiters, found once (the event path holds one: no proxy lookups)."""
+
+    __slots__ = ("config", "limiters")
+
+    def __init__(self, app: Flask) -> None:
+        self.config = app.config
+        self.limiters: dict[str, RateLimiter] = app.extensions[SOCKET_KEY]
+
+    def allowed(self, name: str, key: Any) -> bool:
+        """Whether a socket event ``name`` from ``key`` (resident or socket) is within its rate
+        (always, while the app's ``RATE_LIMITS`` is off: read at every event, as before)."""
+        if not self.config.get("RATE_LIMITS", True):
+            return True
+        limiter = self.limiters.get(name)
+        return limiter is None or limiter.allow(key)

@@ -17,6 +17,7 @@ Texts are otherwise taken as sent (trimming is each field's rule).
 from __future__ import annotations
 
 import re
+from itertools import chain
 from typing import Any, NamedTuple
 
 #: deepest nesting of any body or event we accept (a workshop file is 7 deep)
@@ -38,31 +39,47 @@ class Problem(NamedTuple):
     message: str
 
 
+BAD_TEXT = Problem("bad_text", "a text holds a character that is not valid Unicode text")
+TOO_LARGE = Problem("too_large_number", "a number is too large")
+_NESTED = (dict, list, tuple)
+_chain = chain.from_iterable
+
+
 def bad_text(text: str) -> bool:
-    """Whether ``text`` holds a lone surrogate or a noncharacter."""
-    return _BAD_CHAR.search(text) is not None
+    """Whether ``text`` holds a lone surrogate or a noncharacter (never in ASCII text:
+    every one of them is above U+D7FF, so ASCII skips the search)."""
+    return not text.isascii() and _BAD_CHAR.search(text) is not None
+
+
+def _leaf(item: Any) -> Problem | None:
+    """The problem of a value that holds no other (a text, a number, ...), or None."""
+    if isinstance(item, str):
+        return BAD_TEXT if bad_text(item) else None
+    if isinstance(item, int) and not isinstance(item, bool) and not -MAX_INT - 1 <= item <= MAX_INT:
+        return TOO_LARGE
+    return None
 
 
 def problem(value: Any, *, max_depth: int = MAX_DEPTH) -> Problem | None:
-    """The first reason ``value`` (decoded JSON) cannot be taken, or None. Linear, iterative."""
+    """The first reason ``value`` (decoded JSON) cannot be taken, or None. Linear, iterative.
+
+    Every value of every event passes here (a ballot: about a dozen), so the walk keeps
+    only containers on its stack and checks texts and numbers where it meets them.
+    """
+    if not isinstance(value, _NESTED):
+        return _leaf(value)
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, str):
-            if bad_text(item):
-                return Problem("bad_text", "a text holds a character that is not valid Unicode text")
-        elif isinstance(item, bool) or item is None or isinstance(item, float):
-            continue
-        elif isinstance(item, int):
-            if not -MAX_INT - 1 <= item <= MAX_INT:
-                return Problem("too_large_number", "a number is too large")
-        elif isinstance(item, dict | list | tuple):
-            if depth >= max_depth:
-                return Problem("too_deep", f"nested more than {max_depth} levels deep")
-            if isinstance(item, dict):
-                for key, inner in item.items():
-                    stack.append((key, depth + 1))
-                    stack.append((inner, depth + 1))
-            else:
-                stack.extend((inner, depth + 1) for inner in item)
+        if depth >= max_depth:
+            return Problem("too_deep", f"nested more than {max_depth} levels deep")
+        inner_depth = depth + 1
+        for inner in _chain(item.items()) if isinstance(item, dict) else item:  # keys and values
+            if isinstance(inner, _NESTED):
+                stack.append((inner, inner_depth))
+            elif isinstance(inner, str):
+                if not inner.isascii() and _BAD_CHAR.search(inner) is not None:
+                    return BAD_TEXT
+            elif (found := _leaf(inner)) is not None:
+                return found
     return None

@@ -32,8 +32,9 @@ def refused(code: str, message: str) -> dict[str, Any]:
 
 #: connect and disconnect: through Flask-SocketIO, in a request context (cookies, Origin)
 HANDLERS: dict[str, Callable[..., Any]] = {}
-#: event name -> handler(sid, data): bound straight to the python-socketio server
-EVENTS: dict[str, Callable[[str, Any], dict[str, Any]]] = {}
+#: event name -> handler(sid, data[, connections, limits]): bound straight to the python-socketio
+#: server (``register`` gives it this app's connections and socket limits, found once)
+EVENTS: dict[str, Callable[..., dict[str, Any]]] = {}
 
 
 def register(app: Flask) -> None:
@@ -52,12 +53,14 @@ def register(app: Flask) -> None:
         server.on(name, _in_app_context(app, handler))
 
 
-def _in_app_context(app: Flask, handler: Callable[[str, Any], dict[str, Any]]) -> Callable[..., Any]:
+def _in_app_context(app: Flask, handler: Callable[..., dict[str, Any]]) -> Callable[..., Any]:
     in_flight = process.InFlight(app)  # a graceful stop waits for these
+    limits = ratelimit.SocketLimits(app)
+    sockets = connections(app)
 
     def run(sid: str, data: Any = None, *_more: Any) -> dict[str, Any]:
         with in_flight, app.app_context():
-            return handler(sid, data)
+            return handler(sid, data, sockets, limits)
 
     return run
 
@@ -67,8 +70,9 @@ def event(name: str, *, participants_only: bool = True) -> Callable[..., Any]:
 
     def decorate(fn: Callable[[Identity, dict[str, Any]], dict[str, Any]]) -> Callable[..., Any]:
         @functools.wraps(fn)
-        def handler(sid: str, data: Any = None) -> dict[str, Any]:
-            identity = connections().get(sid)
+        def handler(sid: str, data: Any = None, sockets: dict[str, Identity] | None = None,
+                    limits: ratelimit.SocketLimits | None = None) -> dict[str, Any]:
+            identity = (connections() if sockets is None else sockets).get(sid)
             if identity is None or not still_valid(identity):
                 return refused("not_allowed", "this connection is not signed in")
             if participants_only and identity.kind != "participant":
@@ -79,7 +83,8 @@ def event(name: str, *, participants_only: bool = True) -> Callable[..., Any]:
             if found is not None:
                 return refused("invalid", found.message)
             rate_key = (identity.kind, identity.participant_id or sid)
-            if not ratelimit.socket_allowed(name, rate_key):
+            if not (ratelimit.socket_allowed(name, rate_key) if limits is None
+                    else limits.allowed(name, rate_key)):
                 return refused("rate_limited", "too many requests: wait a moment and try again")
             try:
                 return fn(identity, data)

@@ -109,7 +109,13 @@ class Database:
     def init_app(self, app: Any) -> None:
         self.bind(make_engine(app.config["DATABASE_URL"],
                               sqlite_synchronous=app.config.get("SQLITE_SYNCHRONOUS", "NORMAL")))
-        app.teardown_appcontext(lambda _exc: self.session.remove())
+        app.teardown_appcontext(self._teardown)
+
+    def _teardown(self, _exc: BaseException | None) -> None:
+        """End of an app context: the session it opened, if it opened one, is removed (every
+        socket event has its own context: most ask nothing of the database before its writer)."""
+        if self.session.registry.has():
+            self.session.remove()
 
     def bind(self, engine: Engine) -> None:
         if self.engine is not None and self.engine is not engine:
