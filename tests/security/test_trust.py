@@ -421,6 +421,39 @@ def test_a_socket_over_the_cap_is_refused_before_any_database_work(api: Any) -> 
     assert api.socket(auth={"participant": token}).is_connected()
 
 
+def test_refusals_over_the_cap_are_answered_at_once_ten_times_then_after_a_delay(
+        api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A script reconnecting at once after each refusal made 495 handshakes in about 3 s;
+    past an allowance of 10 refusals (then 1 a second) each is answered after a delay, so it
+    holds one connection a second instead; another token is not affected."""
+    from socketio.exceptions import ConnectionRefusedError
+
+    from workshop.extensions import socketio
+    from workshop.realtime import handlers
+
+    created = api.create_workshop()
+    token = api.join(created["code"])[1]
+    other = api.join(created["code"])[1]
+    for phone in (token, other):
+        assert all(api.socket(auth={"participant": phone}).is_connected() for _ in range(5))
+    held: list[float] = []
+    monkeypatch.setattr(handlers, "_hold", held.append)
+    connect = socketio.server.handlers["/"]["connect"]
+
+    def refuse(phone: str) -> None:
+        with pytest.raises(ConnectionRefusedError):
+            connect("sid-x", {}, {"participant": phone})
+
+    for _ in range(10):
+        refuse(token)
+    assert held == []
+    for _ in range(5):
+        refuse(token)
+    assert held == [handlers.REFUSAL_DELAY] * 5 and handlers.REFUSAL_DELAY >= 1
+    refuse(other)  # its own allowance
+    assert len(held) == 5
+
+
 def _connects(live: Live, token: str) -> bool:
     import socketio
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -109,15 +110,33 @@ def event(name: str, *, participants_only: bool = True) -> Callable[..., Any]:
 SOCKETS_PER_PARTICIPANT = 5
 
 
+#: refusals over the cap a resident token gets answered at once (a phone's tabs reconnecting,
+#: a page reloaded): 10, then 1 a second; beyond that each refusal is answered after
+#: REFUSAL_DELAY seconds, so a script retrying at once costs the loop a handshake a second per
+#: connection it holds open, not hundreds a second (issue 14: 500 connections on one token)
+REFUSALS = ratelimit.Rate(burst=10, per_second=1.0)
+REFUSAL_DELAY = 1.0
+
+
+def _hold(seconds: float) -> None:
+    """Wait before answering a refusal (gevent's sleep under ``run.py serve``: only this
+    connection waits)."""
+    time.sleep(seconds)
+
+
 def _seat_check(app: Flask, connect: Callable[..., Any]) -> Callable[..., Any]:
     """Flask-SocketIO's connect handler behind a check of the resident token's seats: a token
     already holding SOCKETS_PER_PARTICIPANT sockets here is refused at once, before the
-    request context, the connect gate and the database (a sha256 and a dict lookup)."""
+    request context, the connect gate and the database (a sha256 and a dict lookup); past
+    its allowance of refusals (REFUSALS), after REFUSAL_DELAY."""
     held = seats(app)
+    refusals = ratelimit.RateLimiter(REFUSALS, time.monotonic, max_keys=10_000)
 
     def checked(sid: str, *args: Any) -> Any:
         token_hash = resident_token_hash(args[1] if len(args) > 1 else None)
         if token_hash is not None and held.held(token_hash) >= SOCKETS_PER_PARTICIPANT:
+            if not refusals.allow(token_hash):
+                _hold(REFUSAL_DELAY)
             raise ConnectionRefusedError("too_many_connections")
         return connect(sid, *args)
 
