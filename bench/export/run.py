@@ -2,8 +2,11 @@
 
 A workshop of 60 items, 2,000 participants and 1,000 comments is built in a
 fresh SQLite database (bench/export/dataset.py, bulk inserts), then the PDF
-is rendered ``--runs`` times the way the API renders it (render_export:
-data from the database, results, report context, template, WeasyPrint).
+is rendered ``--runs`` times the way the API's export process makes it
+(render_export with EXPORT_RENDERER=thread runs render_export_here in this
+process, which is what the child runs: data from the database, results,
+report context, template, WeasyPrint; the child's start, about a second more
+per export, is not included).
 The target is the median within 6 s on a 2-core machine. CSV and JSON are
 timed once. Results: bench/results/export.json and export.md.
 """
