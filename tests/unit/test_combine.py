@@ -178,3 +178,60 @@ def test_questions_are_stage_keys_asked_in_two_workshops_or_more() -> None:
         (3, {"key": "needs"}),
     ]
     assert combine.questions(stages) == ["needs"]
+
+
+def titled_stage(
+    items: list[tuple[str, Any]], method: str = "approval", kind: str = "goals"
+) -> dict[str, Any]:
+    return {"key": "needs", "kind": kind, "title": "Needs", "method": method,
+            "items": [{"key": k, "title": t} for k, t in items]}
+
+
+def test_the_same_title_under_other_keys_is_one_row_counted_once() -> None:
+    """Forum B typed the same need as forum A under another key (or approved it from an idea):
+    one row, its ballots added up, each workshop's own score beside it, and where it came from."""
+    a = titled_stage([("flood", {"th": "น้ำท่วมขัง", "en": "Flooding"}), ("waste", "ขยะในคลอง")])
+    b_items = [("idea-7", " น้ำท่วมขัง "), ("road", "ถนนชำรุด"), ("w2", "ขยะในคลอง")]  # spacing aside
+    b = titled_stage(b_items)
+    parts = [
+        (1, a, [("resident", {"items": ["flood"]}), ("resident", {"items": ["flood", "waste"]})]),
+        (2, b, [("resident", {"items": ["idea-7", "road"]}), ("civil", {"items": ["road"]}),
+                ("civil", {"items": ["w2"]})]),
+    ]
+    result = combine.combine(parts)
+    rows = {item["key"]: item for item in result["items"]}
+    assert sorted(rows) == ["flood", "road", "waste"]  # no row twice
+    flood = rows["flood"]
+    assert flood["value"] == 3 and flood["score"] == pytest.approx(3 / 5 * 100)
+    assert flood["sources"] == [{"workshop": 1, "key": "flood"}, {"workshop": 2, "key": "idea-7"}]
+    assert flood["by_workshop"][1]["score"] == 100.0
+    assert flood["by_workshop"][2]["score"] == pytest.approx(100 / 3)
+    assert rows["waste"]["value"] == 2 and rows["waste"]["sources"][1] == {"workshop": 2, "key": "w2"}
+    assert rows["road"]["by_workshop"][1] is None
+    assert rows["road"]["sources"] == [{"workshop": 2, "key": "road"}]
+    # side by side (other methods): the same rows
+    other = combine.combine([(1, a, []), (2, titled_stage(b_items, method="single"), [])])
+    assert other["combined"] is False
+    assert sorted(i["key"] for i in other["items"]) == ["flood", "road", "waste"]
+
+
+def test_a_rank_stage_counts_a_joined_row_once_in_n() -> None:
+    a = titled_stage([("a1", "Park"), ("a2", "Market")], method="rank")
+    b = titled_stage([("b1", "park"), ("b2", "Library")], method="rank")
+    result = combine.combine([(1, a, [(None, {"order": ["a1", "a2"]})]), (2, b, [(None, {"order": ["b1"]})])])
+    park = next(item for item in result["items"] if item["key"] == "a1")
+    # N = 3 rows (Park, Market, Library): Park 3 + 3 points of 2 x 3
+    assert park["value"] == 6 and park["score"] == pytest.approx(100.0)
+    assert len(result["items"]) == 3
+
+
+def test_items_of_one_workshop_or_of_another_kind_are_never_joined() -> None:
+    twice = titled_stage([("x1", "Park"), ("x2", "Park")])
+    rows, names = combine.item_rows([(1, twice), (2, titled_stage([("y", "Park")]))])
+    assert [r["key"] for r in rows] == ["x1", "x2"] and names[2] == {"y": "x1"}
+    rows, names = combine.item_rows([(1, titled_stage([("p", "Park")], kind="goals")),
+                                     (2, titled_stage([("q", "Park")], kind="projects"))])
+    assert [r["key"] for r in rows] == ["p", "q"]
+    # the same key is the same row (copies of a workshop), whatever its title became
+    rows, names = combine.item_rows([(1, titled_stage([("k", "Park")])), (2, titled_stage([("k", "Parks")]))])
+    assert [r["key"] for r in rows] == ["k"] and len(rows[0]["sources"]) == 2

@@ -134,7 +134,15 @@ def _write(r: Mapping[str, Any]) -> bytes:
             rows = [
                 [
                     str(x["rank"]) if x["score"] is not None else "–",
-                    x["title"],
+                    x["title"]
+                    + (
+                        " ("
+                        + gettext("counted as one: the same title in %(workshops)s",
+                                  workshops=", ".join(x["joined"]))
+                        + ")"
+                        if x["joined"]
+                        else ""
+                    ),
                     x["score_text"],
                     *x["cells"],
                     x["workshop_spread_text"] + (" !" if x.get("flagged") else ""),

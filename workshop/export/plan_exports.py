@@ -283,7 +283,9 @@ to the municipality.
 approval: share of ballots naming it; dots: share of all dots; rank: Borda points over
 ballots x items; score: weighted mean of criterion means, rescaled; budget: share of all
 amounts). Combined results count every ballot of the workshops that asked the same question
-(stage key) once, with the same formulas over all their items. A project's budget per year is
+(stage key) once, with the same formulas over all their items; items with the same title in
+several workshops are one item (one row), whatever key each workshop gave it, and
+`combined_results.csv` names each workshop's own key in `workshop_item`. A project's budget per year is
 its `budget_years`, or its budget spread evenly over the years of its time frame. Ranks and
 scores are the views of the people who took part, not decisions of the municipality.
 
@@ -350,6 +352,11 @@ def open_data_zip(report: dict[str, Any], parts: list[ExportData], document: dic
                     cell = item["by_workshop"].get(w["workshop"]) or item["by_workshop"].get(
                         str(w["workshop"])
                     )
+                    own_key = next(
+                        (s["key"] for s in item.get("sources") or ()
+                         if str(s["workshop"]) == str(w["workshop"])),
+                        None,
+                    )
                     rows.append(
                         [
                             q["key"],
@@ -360,6 +367,7 @@ def open_data_zip(report: dict[str, Any], parts: list[ExportData], document: dic
                             item["rank"],
                             item["score"],
                             w["workshop"],
+                            own_key,
                             cell["score"] if cell else None,
                             item["workshop_spread"],
                             item["spread"],
@@ -377,6 +385,7 @@ def open_data_zip(report: dict[str, Any], parts: list[ExportData], document: dic
                     "rank",
                     "score",
                     "workshop_id",
+                    "workshop_item",
                     "workshop_score",
                     "workshop_spread",
                     "group_spread",

@@ -141,7 +141,7 @@ def build_plan_report(
         entry["budget_text"] = number_text(entry["budget"])
 
     questions = []
-    names = {w["id"]: w["title"] for w in comparison.get("workshops") or ()}
+    names: dict[Any, str] = {w["id"]: w["title"] for w in comparison.get("workshops") or ()}
     for question in comparison.get("questions") or ():
         questions.append(
             {
@@ -164,6 +164,7 @@ def build_plan_report(
                             for w in question["workshops"]
                         ],
                         "workshop_spread_text": score_text(item["workshop_spread"]),
+                        "joined": joined_from(item, names),
                     }
                     for item in question["items"]
                 ],
@@ -223,3 +224,12 @@ def build_plan_report(
             "flagged": flagged,
         },
     }
+
+
+def joined_from(item: Mapping[str, Any], names: Mapping[Any, str]) -> list[str]:
+    """The workshops whose items a combined row joined by their title (under other keys), by
+    title: where the row came from; [] for a row of one key (copies of one workshop)."""
+    sources = list(item.get("sources") or ())
+    if len({s["key"] for s in sources}) < 2:
+        return []
+    return [names.get(s["workshop"], str(s["workshop"])) for s in sources]
