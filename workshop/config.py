@@ -104,6 +104,9 @@ class Config:
         self.KIOSK_PROMPT_SECONDS = int(os.environ.get("WORKSHOP_KIOSK_PROMPT_SECONDS", "20"))
         #: group commit: at most this many phone ballots in one transaction (0 = one at a time)
         self.BALLOT_BATCH = int(os.environ.get("WORKSHOP_BALLOT_BATCH", "256"))
+        #: ballots kept in memory for results, all stages together (services.tallies); 0 = read
+        #: them from the database at every push. Used by one process only: never with a message queue
+        self.RESULTS_MEMORY = int(os.environ.get("WORKSHOP_RESULTS_MEMORY", "50000"))
         #: a greenlet per socket event (1) or events handled in the socket's own greenlet (0)
         self.SOCKET_ASYNC_HANDLERS = os.environ.get("WORKSHOP_SOCKET_ASYNC_HANDLERS", "0") == "1"
         self.RUN_MIGRATIONS = True

@@ -11,7 +11,7 @@ Integrity rests on the database, not only on this code:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
@@ -25,10 +25,11 @@ from ..domain.methods import BallotRejected, check_item_costs, validate_ballot
 from ..domain.problems import Problem
 from ..models import Ballot, Participant, Stage, Workshop
 from ..models._types import utcnow
-from ..storage import db
+from ..storage import changes, db
 from ..storage.ballot_writer import BallotWriter, Batch, WriterBusy, ballot_batch, writer_of
 from ..storage.ballot_writer import install as install_ballot_writer
 from ..storage.sqlite_ballots import store_of as sqlite_store_of
+from . import tallies
 from .errors import BallotRefused, Conflict, Invalid, TooLarge
 from .notify import notifier
 from .workshops import definition_of, get_stage, get_workshop, stage_spec, stage_spec_at
@@ -101,17 +102,29 @@ class StoredBallot:
     group_key: str
     choices: dict[str, Any]
     version: int
+    #: where it was cast (hall | online | kiosk)
+    channel: str
 
 
-def ballots_stored(stored: list[StoredBallot]) -> None:
+def ballots_stored(stored: list[StoredBallot], memory: tallies.BallotMemory | None = None) -> None:
     """After COMMIT: these phone ballots are stored, in order (a later one of the same
-    participant and stage replaces the earlier). The one place that learns it."""
+    participant and stage replaces the earlier). The one place that learns it.
+
+    ``memory``: the memory results are computed from (services.tallies), when the ballot
+    writer stored them: it gets exactly these rows. Stored anywhere else, the memory is
+    told to read the database again.
+    """
+    if memory is not None:
+        memory.stored(stored)
+    elif stored:
+        tallies.changed_elsewhere()
     for workshop_id, key in sorted({(b.workshop_id, b.stage_key) for b in stored}):
         notifier().results_changed(workshop_id, key)
 
 
 def store_batch(requests: Sequence[BallotRequest],
-                batch_of: Callable[[], AbstractContextManager[Batch]] = ballot_batch) -> list[Outcome]:
+                batch_of: Callable[[], AbstractContextManager[Batch]] = ballot_batch, *,
+                remember: bool = False) -> list[Outcome]:
     """Store many phone ballots in ONE transaction (group commit); an outcome each.
 
     The same rules as one ballot at a time, in order: a refused ballot gets its
@@ -122,13 +135,17 @@ def store_batch(requests: Sequence[BallotRequest],
     yet checked, one of ballot_ids already stored, the upserts (one round trip on
     PostgreSQL), one insert of receipts, and one commit. ``batch_of``: the
     transaction (a session's by default; the SQLite writer's own connection, which
-    answers most of these lookups from memory).
+    answers most of these lookups from memory). ``remember``: the app's ballot writer,
+    the only one storing phone ballots, whose rows keep the memory results are
+    computed from (:func:`ballots_stored`).
     """
     outcomes: list[Outcome | int | None] = [_precheck(r) for r in requests]
     live = [i for i, outcome in enumerate(outcomes) if outcome is None]
     if not live:
         return [o for o in outcomes if isinstance(o, BallotRefused)]
-    with batch_of() as batch:
+    memory = tallies.memory() if remember else None
+    # the writer's own statements are not changes made elsewhere (storage.changes)
+    with changes.quiet() if memory is not None else nullcontext(), batch_of() as batch:
         views = {w: batch.workshop(w) for w in sorted({requests[i].voter.workshop_id for i in live})}
         # Two lookups for the whole batch: voters not yet checked, ballot_ids already stored.
         unchecked = sorted({
@@ -191,9 +208,9 @@ def store_batch(requests: Sequence[BallotRequest],
     ballots_stored([
         StoredBallot(requests[i].voter.workshop_id, planned_keys[o][0], upserts[o]["stage_id"],
                      upserts[o]["participant_id"], upserts[o]["group_key"], upserts[o]["choices"],
-                     versions[o])
+                     versions[o], upserts[o]["channel"])
         for i, o in _first_stores(outcomes)
-    ])
+    ], memory)
     return [
         (planned_keys[o][0], versions[o]) if isinstance(o, int) else o
         for o in outcomes if o is not None
@@ -213,7 +230,8 @@ def _first_stores(outcomes: list[Outcome | int | None]) -> list[tuple[int, int]]
 
 
 def install_writer(app: Flask) -> None:
-    """The app's group-commit writer, storing with :func:`store_batch` (WORKSHOP_BALLOT_BATCH=0: none).
+    """The app's group-commit writer, storing with :func:`store_batch` (WORKSHOP_BALLOT_BATCH=0: none),
+    and the memory of ballots it keeps up to date for results (services.tallies).
 
     On SQLite it stores on a connection of its own (``storage.sqlite_ballots``):
     lookups answered from memory, the writes and COMMIT off the event loop,
@@ -224,10 +242,11 @@ def install_writer(app: Flask) -> None:
         return
     own = sqlite_store_of(db.engine)
     if own is None:
-        install_ballot_writer(app, BallotWriter(app, store_batch, max_batch=batch))
-        return
-    install_ballot_writer(app, BallotWriter(app, partial(store_batch, batch_of=own.batch), max_batch=batch,
-                                            housekeeping=own.checkpoints))
+        install_ballot_writer(app, BallotWriter(app, partial(store_batch, remember=True), max_batch=batch))
+    else:
+        install_ballot_writer(app, BallotWriter(app, partial(store_batch, batch_of=own.batch, remember=True),
+                                                max_batch=batch, housekeeping=own.checkpoints))
+    tallies.install(app)
 
 
 def cast_ballot(

@@ -17,6 +17,7 @@ from ..domain.text import localize
 from ..domain.units import add_units
 from ..models import Ballot, Stage, Workshop
 from ..storage import db
+from . import tallies
 from .merges import active_merges
 from .workshops import definition_of, get_workshop, participant_counts, stage_spec_at, stage_visible
 
@@ -24,14 +25,29 @@ from .workshops import definition_of, get_workshop, participant_counts, stage_sp
 def _ballot_rows(stage_id: int) -> list[tuple[str | None, Any, str]]:
     """(group, choices, channel) of every current ballot of a stage, in the order cast.
 
-    The hot part of every live results broadcast: choices are read as JSON text
-    and each distinct text decoded once, then kept for the next broadcast (between
-    two broadcasts only the new ballots are new), which is several times cheaper
-    than a JSON column decoding every row every time. The tallies only read
-    choices, so rows may share a decoded object.
+    The hot part of every live results broadcast. From this process's memory when it
+    keeps one (services.tallies: exact, kept up to date by the ballot writer), else
+    from the database every time.
+    """
+    memory = tallies.memory()
+    if memory is not None:
+        return memory.rows(stage_id, _stored_ballots)
+    return [(group, choices, channel) for _id, _pid, _version, group, choices, channel
+            in _stored_ballots(stage_id)]
+
+
+def _stored_ballots(stage_id: int) -> list[tallies.LoadedRow]:
+    """Every current ballot of a stage as stored, in the order cast: (row id,
+    participant id, version, group, choices, channel).
+
+    Choices are read as JSON text and each distinct text decoded once, then kept
+    for the next read (between two reads only the new ballots are new), which is
+    several times cheaper than a JSON column decoding every row every time. The
+    tallies only read choices, so rows may share a decoded object.
     """
     rows = db.session.execute(
-        select(Ballot.group_key, cast(Ballot.choices, Text), Ballot.channel)
+        select(Ballot.id, Ballot.participant_id, Ballot.version, Ballot.group_key,
+               cast(Ballot.choices, Text), Ballot.channel)
         .where(Ballot.stage_id == stage_id)
         .order_by(Ballot.id)
     ).all()
@@ -41,12 +57,12 @@ def _ballot_rows(stage_id: int) -> list[tuple[str | None, Any, str]]:
         if len(caches) > 200:
             caches.clear()
         decoded = caches[stage_id] = {}
-    found: list[tuple[str | None, Any, str]] = []
-    for group, text, source in rows:
+    found: list[tallies.LoadedRow] = []
+    for row_id, participant_id, version, group, text, source in rows:
         choices = decoded.get(text)
         if choices is None:
             choices = decoded[text] = json.loads(text)
-        found.append((group, choices, source))
+        found.append((row_id, participant_id, version, group, choices, source))
     return found
 
 

@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
+from . import changes
+
 #: SQLite: how long a transaction waits for the write lock before "database is locked"
 LOCK_WAIT = 30.0
 #: SQLite's own busy wait, in milliseconds: short, since it blocks the whole thread
@@ -50,7 +52,15 @@ def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL", read_only: bool
 
     ``read_only`` (an export's own process): every statement that would write fails, and a
     SQLite transaction is a plain deferred one, a snapshot that never holds the write lock,
-    so that phones' ballots are stored while the export reads."""
+    so that phones' ballots are stored while the export reads.
+
+    Every engine's statements are watched for changes to ballots (storage.changes)."""
+    engine = _engine(url, sqlite_synchronous, read_only)
+    changes.watch(engine)
+    return engine
+
+
+def _engine(url: str, sqlite_synchronous: str, read_only: bool) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
