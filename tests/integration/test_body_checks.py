@@ -187,3 +187,13 @@ def test_a_console_upload_of_large_workshops_meets_the_same_budget_said_in_thai(
     page = refused.get_data(as_text=True)
     assert "คุณสร้างเวทีขนาดใหญ่หลายเวทีในเวลาสั้น ๆ" in page
     assert here == []  # both checked in a worker
+
+
+def test_a_body_that_breaks_the_workers_memory_ceiling_is_413_and_the_next_one_is_checked(api: Api) -> None:
+    body = unknown_fields_body(16000)
+    api.app.config["CHECK_MEMORY_MB"] = 1  # below what any job needs: the worker cannot hold it
+    starved = api.post("/api/v1/workshops", data=body, content_type="application/json")
+    assert starved.status_code == 413 and starved.get_json()["error"]["code"] == "too_large"
+    api.app.config["CHECK_MEMORY_MB"] = 512
+    again = api.post("/api/v1/workshops", data=body, content_type="application/json")
+    assert again.status_code == 422 and again.get_json()["error"]["code"] == "invalid"

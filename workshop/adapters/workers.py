@@ -33,6 +33,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,11 +196,13 @@ def cap_memory(memory_mb: int) -> None:
     os.nice(10)
 
 
-def serve(handle: Callable[[Any], Any]) -> int:
-    """A worker's loop: read a job, answer ``("ok", value)``, ``("raised", exception)`` or
-    ``("failed", why)``; return at the end of stdin (the server closed it or stopped).
-    The answers go to the original stdout; anything printed goes to stderr."""
-    jobs, answers = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
+def serve(handle: Callable[[Any], Any], answers: tuple[type[BaseException], ...] = (Exception,)) -> int:
+    """A worker's loop: read a job, answer ``("ok", value)``, ``("raised", exception)`` for
+    the exceptions that are answers (``answers``), or ``("failed", why)`` for any other (out
+    of memory, say: its traceback goes to stderr, the server's log); return at the end of
+    stdin (the server closed it or stopped). The answers go to the original stdout; anything
+    printed goes to stderr."""
+    jobs, out = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a stray print cannot break the frames
     while True:
         header = jobs.read(_HEADER.size)
@@ -211,11 +214,14 @@ def serve(handle: Callable[[Any], Any]) -> int:
             answer = ("ok", handle(job))
         except MemoryError:
             answer = ("failed", "the worker ran out of memory")
-        except Exception as exc:  # the caller raises it again
+        except answers as exc:  # the caller raises it again
             answer = ("raised", exc)
+        except Exception as exc:
+            traceback.print_exc()
+            answer = ("failed", f"the worker failed: {type(exc).__name__}")
         try:
             data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # an answer that cannot travel
             data = pickle.dumps(("failed", f"the answer could not be sent: {exc!r}"))
-        answers.write(_HEADER.pack(len(data)) + data)
-        answers.flush()
+        out.write(_HEADER.pack(len(data)) + data)
+        out.flush()

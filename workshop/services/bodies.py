@@ -185,8 +185,10 @@ def _handle(job: tuple[Any, ...]) -> Any:
 
 
 def main(argv: list[str]) -> int:
+    from . import editing, workshops  # everything a job needs, before the ceiling  # noqa: F401
+
     workers.cap_memory(int(argv[0]) if argv else 0)
-    return workers.serve(_handle)
+    return workers.serve(_handle, answers=(ServiceError,))
 
 
 if __name__ == "__main__":
