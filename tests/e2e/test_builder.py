@@ -190,7 +190,7 @@ def test_builder_pages_in_both_languages_at_two_widths(live_server: Any, http_ap
                 if width == 1366:
                     found = run_axe(page)
                     assert not found, (name, lang, describe(found))
-                else:  # nothing (the checklist's WORKSHOP_PUBLIC_URL=... command) widens a phone's page
+                else:  # nothing (the join address message for the IT officer) widens a phone's page
                     assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, lang)
                 if SHOTS:
                     Path(SHOTS).mkdir(parents=True, exist_ok=True)
