@@ -197,3 +197,24 @@ def test_a_body_that_breaks_the_workers_memory_ceiling_is_413_and_the_next_one_i
     api.app.config["CHECK_MEMORY_MB"] = 512
     again = api.post("/api/v1/workshops", data=body, content_type="application/json")
     assert again.status_code == 422 and again.get_json()["error"]["code"] == "invalid"
+
+
+def test_the_shipped_samples_never_wait_for_a_worker_nor_count(
+        app: Any, client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ranong-livable-city.yaml is over 16 KB: made from the console's list or the builder's,
+    it is read on the server's thread pool, never queued behind others' large bodies."""
+    from tests.factories import SESSIONS
+    from tests.integration.test_console import make_user, post_form, sign_in
+    from workshop.adapters import ratelimit
+    from workshop.services import bodies
+
+    assert len((SESSIONS / "ranong-livable-city.yaml").read_bytes()) > bodies.LARGE_BODY
+    monkeypatch.setitem(ratelimit.ACCOUNT_RATES, "workshop_write", ratelimit.Rate(burst=1, per_second=0.01))
+    monkeypatch.setattr(bodies, "_in_worker", lambda job: pytest.fail("a sample sent to a worker"))
+    assert sign_in(client, make_user(app)).status_code == 302
+    for _ in range(2):
+        made = post_form(client, "/console", {"sample": "ranong-livable-city.yaml", "from_sample": "1"})
+        assert made.status_code == 302, made.get_data(as_text=True)[:500]
+    built = post_form(client, "/console/new", {"source": "sample", "sample": "ranong-livable-city.yaml"},
+                      page="/console/new")
+    assert built.status_code == 302

@@ -53,13 +53,15 @@ def parse_definition(data: object) -> WorkshopDefinition:
         raise definition_error(exc) from exc
 
 
-def parse_definition_text(text: str | bytes, filename: str = "") -> WorkshopDefinition:
+def parse_definition_text(text: str | bytes, filename: str = "", *, ours: bool = False) -> WorkshopDefinition:
     """A workshop file (YAML or JSON) read and checked off the event loop: a large one in a
     checking worker process (services.bodies: pydantic's check holds the GIL), a small one on
-    a pool thread (the YAML reader is Python, which hands the GIL back every switch interval)."""
+    a pool thread (the YAML reader is Python, which hands the GIL back every switch interval).
+    ``ours``: one of the sample files shipped with RuamKit, read on the thread whatever its size
+    (they are small, and never wait for a worker)."""
     from .bodies import check_text, workshop_text
 
-    checked = workshop_text(text, filename)
+    checked = None if ours else workshop_text(text, filename)
     return checked if checked is not None else off_loop(check_text, text, filename)
 
 

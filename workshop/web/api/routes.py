@@ -95,7 +95,7 @@ def large_write_allowed(user_id: int) -> None:
     its account's budget (ratelimit's ``workshop_write``) before it is stored: 429 with
     Retry-After beyond it. Storing a workshop at the file limits takes the server about a
     second; a body that fails its checks costs the server little and counts nothing."""
-    if bodies.large(request.content_length or 0):
+    if bodies.large(len(request.get_data(cache=True))):  # read already, and kept
         ratelimit.check_account("workshop_write", user_id)
 
 

@@ -307,7 +307,8 @@ def create_workshop() -> Any:
         if form.get("sample") not in names:
             errors["sample"] = _("Choose one of the sample workshops.")
             return _new_page(typed=form, errors=errors, status=422)
-        definition = workshops.parse_definition_text((SESSIONS_DIR / str(form.get("sample"))).read_bytes())
+        definition = workshops.parse_definition_text((SESSIONS_DIR / str(form.get("sample"))).read_bytes(),
+                                                     ours=True)
     elif source == "copy":
         try:
             original = _workshop(int(form.get("copy") or 0), "read")
