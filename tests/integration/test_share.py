@@ -67,3 +67,24 @@ def test_run_sheet_links_to_sharing(app: Any, console: Any) -> None:  # noqa: F8
     workshop_id, _code = create(app)
     page = _page(console, f"/console/w/{workshop_id}?lang=en")
     assert f'/console/w/{workshop_id}/share"' in page and "LINE message and poster" in page
+
+
+def test_a_link_residents_at_home_cannot_open_is_said_only_then(app: Any, console: Any) -> None:  # noqa: F811
+    """The share page is where the public address matters: a LAN address works in the hall but
+    not from home, so the officer gets a message for whoever installed RuamKit; a public one, nothing."""
+    workshop_id, _code = create(app)
+    path = f"/console/w/{workshop_id}/share"
+    assert "Residents at home cannot open this link" not in _page(console, path + "?lang=en")  # ruamkit.test
+    app.config["PUBLIC_URL"] = "http://192.168.1.20:5000"
+    english = _page(console, path + "?lang=en")
+    assert "Residents at home cannot open this link yet" in english and 'id="home-message"' in english
+    assert "RuamKit's address is http://192.168.1.20:5000/j/" in english
+    assert "deploy/install.sh --public-url" in english
+    thai = _page(console, path + "?lang=th")
+    assert "ประชาชนที่อยู่บ้านยังเปิดลิงก์นี้ไม่ได้" in thai and "กรุณาทำให้เข้าถึง RuamKit ได้จากอินเทอร์เน็ต" in thai
+    app.config["PUBLIC_URL"] = "http://127.0.0.1:5000"
+    loopback = _page(console, path + "?lang=en")
+    assert "not even in the hall" in loopback and f"/console/w/{workshop_id}/build#join-address" in loopback
+    assert 'id="home-message"' not in loopback
+    app.config["PUBLIC_URL"] = "https://ruamkit.example.go.th"
+    assert "cannot open this link" not in _page(console, path + "?lang=en")

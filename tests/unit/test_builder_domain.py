@@ -189,3 +189,12 @@ def test_sdg_data_has_17_goals_and_169_targets_with_thai_names() -> None:
     data = copy.deepcopy(workshop_object())
     data["stages"][2]["items"][0]["sdgs"] = sorted(sdgs.codes())[:20]
     parse_workshop(data)  # every code is one the schema accepts
+
+
+@pytest.mark.parametrize(("url", "local"), [
+    ("http://192.168.1.20:5000/j/X", True), ("http://10.0.0.5/j/X", True), ("http://127.0.0.1/j/X", True),
+    ("http://[fe80::1]/j/X", True), ("http://ruamkit/j/X", True), ("http://ruamkit.local/j/X", True),
+    ("https://ruamkit.example.go.th/j/X", False), ("http://203.0.113.7.nip.io/j/X", False),
+])
+def test_links_residents_at_home_cannot_open(url: str, local: bool) -> None:
+    assert checklist.is_local_only(url) is local

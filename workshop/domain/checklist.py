@@ -89,6 +89,24 @@ def _bracketed(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
+#: host names that only a local network knows (RFC 6762, RFC 8375, common intranet suffixes)
+LOCAL_SUFFIXES = (".local", ".lan", ".home.arpa", ".internal", ".localdomain")
+
+
+def is_local_only(url: str) -> bool:
+    """Whether ``url`` works only on this building's network (or this computer): a loopback,
+    private or link-local address, or a host name with no dot or a local suffix. Residents
+    at home cannot open such a link (a LINE message, a poster)."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    if not host:
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return "." not in host or host.endswith(LOCAL_SUFFIXES) or is_loopback(url)
+    return address.is_private or address.is_loopback or address.is_link_local
+
+
 def is_loopback(url: str) -> bool:
     """Whether ``url`` points at this machine only (phones on the Wi-Fi cannot open it)."""
     host = (urlsplit(url).hostname or "").lower()

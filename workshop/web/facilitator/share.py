@@ -16,6 +16,7 @@ from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from ...domain import checklist
 from ...domain.formats import long_date
 from ...domain.text import localize
 from ...models import Workshop
@@ -59,7 +60,24 @@ def _share_context(workshop: Workshop) -> dict[str, Any]:
     for lang in present.languages(workshop):
         text = line_message(workshop, lang)
         messages.append({"lang": lang, "text": text, "line_url": LINE_SHARE + quote(text, safe="")})
-    return {"messages": messages}
+    join_url = workshops.join_url(workshop)
+    # only when it matters: a link residents at home cannot open (this building's network only)
+    reach = ""
+    if checklist.is_loopback(join_url):
+        reach = "loopback"
+    elif checklist.is_local_only(join_url):
+        reach = "local"
+    return {"messages": messages, "reach": reach,
+            "home_message": home_message(join_url) if reach == "local" else ""}
+
+
+def home_message(join_url: str) -> str:
+    """What the officer sends whoever installed RuamKit so residents can vote from home."""
+    return _("To whoever installed RuamKit: we want residents to vote from home through a link sent on "
+             "LINE, but RuamKit's address is %(url)s, which works only inside this building's network. "
+             "Please make RuamKit reachable from the internet under the municipality's name (RuamKit's "
+             "deploy/README.md: deploy/install.sh --public-url https://ruamkit.example.go.th) or, if it "
+             "already is, set WORKSHOP_PUBLIC_URL to that address and restart RuamKit.", url=join_url)
 
 
 @bp.get("/console/w/<int:workshop_id>/share")
