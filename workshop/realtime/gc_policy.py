@@ -9,10 +9,23 @@ with automatic full collections off, p95 fell from 134 to 10-12 ms). So ``run.py
 * after start-up, everything alive (the app, its modules, its caches) is frozen
   (:func:`gc.freeze`): no later collection walks it again;
 * generations 0 and 1 are collected automatically as always (young objects, cheap);
-* automatic full collections are off; a background loop runs one when the process has
-  been quiet for :data:`QUIET` seconds (no socket event running or just finished), or at the
-  latest every ``GC_MAX_INTERVAL`` seconds whatever the load, so that garbage held in
-  reference cycles cannot grow without bound (it is only collected later, never kept).
+* automatic full collections are off. A background loop runs them itself, of two kinds:
+
+  - a **sweep** walks only what is not frozen (what became old since the last freeze),
+    collects what of it is garbage and freezes the rest. It runs when the process has been
+    quiet for :data:`QUIET` seconds (no socket event running or just finished), or at the
+    latest every ``GC_MAX_INTERVAL`` seconds whatever the load. Under steady voting the
+    process is never quiet, and a walk of everything every minute paused every socket for
+    a few hundred milliseconds (the soak benchmark: 29 pauses in 30 minutes, p50 422 ms on
+    a busy machine); a sweep walks a minute's worth of survivors;
+  - a **thaw** unfreezes everything, walks it all and freezes the survivors again, so that
+    garbage in reference cycles among frozen objects (a phone's socket that was alive at
+    the last freeze and has gone since) is found too. It replaces a sweep in a quiet moment
+    once ``GC_MAX_INTERVAL`` has passed since the last thaw, and runs at the latest every
+    :data:`THAW_EVERY` intervals whatever the load.
+
+  Garbage is therefore only collected later, never kept: memory cannot grow without bound
+  (the soak benchmark measures it over 30 minutes).
 
 ``WORKSHOP_GC_MAX_INTERVAL=0`` leaves CPython's own policy in place.
 """
@@ -23,6 +36,7 @@ import gc
 import logging
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 from flask import Flask
 
@@ -39,6 +53,10 @@ CHECK_EVERY = 0.25
 PENDING = 10
 #: generation 2's automatic threshold while the policy holds: never reached
 NEVER = 1_000_000_000
+#: a thaw at the latest every this many intervals, whatever the load
+THAW_EVERY = 10
+
+Kind = Literal["sweep", "thaw"]
 
 
 @dataclass(frozen=True)
@@ -49,20 +67,25 @@ class Moment:
     #: when the last socket event finished; whether one is running
     last_event: float
     in_flight: int
-    #: when the last full collection ran
+    #: when the last full collection (either kind) ran, and the last thaw
     last_full: float
+    last_thaw: float
     #: generation-1 collections since (gc.get_count()[2])
     pending: int
 
 
-def due(moment: Moment, max_interval: float) -> bool:
-    """Whether a full collection runs now: enough pending and quiet, or overdue."""
+def due(moment: Moment, max_interval: float) -> Kind | None:
+    """Which full collection runs now, if any: in a quiet moment with enough pending, or
+    when overdue; a thaw when the last one is old enough for that moment, else a sweep."""
     if moment.pending <= 0:
-        return False
+        return None
+    since_thaw = moment.now - moment.last_thaw
     if moment.now - moment.last_full >= max_interval:
-        return True
+        return "thaw" if since_thaw >= THAW_EVERY * max_interval else "sweep"
     quiet = moment.in_flight == 0 and moment.now - moment.last_event >= QUIET
-    return quiet and moment.pending >= PENDING
+    if not quiet or moment.pending < PENDING:
+        return None
+    return "thaw" if since_thaw >= max_interval else "sweep"
 
 
 class Collector:
@@ -71,24 +94,33 @@ class Collector:
     def __init__(self, app: Flask, max_interval: float) -> None:
         self.app = app
         self.max_interval = max_interval
-        self.last_full = time.monotonic()
+        self.last_full = self.last_thaw = time.monotonic()
         self.collections = 0
+        self.thaws = 0
 
     def moment(self) -> Moment:
         me = process.state(self.app)
         return Moment(now=time.monotonic(), last_event=me.last_finished, in_flight=me.in_flight,
-                      last_full=self.last_full, pending=gc.get_count()[2])
+                      last_full=self.last_full, last_thaw=self.last_thaw, pending=gc.get_count()[2])
 
-    def check(self) -> bool:
-        """One look: collect if due; whether it did."""
-        if not due(self.moment(), self.max_interval):
-            return False
+    def check(self) -> Kind | None:
+        """One look: collect if due; which kind it ran."""
+        kind = due(self.moment(), self.max_interval)
+        if kind is None:
+            return None
         started = time.monotonic()
+        if kind == "thaw":
+            gc.unfreeze()
         found = gc.collect(2)
+        gc.freeze()
         self.last_full = time.monotonic()
         self.collections += 1
-        log.debug("full collection: %d unreachable, %.1f ms", found, (self.last_full - started) * 1000)
-        return True
+        if kind == "thaw":
+            self.thaws += 1
+            self.last_thaw = self.last_full
+        log.debug("full collection (%s): %d unreachable, %.1f ms", kind, found,
+                  (self.last_full - started) * 1000)
+        return kind
 
 
 def start(app: Flask) -> Collector | None:
