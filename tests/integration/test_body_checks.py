@@ -133,6 +133,9 @@ def test_the_worker_pool_is_bounded_and_replaces_a_worker_out_of_time() -> None:
 
     pool = WorkerPool("workshop.services.bodies", size=1, waiting=0, timeout=30)
     try:
+        with pytest.raises(Exception):  # noqa: B017 - a job that cannot travel takes no worker
+            pool.call(("json", lambda: None, False))
+        assert pool.started == 0
         with pytest.raises(bodies.Invalid):  # what the job raises is raised here
             pool.call(("json", unknown_fields_body(100), False))
         assert pool.started == 1

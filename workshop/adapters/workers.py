@@ -123,11 +123,11 @@ class WorkerPool:
     def _run(self, job: Any) -> Any:
         if self._pid != os.getpid():  # a forked child makes its own workers
             self._idle, self._pid = [], os.getpid()
+        data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)  # before a worker is taken
         fresh = not self._idle
         worker = self._start() if fresh else self._idle.pop()
         deadline = time.monotonic() + self.timeout + (STARTUP_SECONDS if fresh else 0.0)
         try:
-            data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
             _write_all(worker.to_child, _HEADER.pack(len(data)) + data, deadline)
             size = _HEADER.unpack(_read_exact(worker.from_child, _HEADER.size, deadline))[0]
             kind, value = pickle.loads(_read_exact(worker.from_child, size, deadline))  # noqa: S301 - our child
