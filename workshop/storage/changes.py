@@ -20,6 +20,7 @@ COMMIT) are not marked.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import weakref
@@ -47,12 +48,13 @@ class BallotChanges:
 
     def __init__(self) -> None:
         self.generation = 0
-        self._lock = threading.Lock()
+        # next() on a count is atomic: no lock, so that a connection checked in from any
+        # thread (the SQLite writer commits in an OS thread) can bump it safely
+        self._counter = itertools.count(1)
         self._owner: weakref.ReferenceType[Any] | None = None
 
     def bump(self) -> None:
-        with self._lock:
-            self.generation += 1
+        self.generation = next(self._counter)
 
     @property
     def owner(self) -> Any:
