@@ -80,6 +80,17 @@ def test_the_writers_connection_gives_a_sessions_outcomes(api: Api, own: SqliteB
     assert through_a_session(api, [BallotRequest(a, "vision", {"items": ["v1"]}, "a-4"),
                                    BallotRequest(a, "vision", {"items": ["v2"]}, "a-3")]) == [
         ("vision", 4), ("vision", 3)]
+    # and stores what a session stores, in the same form (times formatted once per batch)
+    from workshop.extensions import db
+
+    assert db.engine is not None
+    with db.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        forms = {len(t) for (t,) in raw.execute(
+            "SELECT created_at FROM ballots UNION ALL SELECT updated_at FROM ballots"
+            " UNION ALL SELECT created_at FROM ballot_receipts")}
+        assert len(forms) == 1
+        assert raw.execute("SELECT count(DISTINCT choices) FROM ballots").fetchone()[0] == 2  # v1, v2
 
 
 def test_what_the_writer_knows_follows_other_connections(api: Api, own: SqliteBallotStore) -> None:

@@ -246,11 +246,23 @@ class _DriverSQL:
             if (proc := bind.type.dialect_impl(dialect).bind_processor(dialect))
         ]
 
-    def args(self, params: dict[str, Any]) -> Any:
+    def args(self, params: dict[str, Any], processed: dict[str, Any] | None = None) -> Any:
+        """The driver's parameters; ``processed``: values given already in the driver's form
+        (a batch's one ``now``, formatted once instead of once per row)."""
         values = {**self.defaults, **params}
         for name, proc in self.processors:
-            values[name] = proc(values[name])
+            if processed is None or name not in processed:
+                values[name] = proc(values[name])
+        if processed:
+            values.update(processed)
         return values if self.order is None else tuple(values[name] for name in self.order)
+
+    def process(self, name: str, value: Any) -> Any:
+        """``value`` in the driver's form for the parameter ``name``."""
+        for bound, proc in self.processors:
+            if bound == name:
+                return proc(value)
+        return value
 
     def one(self, cursor: Any, params: dict[str, Any]) -> Any:
         """The first column of the first row, or None."""

@@ -68,23 +68,20 @@ def _under_gevent() -> bool:
 
 class _OneThread:
     """One OS thread for the writer's connection under gevent (a gevent ThreadPool of
-    one: its job runs off the loop and only the waiting greenlet waits); the calling
-    thread itself otherwise (tests, the command line), where it blocks nobody."""
+    one, made at first use: its job runs off the loop and only the waiting greenlet
+    waits); the calling thread itself otherwise (tests, the command line), where it
+    blocks nobody."""
 
     def __init__(self) -> None:
         self._pool: Any = None
-        if _under_gevent():
-            from gevent.threadpool import ThreadPool
-
-            self._pool = ThreadPool(1)
-
-    @property
-    def off_loop(self) -> bool:
-        return self._pool is not None
 
     def run(self, fn: Callable[[], T]) -> T:
         if self._pool is None:
-            return fn()
+            if not _under_gevent():
+                return fn()
+            from gevent.threadpool import ThreadPool
+
+            self._pool = ThreadPool(1)
 
         def job() -> tuple[bool, Any]:
             try:
@@ -284,6 +281,13 @@ class SqliteBatch:
         self._receipts: dict[tuple[int, str], int] = {}
         self._upserts: list[dict[str, Any]] = []
         self._receipt_rows: list[dict[str, Any]] = []
+        self._now_seen: tuple[Any, dict[str, Any]] | None = None
+
+    def _now(self, now: Any) -> dict[str, Any]:
+        """The batch's ``now`` as the driver stores it, formatted once (it is one value per batch)."""
+        if self._now_seen is None or self._now_seen[0] is not now:
+            self._now_seen = (now, {"now": self.store._upsert.process("now", now)})
+        return self._now_seen[1]
 
     def workshop(self, workshop_id: int) -> WorkshopView | None:
         store = self.store
@@ -356,13 +360,13 @@ class SqliteBatch:
             version += 1
             self._versions[key] = version
             versions.append(version)
-            self._upserts.append(self.store._upsert.args({**row, "version": version}))
+            self._upserts.append(self.store._upsert.args({**row, "version": version}, self._now(row["now"])))
         return versions
 
     def add_receipts(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:
             self._receipts[(row["participant_id"], row["ballot_id"])] = row["version"]
-            self._receipt_rows.append(self.store._receipt.args(row))
+            self._receipt_rows.append(self.store._receipt.args(row, self._now(row["now"])))
 
     def finish(self, trans: Any) -> None:
         """The writes and the COMMIT in the writer's thread; then memory says what was stored."""
