@@ -285,12 +285,7 @@ class Session:
 
     def delete_workshop(self) -> None:
         privacy.delete_workshop(self.workshops.pop())
-        self.new_workshop()
-        # SQLite gives a deleted last row's id to the next row: a workshop made right after
-        # would get the deleted one's id, and the writer's view of a workshop (and the stage
-        # spec cache) is checked by revision alone, which such a workshop may share (a known
-        # issue, reported; not this memory's). An unused workshop keeps ids from coming back.
-        create_workshop(parse_definition(copy.deepcopy(self.obj)))
+        self.new_workshop()  # on SQLite it gets the deleted one's id, and its stages the deleted stages' ids
 
     def join_more(self) -> None:
         workshop_id = self.workshops[0]

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.factories import Api, stage_entry
-from tests.integration.test_ballot_batch import Phone, voters
+from tests.integration.test_ballot_batch import Phone, reused_ids_scenario, voters
 from workshop.services.ballots import BallotRequest, store_batch
 from workshop.services.errors import BallotRefused
 from workshop.storage.sqlite_ballots import SqliteBallotStore
@@ -131,6 +131,12 @@ def test_what_the_writer_knows_follows_other_connections(api: Api, own: SqliteBa
     assert api.delete(f"/api/v1/workshops/{wid}").status_code in (200, 204)
     assert lean(api, own, [BallotRequest(a, "goals", {"dots": {"g1": 1}})]) == ["not_allowed"]
     assert lean(api, own, [BallotRequest(c, "vision", {"items": ["v1"]})]) == ["stage_closed"]
+
+
+def test_a_workshop_given_a_deleted_ones_id_is_not_taken_for_it(api: Api, own: SqliteBallotStore) -> None:
+    """The writer's views are checked after another connection wrote (the delete): by
+    revision and projector key, since the new workshop has the old one's id and revision."""
+    reused_ids_scenario(api, partial(lean, api, own))
 
 
 def test_a_failed_write_leaves_memory_as_the_database(api: Api, own: SqliteBallotStore) -> None:

@@ -185,7 +185,7 @@ def store_batch(requests: Sequence[BallotRequest],
                 outcomes[i] = BallotRefused(f"stage '{key}' is not open", code="stage_closed")
                 continue
             try:
-                spec = stage_spec_at(stage_id, view.revision)
+                spec = stage_spec_at(stage_id, view.revision, view.identity)
                 normalized = validate_ballot(spec, request.choices)
                 check_item_costs(spec, normalized)
             except BallotRejected as exc:

@@ -77,7 +77,7 @@ def by_channel(channels: Iterable[str]) -> dict[str, int]:
 def stage_entry(workshop: Workshop, stage: Stage, lang: str | None = None) -> dict[str, Any]:
     """One stage's entry of the results object."""
     rows = _ballot_rows(stage.id)
-    spec = stage_spec_at(stage.id, workshop.revision, stage)
+    spec = stage_spec_at(stage.id, workshop.revision, workshop.projector_key, stage)
     merges = active_merges(stage.id) if spec.method == "words" else []
     computed = compute_stage_results(spec, [(g, c) for g, c, _ in rows], segment=segment, merges=merges)
     add_units(spec, computed, [c for _, c, _ in rows])

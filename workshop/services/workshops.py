@@ -143,17 +143,19 @@ def stage_spec(stage: Stage) -> StageDefinition:
     return stage_from_json({**stage.config, "items": [item.data for item in stage.items]})
 
 
-def stage_spec_at(stage_id: int, revision: int, stage: Stage | None = None) -> StageDefinition:
+def stage_spec_at(stage_id: int, revision: int, identity: str, stage: Stage | None = None) -> StageDefinition:
     """``stage_spec`` kept per workshop revision, for the hot paths (ballots, live results).
 
     Every state change, item change or erasure bumps the workshop's revision, so a
-    cached spec is never used out of date. ``stage``: the row if the caller holds it
-    fresh; otherwise it is read again.
+    cached spec is never used out of date. ``identity``: the workshop's projector key
+    (random, never changed), since SQLite gives a deleted newest row's id to the next
+    one: a stage id may come back in another workshop at the same revision.
+    ``stage``: the row if the caller holds it fresh; otherwise it is read again.
     """
-    specs: dict[int, tuple[int, StageDefinition]]
+    specs: dict[int, tuple[tuple[int, str], StageDefinition]]
     specs = current_app.extensions.setdefault("ruamkit.stage_specs", {})
     cached = specs.get(stage_id)
-    if cached is not None and cached[0] == revision:
+    if cached is not None and cached[0] == (revision, identity):
         return cached[1]
     if stage is None:
         stage = db.session.get(Stage, stage_id)
@@ -162,7 +164,7 @@ def stage_spec_at(stage_id: int, revision: int, stage: Stage | None = None) -> S
     spec = stage_spec(stage)
     if len(specs) > 1000:
         specs.clear()
-    specs[stage_id] = (revision, spec)
+    specs[stage_id] = ((revision, identity), spec)
     return spec
 
 
@@ -181,12 +183,15 @@ def definition_of(workshop: Workshop) -> WorkshopDefinition:
     """The workshop's typed definition (approved ideas included as items).
 
     Kept per workshop revision (every change of items bumps it), so pages and
-    sockets do not check the stored JSON again on every request.
+    sockets do not check the stored JSON again on every request; with the projector
+    key (random, never changed), since a workshop made after the newest one was
+    deleted gets its id on SQLite and may reach the same revision.
     """
-    cache: dict[int, tuple[int, WorkshopDefinition]]
+    cache: dict[int, tuple[tuple[int, str], WorkshopDefinition]]
     cache = current_app.extensions.setdefault("ruamkit.definitions", {})
+    stamp = (workshop.revision, workshop.projector_key)
     cached = cache.get(workshop.id)
-    if cached is not None and cached[0] == workshop.revision:
+    if cached is not None and cached[0] == stamp:
         return cached[1]
     definition = WorkshopDefinition.from_stored(
         workshop.definition,
@@ -194,7 +199,7 @@ def definition_of(workshop: Workshop) -> WorkshopDefinition:
     )
     if len(cache) > 200:
         cache.clear()
-    cache[workshop.id] = (workshop.revision, definition)
+    cache[workshop.id] = (stamp, definition)
     return definition
 
 

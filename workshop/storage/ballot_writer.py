@@ -204,7 +204,10 @@ class _Statements:
             },
         ).returning(Ballot.version)
         # Simple equality lookups only: their compiled form is cached, unlike IN (...) lists.
-        self.revision = select(Workshop.revision).where(Workshop.id == b("workshop_id"))
+        # the projector key with the revision: random, never changed, so a workshop made with a
+        # deleted one's id (SQLite reuses the newest row's id) is never taken for it
+        self.revision = select(Workshop.revision, Workshop.projector_key).where(
+            Workshop.id == b("workshop_id"))
         self.stages_of = select(Stage.key, Stage.id, Stage.state, Stage.opened_by).where(
             Stage.workshop_id == b("workshop_id"))
         self.add_receipts = (
@@ -298,9 +301,13 @@ class WorkshopView:
     """What the writer knows of a workshop at one revision: its stages (key ->
     id, state) and the voters already checked (participant id -> token hash).
     Every state change, item change or erasure bumps the revision, and a new
-    revision means a fresh view, so nothing stale is used."""
+    revision means a fresh view, so nothing stale is used. ``identity`` (the
+    workshop's projector key: random, never changed) tells a workshop from a
+    later one given the same id, which SQLite does when the newest row was
+    deleted, and which may reach the same revision."""
 
     revision: int
+    identity: str
     stages: dict[str, tuple[int, str]]
     verified: dict[int, str]
     #: stage key -> who opened it (hall | schedule), for the ballots' channel
@@ -362,14 +369,16 @@ class BallotBatch:
         """The workshop's view at its current revision (None when it is gone): one cheap
         query while the revision holds, its stages again when it moved on."""
         views = _views()
-        revision = self.conn.execute(self._sql.revision, {"workshop_id": workshop_id}).scalar()
-        if revision is None:
+        found = self.conn.execute(self._sql.revision, {"workshop_id": workshop_id}).first()
+        if found is None:
             views.pop(workshop_id, None)
             return None
+        revision, identity = found
         view = views.get(workshop_id)
-        if view is None or view.revision != revision:
+        if view is None or view.revision != revision or view.identity != identity:
             rows = self.conn.execute(self._sql.stages_of, {"workshop_id": workshop_id}).all()
-            view = WorkshopView(revision, {key: (stage_id, state) for key, stage_id, state, _by in rows}, {},
+            view = WorkshopView(revision, identity,
+                                {key: (stage_id, state) for key, stage_id, state, _by in rows}, {},
                                 {key: by for key, _id, _state, by in rows})
             if len(views) > 200:
                 views.clear()

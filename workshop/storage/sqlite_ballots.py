@@ -13,7 +13,8 @@ batches on one connection of its own instead of a session per batch:
   of this process, another process, the command line) committed something since
   this connection last looked. Unchanged, nothing the writer knows can be stale
   (nobody else can write while it holds the write lock); changed, each workshop's
-  revision is read again before its view is used, and the per-participant
+  revision (with its projector key, as a reused id may reach the same revision)
+  is read again before its view is used, and the per-participant
   knowledge is dropped and read again on a miss.
 - **the writes and the COMMIT run in one OS thread** (a gevent thread pool of one),
   not on the event loop: ``sqlite3`` releases the GIL inside ``sqlite3_step``, so the
@@ -295,14 +296,16 @@ class SqliteBatch:
         if view is not None and store.confirmed.get(workshop_id) == store.data_version:
             return view
         sql = _statements("sqlite")
-        revision = self.conn.execute(sql.revision, {"workshop_id": workshop_id}).scalar()
-        if revision is None:
+        found = self.conn.execute(sql.revision, {"workshop_id": workshop_id}).first()
+        if found is None:
             store.views.pop(workshop_id, None)
             store.confirmed.pop(workshop_id, None)
             return None
-        if view is None or view.revision != revision:
+        revision, identity = found
+        if view is None or view.revision != revision or view.identity != identity:
             rows = self.conn.execute(sql.stages_of, {"workshop_id": workshop_id}).all()
-            view = WorkshopView(revision, {key: (stage_id, state) for key, stage_id, state, _by in rows}, {},
+            view = WorkshopView(revision, identity,
+                                {key: (stage_id, state) for key, stage_id, state, _by in rows}, {},
                                 {key: by for key, _id, _state, by in rows})
             if len(store.views) > 200:
                 store.views.clear()
