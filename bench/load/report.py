@@ -69,6 +69,10 @@ def _median(values: list[float]) -> float | None:
     return round(median(values), 2) if values else None
 
 
+#: issue 17 judges the median of this many interleaved rounds of one invocation
+JUDGED_ROUNDS = 3
+
+
 def durable_rounds(runs: dict[str, Any]) -> dict[str, Any] | None:
     """RuamKit's burst against the durable reference over the rounds of one invocation.
 
@@ -120,10 +124,12 @@ def durable_rounds(runs: dict[str, Any]) -> dict[str, Any] | None:
         entry["passed"] = all(entry["pass"].values())
         phases.append(entry)
     writer = [pairs[k][1].get("durable_writer") or {} for k in rounds]
+    judged = invocation is not None and len(rounds) >= JUDGED_ROUNDS
     return {"invocation": invocation, "same_run": invocation is not None, "rounds": len(rounds),
+            "judged": judged,
             "started": [[pairs[k][0].get("started"), pairs[k][1].get("started")] for k in rounds],
             "ballots_per_commit": [w.get("ballots_per_commit") for w in writer],
-            "phases": phases, "passed": bool(phases) and all(p["passed"] for p in phases)}
+            "phases": phases, "passed": judged and bool(phases) and all(p["passed"] for p in phases)}
 
 
 def durable_markdown(cmp: dict[str, Any]) -> list[str]:
@@ -152,6 +158,9 @@ def durable_markdown(cmp: dict[str, Any]) -> list[str]:
         a, b, r = p["ruamkit_median"], p["durable_median"], p["ratio"]
         verdict = "PASS" if p["passed"] else "FAIL (" + ", ".join(
             q for q, ok in p["pass"].items() if not ok) + ")"
+        if not cmp["judged"]:
+            verdict = f"not judged ({verdict.split(' ')[0].lower()} in {n} round{'s' if n > 1 else ''}; " \
+                      f"issue 17 judges {JUDGED_ROUNDS} interleaved rounds of one run)"
         out.append(f"| {p['name']} | {' / '.join(_f(a[q], 1) for q in QUANTILES)} | "
                    f"{' / '.join(_f(b[q], 1) for q in QUANTILES)} | {_f(r['p50'], 2)} | {_f(r['p95'], 2)} | "
                    f"{_f(r['p99'], 2)} | {verdict} |")

@@ -163,7 +163,7 @@ def test_durable_rounds_take_the_median_of_each_side_and_the_ratio_of_medians() 
     assert approval["ratio"] == {"p50": 5.0, "p95": 1.2, "p99": 1.43}
     assert approval["pass"] == {"p95": True, "p99": True} and approval["passed"]
     assert [r["round"] for r in approval["rounds"]] == [1, 2, 3]
-    assert got["phases"][1]["ratio"]["p95"] == 1.0 and got["passed"]
+    assert got["phases"][1]["ratio"]["p95"] == 1.0 and got["judged"] and got["passed"]
     # one phase over 1.5 at p99 fails the comparison
     runs["burst#3"]["phases"][0]["ack_ms"]["p99"] = 200  # RuamKit p99s 80, 140, 200: median 140
     failed = report.durable_rounds(runs)
@@ -180,7 +180,18 @@ def test_durable_rounds_of_different_runs_compare_the_latest_of_each_and_say_so(
     assert got is not None and not got["same_run"] and got["rounds"] == 1
     assert got["phases"][0]["ratio"] == {"p50": 5.0, "p95": 2.0, "p99": 2.0}
     assert "NOT from the same" in "\n".join(report.durable_markdown(got))
+    assert not got["judged"] and not got["passed"]
     assert report.durable_rounds({"burst": a}) is None
+
+
+def test_fewer_than_three_rounds_are_shown_but_not_judged() -> None:
+    a = burst_run("ruamkit", 1, {"approval": (5, 20, 40)})
+    b = burst_run("durable", 1, {"approval": (1, 20, 40)})
+    got = report.durable_rounds({"burst": a, "durable": b})
+    assert got is not None and got["same_run"] and not got["judged"]
+    assert got["phases"][0]["passed"] and not got["passed"]  # within 1.5, but one round settles nothing
+    md = "\n".join(report.durable_markdown(got))
+    assert "not judged (pass in 1 round;" in md and "| PASS |" not in md
 
 
 def test_a_new_run_retires_the_older_rounds(tmp_path: Path) -> None:
