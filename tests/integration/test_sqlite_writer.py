@@ -270,3 +270,77 @@ def test_checkpoints_run_in_quiet_moments_and_at_the_latest_after_a_bound(
     entry = stage_entry(api.results(created["id"]), "vision")
     assert entry["ballots"] == 12
     assert {i["key"]: i["value"] for i in entry["items"]} == {"v1": 0, "v2": 12, "v3": 0}
+
+
+def stored_in_the_database(api: Api) -> int:
+    from workshop.extensions import db
+
+    assert db.engine is not None
+    with db.engine.connect() as conn:
+        return int(conn.connection.driver_connection.execute("SELECT count(*) FROM ballots").fetchone()[0])
+
+
+def test_a_checkpoint_failing_after_the_commit_fails_no_batch(
+        api: Api, own: SqliteBallotStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once COMMIT returned the ballots are stored: a checkpoint failing right after it (a full
+    disk) is logged, the batch's acks and memory stand, and results are the database's."""
+    import sqlite3
+
+    from workshop.storage import sqlite_ballots
+    from workshop.storage.ballot_writer import BallotWriter
+
+    created = api.create_workshop()
+    api.stage(created["id"], "vision", "open")
+    a, b = voters(api, created["code"], 2)
+    assert stage_entry(api.results(created["id"]), "vision")["ballots"] == 0  # memory primed
+
+    def disk_full(_raw: Any) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(sqlite_ballots, "CHECKPOINT_FORCE", 1)
+    monkeypatch.setattr(own, "_checkpoint", disk_full)
+    tried: list[int] = []
+
+    def store(requests: list[BallotRequest]) -> list[Any]:
+        tried.append(len(requests))
+        return store_batch(requests, batch_of=own.batch, remember=True)
+
+    writer = BallotWriter(api.app, store)
+    assert writer._store([BallotRequest(a, "vision", {"items": ["v1"]}, "a-1"),
+                          BallotRequest(b, "vision", {"items": ["v2"]}, "b-1")]) == [("vision", 1)] * 2
+    assert tried == [2]  # one batch, no retry one by one
+    assert own.commits_since_checkpoint == 1  # the checkpoint is still due
+    assert stored_in_the_database(api) == 2
+    entry = stage_entry(api.results(created["id"]), "vision")
+    assert entry["ballots"] == 2
+    assert {i["key"]: i["value"] for i in entry["items"]} == {"v1": 1, "v2": 1, "v3": 0}
+
+
+def test_a_batch_failing_after_its_commit_makes_memory_read_again(
+        api: Api, own: SqliteBallotStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever fails a batch after its COMMIT, the retry one by one finds the receipts and acks;
+    memory, never told of those ballots, reads the database again."""
+    from workshop.storage.ballot_writer import BallotWriter
+
+    created = api.create_workshop()
+    api.stage(created["id"], "vision", "open")
+    a, b = voters(api, created["code"], 2)
+    assert stage_entry(api.results(created["id"]), "vision")["ballots"] == 0  # memory primed
+    run = own.thread.run
+    failures = [RuntimeError("failed after the COMMIT")]
+
+    def then_fail(fn: Any) -> Any:
+        result = run(fn)
+        if failures:
+            raise failures.pop()
+        return result
+
+    monkeypatch.setattr(own.thread, "run", then_fail)
+    writer = BallotWriter(api.app, partial(store_batch, batch_of=own.batch, remember=True))
+    assert writer._store([BallotRequest(a, "vision", {"items": ["v1"]}, "a-1"),
+                          BallotRequest(b, "vision", {"items": ["v2"]}, "b-1")]) == [("vision", 1)] * 2
+    assert not failures
+    assert stored_in_the_database(api) == 2
+    entry = stage_entry(api.results(created["id"]), "vision")
+    assert entry["ballots"] == 2
+    assert {i["key"]: i["value"] for i in entry["items"]} == {"v1": 1, "v2": 1, "v3": 0}

@@ -32,6 +32,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..models import Ballot, BallotReceipt, Participant, Stage, Workshop
+from .changes import changes_of
 from .database import db
 
 log = logging.getLogger(__name__)
@@ -148,6 +149,10 @@ class BallotWriter(Generic[RequestT, OutcomeT]):
             except Exception:
                 log.exception("storing a batch of %d ballots failed; storing them one by one", len(requests))
                 db.session.remove()
+                # It may have failed after its COMMIT (its ballots stored, memory not told):
+                # whatever memory kept of ballots is read again from the database.
+                if db.engine is not None:
+                    changes_of(db.engine).bump()
                 return [self._store_one(request) for request in requests]
             finally:
                 db.session.remove()

@@ -383,10 +383,15 @@ class SqliteBatch:
             if receipts:
                 raw.executemany(receipt_sql, receipts)
             trans.commit()
+            # Committed: from here nothing may fail the batch (its ballots are stored, and
+            # memory must be told so below). A failed checkpoint is tried again later.
             store.commits += 1
             store.commits_since_checkpoint += 1
             if store.commits_since_checkpoint >= CHECKPOINT_FORCE:
-                store._checkpoint(raw)
+                try:
+                    store._checkpoint(raw)
+                except Exception:
+                    log.exception("a checkpoint after the ballot writer's COMMIT failed; tried again later")
 
         if upserts or receipts:
             store.thread.run(write_and_commit)
