@@ -344,3 +344,26 @@ def test_a_batch_failing_after_its_commit_makes_memory_read_again(
     entry = stage_entry(api.results(created["id"]), "vision")
     assert entry["ballots"] == 2
     assert {i["key"]: i["value"] for i in entry["items"]} == {"v1": 1, "v2": 1, "v3": 0}
+
+
+def test_knowledge_dropped_at_its_cap_is_read_again_for_the_batch(
+        api: Api, own: SqliteBallotStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At MAX_KNOWN the writer forgets everyone: those of the batch it knew a moment before
+    are read again with the new ones, and the batch is stored as one."""
+    from workshop.storage import sqlite_ballots
+
+    monkeypatch.setattr(sqlite_ballots, "MAX_KNOWN", 2)
+    created = api.create_workshop()
+    api.stage(created["id"], "vision", "open")
+    a, b, c = voters(api, created["code"], 3)
+    assert lean(api, own, [BallotRequest(a, "vision", {"items": ["v1"]}, "a-1")]) == [("vision", 1)]
+    assert set(own.known) == {a.id}
+    assert lean(api, own, [
+        BallotRequest(a, "vision", {"items": ["v2"]}, "a-2"),  # known: counts on from version 1
+        BallotRequest(b, "vision", {"items": ["v2"]}, "b-1"),
+        BallotRequest(c, "vision", {"items": ["v3"]}, "c-1"),
+        BallotRequest(a, "vision", {"items": ["v1"]}, "a-1"),  # its receipt, read again: the first ack
+    ]) == [("vision", 2), ("vision", 1), ("vision", 1), ("vision", 1)]
+    assert stored_in_the_database(api) == 3
+    entry = stage_entry(api.results(created["id"]), "vision")
+    assert {i["key"]: i["value"] for i in entry["items"]} == {"v1": 0, "v2": 2, "v3": 1}

@@ -331,6 +331,7 @@ class SqliteBatch:
             return
         if len(known) + len(missing) > MAX_KNOWN:
             known.clear()
+            missing = sorted(people)  # those known a moment ago are this batch's too: read again
         where, args = _in_list("sqlite", missing)
         found = {pid: _Known() for pid in missing}
         for pid, stage_id, version in self.raw.execute(
