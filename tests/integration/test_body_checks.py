@@ -221,3 +221,73 @@ def test_the_shipped_samples_never_wait_for_a_worker_nor_count(
     built = post_form(client, "/console/new", {"source": "sample", "sample": "ranong-livable-city.yaml"},
                       page="/console/new")
     assert built.status_code == 302
+
+
+def _open_fds() -> set[int]:
+    import os
+
+    return {int(fd) for fd in os.listdir("/proc/self/fd")}
+
+
+def test_an_idle_worker_that_died_is_replaced_and_the_next_valid_large_body_is_saved(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """kill -9 of the idle worker (by the kernel's OOM killer, say): the next valid large body
+    is 201, whether the death is seen before the job is sent or only by a broken pipe."""
+    import os
+    import signal
+
+    from workshop.services import bodies
+
+    body = json.dumps(_large(2)).encode()
+    assert len(body) > bodies.LARGE_BODY
+    assert api.post("/api/v1/workshops", data=body, content_type="application/json").status_code == 201
+    with api.app.app_context():
+        pool = bodies._pool()
+    assert pool is not None
+    for seen_dead in (True, False):
+        assert len(pool._idle) == 1
+        worker = pool._idle[0]
+        os.kill(worker.proc.pid, signal.SIGKILL)
+        os.waitid(os.P_PID, worker.proc.pid, os.WEXITED | os.WNOWAIT)  # dead, not yet reaped
+        if not seen_dead:  # the pool learns it only when the job's write breaks
+            monkeypatch.setattr(worker.proc, "poll", lambda: None)
+        made = api.post("/api/v1/workshops", data=body, content_type="application/json")
+        assert made.status_code == 201, (seen_dead, made.get_json())
+        monkeypatch.undo()
+
+
+@pytest.mark.parametrize("how", ["kill", "timeout"])
+def test_a_job_stopped_by_gevent_leaves_no_worker_and_no_pipe_behind(
+        how: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gevent
+    import gevent.select
+
+    from workshop.adapters import workers
+    from workshop.services import bodies
+
+    monkeypatch.setattr(workers, "select", gevent.select)  # as under the server's monkey patch
+    pool = workers.WorkerPool("workshop.services.bodies", size=1, waiting=0, timeout=60)
+    slow = ("json", unknown_fields_body(200_000), False)
+    started: list[workers._Worker] = []
+    real_start = pool._start
+    monkeypatch.setattr(pool, "_start", lambda: started.append(real_start()) or started[-1])
+    gevent.select.select([], [], [], 0.01)  # the hub's own descriptors, before counting
+    before = _open_fds()
+    try:
+        if how == "kill":
+            job = gevent.spawn(pool.call, slow)
+            while pool.started == 0:
+                gevent.sleep(0.01)
+            gevent.sleep(0.3)
+            job.kill(block=True, timeout=10)
+            assert job.dead and isinstance(job.value, gevent.GreenletExit)
+        else:
+            with pytest.raises(gevent.Timeout), gevent.Timeout(0.5):
+                pool.call(slow)
+        assert pool.started == 1 and pool._idle == [] and pool._inside == 0
+        assert started[0].proc.poll() is not None  # killed and reaped
+        assert _open_fds() == before
+        with pytest.raises(bodies.Invalid):  # the slot is free again: the next job is answered
+            pool.call(("json", unknown_fields_body(100), False))
+    finally:
+        pool.close()

@@ -16,6 +16,9 @@ socket of the process goes on being served.
   :class:`WorkerFailed` and is replaced. After ``max_jobs`` jobs a worker is replaced too, so
   memory one huge job made it keep goes back to the system.
 * What the job raises (a ServiceError, say) is raised again in the caller.
+* An idle worker that died (killed, say) is never handed a job; one whose pipe breaks before
+  it answered a byte was dead already: the job is sent once more, to a new worker. Whatever
+  stops a job (a gevent Timeout or GreenletExit too) kills its worker and closes its pipes.
 
 Answers are unpickled by the server: they come from its own child running its own code, on
 data the child only read as JSON or YAML.
@@ -112,6 +115,10 @@ class WorkerPool:
             proc = subprocess.Popen(  # noqa: S603 - this interpreter, our module, a number
                 [sys.executable, "-m", self.module, str(self.memory_mb)],
                 stdin=child_in, stdout=child_out, cwd=str(ROOT), close_fds=True)
+        except BaseException:
+            for fd in (to_child, from_child):
+                os.close(fd)
+            raise
         finally:
             os.close(child_in)
             os.close(child_out)
@@ -120,23 +127,32 @@ class WorkerPool:
         self.started += 1
         return _Worker(proc, to_child, from_child)
 
+    def _take(self) -> tuple[_Worker, bool]:
+        """An idle worker that is still alive, or a new one; and whether it is new."""
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.proc.poll() is None:
+                return worker, False
+            worker.close(kill=True)  # died while idle (killed, say): never handed a job
+        return self._start(), True
+
     def _run(self, job: Any) -> Any:
         if self._pid != os.getpid():  # a forked child makes its own workers
             self._idle, self._pid = [], os.getpid()
         data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)  # before a worker is taken
-        fresh = not self._idle
-        worker = self._start() if fresh else self._idle.pop()
-        deadline = time.monotonic() + self.timeout + (STARTUP_SECONDS if fresh else 0.0)
+        worker, fresh = self._take()
         try:
-            _write_all(worker.to_child, _HEADER.pack(len(data)) + data, deadline)
-            size = _HEADER.unpack(_read_exact(worker.from_child, _HEADER.size, deadline))[0]
-            kind, value = pickle.loads(_read_exact(worker.from_child, size, deadline))  # noqa: S301 - our child
-        except TimeoutError as exc:
-            worker.close(kill=True)
-            raise WorkerFailed(f"no answer within {self.timeout:g} s") from exc
-        except (OSError, EOFError, pickle.UnpicklingError, struct.error) as exc:
-            worker.close(kill=True)
-            raise WorkerFailed(f"the worker stopped (exit status {worker.proc.poll()})") from exc
+            kind, value = self._exchange(worker, data, fresh)
+        except _Unanswered as exc:
+            if fresh:
+                raise _stopped(worker) from exc.__cause__
+            # an idle worker that died between its poll and the job (or whose pipe broke):
+            # the job never reached a live worker, so a new worker tries it once
+            worker = self._start()
+            try:
+                kind, value = self._exchange(worker, data, True)
+            except _Unanswered as again:
+                raise _stopped(worker) from again.__cause__
         worker.jobs += 1
         if kind == "failed":
             worker.close(kill=True)
@@ -148,6 +164,43 @@ class WorkerPool:
         if kind == "raised":
             raise value
         return value
+
+    def _exchange(self, worker: _Worker, data: bytes, fresh: bool) -> tuple[str, Any]:
+        """The worker's answer to ``data``; whatever goes wrong (a gevent Timeout or
+        GreenletExit while waiting too), the worker is killed and its pipes closed first.
+        :class:`_Unanswered` when its pipe broke or closed before it sent back a byte."""
+        deadline = time.monotonic() + self.timeout + (STARTUP_SECONDS if fresh else 0.0)
+        answered = False
+        try:
+            _write_all(worker.to_child, _HEADER.pack(len(data)) + data, deadline)
+            first = _read_exact(worker.from_child, 1, deadline)
+            answered = True
+            header = first + _read_exact(worker.from_child, _HEADER.size - 1, deadline)
+            size = _HEADER.unpack(header)[0]
+            kind, value = pickle.loads(_read_exact(worker.from_child, size, deadline))  # noqa: S301 - our child
+        except TimeoutError as exc:
+            worker.close(kill=True)
+            raise WorkerFailed(f"no answer within {self.timeout:g} s") from exc
+        except (OSError, EOFError) as exc:
+            worker.close(kill=True)
+            if not answered:
+                raise _Unanswered from exc
+            raise WorkerFailed(f"the worker stopped (exit status {worker.proc.poll()})") from exc
+        except (pickle.UnpicklingError, struct.error) as exc:
+            worker.close(kill=True)
+            raise WorkerFailed(f"the worker stopped (exit status {worker.proc.poll()})") from exc
+        except BaseException:
+            worker.close(kill=True)
+            raise
+        return kind, value
+
+
+def _stopped(worker: _Worker) -> WorkerFailed:
+    return WorkerFailed(f"the worker stopped (exit status {worker.proc.poll()})")
+
+
+class _Unanswered(Exception):
+    """The worker's pipe broke or closed before it answered a byte (raised from the cause)."""
 
 
 def _wait(fd: int, *, write: bool, deadline: float) -> None:
