@@ -26,6 +26,7 @@ from sqlalchemy import delete, select, update
 from ..models import Ballot, BallotReceipt, Comment, Idea, JoinToken, Participant, Stage
 from ..models._types import utcnow
 from ..storage import db
+from ..storage.database import checkpoint_wal
 from .notify import notifier
 from .security import new_token, token_hash
 from .workshops import definition_of, get_workshop
@@ -86,7 +87,7 @@ def checkpoint() -> None:
         return
     raw = engine.raw_connection()
     try:
-        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+        checkpoint_wal(raw.driver_connection, "TRUNCATE")
     finally:
         raw.close()
 

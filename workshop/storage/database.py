@@ -17,8 +17,8 @@ from . import changes
 
 #: SQLite: how long a transaction waits for the write lock before "database is locked"
 LOCK_WAIT = 30.0
-#: SQLite's own busy wait, in milliseconds: short, since it blocks the whole thread
-#: (under gevent: every socket of the process); longer waits are the retry loop's
+#: SQLite's own busy wait, in milliseconds, outside gevent (the command line, tests):
+#: longer waits are the retry loop's. Under gevent it is none (see busy_ms)
 BUSY_MS = 50
 #: SQLite: the pool's connections checkpoint inside a COMMIT (on the event loop) only once
 #: the write-ahead log holds this many pages (16 MB at 4 KB; SQLite's default is 1,000):
@@ -26,12 +26,38 @@ BUSY_MS = 50
 WAL_AUTOCHECKPOINT = 4000
 
 
+def under_gevent() -> bool:
+    """Whether gevent has patched threading (run.py does, first): one OS thread for every greenlet."""
+    try:
+        from gevent import monkey
+    except ImportError:  # pragma: no cover - gevent is a dependency
+        return False
+    return bool(monkey.is_module_patched("threading"))
+
+
+def busy_ms() -> int:
+    """SQLite's own busy wait for the pool's connections, in milliseconds.
+
+    It waits inside C, holding the whole OS thread: under gevent, the event loop and
+    every socket of the process, while the holder of the lock (a request, or the
+    ballot writer's COMMIT in its own thread) finishes. So under gevent SQLite does
+    not wait at all: every path that takes the write lock (``begin_immediate``, each
+    transaction's BEGIN; ``checkpoint_wal``) retries with a cooperative sleep. Outside
+    gevent (the command line, tests) a short wait in C blocks nobody else.
+    """
+    return 0 if under_gevent() else BUSY_MS
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
 def begin_immediate(dbapi_conn: Any, wait: float = LOCK_WAIT) -> None:
     """BEGIN IMMEDIATE on a sqlite3 connection, waiting for the write lock by sleeping.
 
     SQLite's busy handler waits inside C: under gevent that freezes every greenlet
-    of the process, the one holding the lock included, until the timeout. Here
-    SQLite waits at most ``BUSY_MS``, and between attempts ``time.sleep`` (a
+    of the process, the one holding the lock included. Here SQLite waits at most
+    ``busy_ms()`` (none under gevent), and between attempts ``time.sleep`` (a
     cooperative sleep once gevent has patched it) lets the holder finish.
     """
     deadline = time.monotonic() + wait
@@ -41,8 +67,29 @@ def begin_immediate(dbapi_conn: Any, wait: float = LOCK_WAIT) -> None:
             dbapi_conn.execute("BEGIN IMMEDIATE")
             return
         except sqlite3.OperationalError as exc:
-            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() >= deadline:
+            if not _busy(exc) or time.monotonic() >= deadline:
                 raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.02)
+
+
+def checkpoint_wal(dbapi_conn: Any, mode: str = "TRUNCATE", wait: float = 5.0) -> bool:
+    """``PRAGMA wal_checkpoint(mode)``, retried with a cooperative sleep while another
+    connection keeps it from completing (it would wait in SQLite's busy handler
+    otherwise). True when it completed; False when still busy at ``wait``."""
+    deadline = time.monotonic() + wait
+    delay = 0.002
+    while True:
+        try:
+            busy = dbapi_conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc):
+                raise
+            busy = 1
+        if not busy:
+            return True
+        if time.monotonic() >= deadline:
+            return False
         time.sleep(delay)
         delay = min(delay * 2, 0.05)
 
@@ -79,7 +126,7 @@ def _engine(url: str, sqlite_synchronous: str, read_only: bool) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             # deleted and replaced content is overwritten, not left in free space (erase, PDPA)
             cur.execute("PRAGMA secure_delete=ON")
-            cur.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+            cur.execute(f"PRAGMA busy_timeout={busy_ms()}")  # none under gevent: the waits are cooperative
             cur.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
             if read_only:
                 cur.execute("PRAGMA query_only=ON")

@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Ballot, BallotReceipt, Participant
 from .ballot_writer import WorkshopView, _DriverSQL, _in_list, _statements
-from .database import db
+from .database import db, under_gevent
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -59,14 +59,6 @@ CHECKPOINT_FORCE = 200
 MAX_KNOWN = 100_000
 
 
-def _under_gevent() -> bool:
-    try:
-        from gevent import monkey
-    except ImportError:  # pragma: no cover - gevent is a dependency
-        return False
-    return bool(monkey.is_module_patched("threading"))
-
-
 class _OneThread:
     """One OS thread for the writer's connection under gevent (a gevent ThreadPool of
     one, made at first use: its job runs off the loop and only the waiting greenlet
@@ -78,7 +70,7 @@ class _OneThread:
 
     def run(self, fn: Callable[[], T]) -> T:
         if self._pool is None:
-            if not _under_gevent():
+            if not under_gevent():
                 return fn()
             from gevent.threadpool import ThreadPool
 
