@@ -24,14 +24,12 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Generic, Protocol, TypeVar
 
 from flask import Flask, current_app
-from sqlalchemy import bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from ..models import Ballot, BallotReceipt, Participant, Stage, Workshop
+from ..models import BallotReceipt, Participant
+from .ballot_sql import DriverSQL, Statements, in_list, statements
 from .changes import changes_of
 from .database import db
 
@@ -182,112 +180,12 @@ def writer_of(app: Flask) -> BallotWriter[Any, Any] | None:
     return found
 
 
-class _Statements:
-    """The hot path's SQL, built once per dialect (building it costs more than running it)."""
-
-    def __init__(self, dialect: str) -> None:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        b = bindparam
-        upsert = insert(Ballot).values(
-            stage_id=b("stage_id"),
-            participant_id=b("participant_id"),
-            group_key=b("group_key"),
-            choices=b("choices", type_=Ballot.__table__.c.choices.type),
-            source="phone",
-            channel=b("channel"),
-            version=1,
-            created_at=b("now", type_=Ballot.__table__.c.created_at.type),
-            updated_at=b("now", type_=Ballot.__table__.c.updated_at.type),
-        )
-        self.upsert = upsert.on_conflict_do_update(
-            index_elements=["stage_id", "participant_id"],
-            set_={
-                "choices": upsert.excluded.choices,
-                "updated_at": upsert.excluded.updated_at,
-                "channel": upsert.excluded.channel,  # where it was cast last
-                "version": Ballot.version + 1,
-            },
-        ).returning(Ballot.version)
-        # Simple equality lookups only: their compiled form is cached, unlike IN (...) lists.
-        # the projector key with the revision: random, never changed, so a workshop made with a
-        # deleted one's id (SQLite reuses the newest row's id) is never taken for it
-        self.revision = select(Workshop.revision, Workshop.projector_key).where(
-            Workshop.id == b("workshop_id"))
-        self.stages_of = select(Stage.key, Stage.id, Stage.state, Stage.opened_by).where(
-            Stage.workshop_id == b("workshop_id"))
-        self.add_receipts = (
-            insert(BallotReceipt)
-            .values(
-                participant_id=b("participant_id"),
-                stage_id=b("stage_id"),
-                ballot_id=b("ballot_id"),
-                version=b("version"),
-                created_at=b("now", type_=BallotReceipt.__table__.c.created_at.type),
-            )
-            .on_conflict_do_nothing(index_elements=["participant_id", "ballot_id"])
-        )
-
-
-@lru_cache(maxsize=4)
-def _statements(dialect: str) -> _Statements:
-    return _Statements(dialect)
-
-
-class _DriverSQL:
-    """A Core statement compiled once into the driver's own SQL, run on the DB-API cursor.
-
-    A burst runs the same three statements thousands of times; SQLAlchemy's
-    execution machinery (parameter building, result objects, events) costs
-    several times the statement itself. The statement is still defined with
-    SQLAlchemy above, compiled for this dialect (with its casts and value
-    processors), and runs inside the session's own transaction.
-    """
-
-    def __init__(self, statement: Any, dialect: Any) -> None:
-        compiled = statement.compile(dialect=dialect)
-        self.sql = str(compiled)
-        self.order: list[str] | None = list(compiled.positiontup) if compiled.positiontup else None
-        binds = compiled.binds
-        self.defaults = {name: bind.effective_value for name, bind in binds.items() if not bind.required}
-        self.processors = [
-            (name, proc) for name, bind in binds.items()
-            if (proc := bind.type.dialect_impl(dialect).bind_processor(dialect))
-        ]
-
-    def args(self, params: dict[str, Any], processed: dict[str, Any] | None = None) -> Any:
-        """The driver's parameters; ``processed``: values given already in the driver's form
-        (a batch's one ``now``, formatted once instead of once per row)."""
-        values = {**self.defaults, **params}
-        for name, proc in self.processors:
-            if processed is None or name not in processed:
-                values[name] = proc(values[name])
-        if processed:
-            values.update(processed)
-        return values if self.order is None else tuple(values[name] for name in self.order)
-
-    def process(self, name: str, value: Any) -> Any:
-        """``value`` in the driver's form for the parameter ``name``."""
-        for bound, proc in self.processors:
-            if bound == name:
-                return proc(value)
-        return value
-
-    def one(self, cursor: Any, params: dict[str, Any]) -> Any:
-        """The first column of the first row, or None."""
-        cursor.execute(self.sql, self.args(params))
-        row = cursor.fetchone()
-        return None if row is None else row[0]
-
-    def many(self, cursor: Any, rows: list[dict[str, Any]]) -> None:
-        cursor.executemany(self.sql, [self.args(params) for params in rows])
-
-
 class _Hot:
     """The hot statements of a batch, as driver SQL for one dialect."""
 
-    def __init__(self, sql: _Statements, dialect: Any) -> None:
-        self.upsert = _DriverSQL(sql.upsert, dialect)
-        self.add_receipts = _DriverSQL(sql.add_receipts, dialect)
+    def __init__(self, sql: Statements, dialect: Any) -> None:
+        self.upsert = DriverSQL(sql.upsert, dialect)
+        self.add_receipts = DriverSQL(sql.add_receipts, dialect)
 
 
 _HOT: dict[str, _Hot] = {}
@@ -297,7 +195,7 @@ def _hot(conn: Any) -> _Hot:
     name = conn.dialect.name
     found = _HOT.get(name)
     if found is None:
-        found = _HOT[name] = _Hot(_statements(name), conn.dialect)
+        found = _HOT[name] = _Hot(statements(name), conn.dialect)
     return found
 
 
@@ -323,14 +221,6 @@ def _views() -> dict[int, WorkshopView]:
     """This app's workshop views (one database per app: ids never mean another database's rows)."""
     views: dict[int, WorkshopView] = current_app.extensions.setdefault(VIEWS_KEY, {})
     return views
-
-
-def _in_list(dialect: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
-    """`` = ANY(%s)`` with one array on PostgreSQL (one prepared statement for every
-    batch size), ``IN (?, ?, ...)`` on SQLite: the SQL and its parameters."""
-    if dialect == "postgresql":
-        return " = ANY(%s)", [list(values)]
-    return f" IN ({', '.join('?' * len(values))})", list(values)
 
 
 class Batch(Protocol):
@@ -359,7 +249,7 @@ class BallotBatch:
         self.session = db.session()
         self.conn = self.session.connection()
         self.dialect: str = self.conn.dialect.name
-        self._sql = _statements(self.dialect)
+        self._sql = statements(self.dialect)
         self._hot = _hot(self.conn)
         self._cursor: Any = None
 
@@ -394,7 +284,7 @@ class BallotBatch:
         """Participant id -> token hash, for these ids: one query."""
         if not ids:
             return {}
-        where, args = _in_list(self.dialect, ids)
+        where, args = in_list(self.dialect, ids)
         # only placeholders and our own table name are put into the SQL; values are parameters
         self.cursor.execute(
             f"SELECT id, token_hash FROM {Participant.__tablename__} WHERE id{where}", args)  # noqa: S608
@@ -404,8 +294,8 @@ class BallotBatch:
         """(participant id, ballot_id) -> version, for the pairs already stored: one query."""
         if not pairs:
             return {}
-        people_sql, people = _in_list(self.dialect, sorted({p for p, _ in pairs}))
-        ids_sql, ids = _in_list(self.dialect, sorted({b for _, b in pairs}))
+        people_sql, people = in_list(self.dialect, sorted({p for p, _ in pairs}))
+        ids_sql, ids = in_list(self.dialect, sorted({b for _, b in pairs}))
         self.cursor.execute(
             f"SELECT participant_id, ballot_id, version FROM {BallotReceipt.__tablename__}"  # noqa: S608 (as above)
             f" WHERE participant_id{people_sql} AND ballot_id{ids_sql}",

@@ -38,12 +38,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, bindparam
+from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from ..models import Ballot, BallotReceipt, Participant
-from .ballot_writer import WorkshopView, _DriverSQL, _in_list, _statements
+from .ballot_sql import DriverSQL, in_list, statements, upsert
+from .ballot_writer import WorkshopView
 from .database import db, under_gevent
 
 log = logging.getLogger(__name__)
@@ -122,8 +123,8 @@ class SqliteBallotStore:
         self.commits = 0
         self.checkpoints_run = 0
         self.wal_frames_max = 0
-        self._upsert = _DriverSQL(_upsert_with_version(), sqlite.dialect())
-        self._receipt = _DriverSQL(_statements("sqlite").add_receipts, sqlite.dialect())
+        self._upsert = DriverSQL(upsert("sqlite", version_given=True), sqlite.dialect())
+        self._receipt = DriverSQL(statements("sqlite").add_receipts, sqlite.dialect())
         self._lock = threading.Lock()  # one batch at a time (the writer's greenlet)
 
     def _connection(self) -> Connection:
@@ -212,31 +213,6 @@ class QuietCheckpoints:
         self.store.checkpoint()
 
 
-def _upsert_with_version() -> Any:
-    """The upsert with the version given (known in memory), no RETURNING: ``executemany``."""
-    b = bindparam
-    upsert = sqlite.insert(Ballot).values(
-        stage_id=b("stage_id"),
-        participant_id=b("participant_id"),
-        group_key=b("group_key"),
-        choices=b("choices", type_=Ballot.__table__.c.choices.type),
-        source="phone",
-        channel=b("channel"),
-        version=b("version"),
-        created_at=b("now", type_=Ballot.__table__.c.created_at.type),
-        updated_at=b("now", type_=Ballot.__table__.c.updated_at.type),
-    )
-    return upsert.on_conflict_do_update(
-        index_elements=["stage_id", "participant_id"],
-        set_={
-            "choices": upsert.excluded.choices,
-            "updated_at": upsert.excluded.updated_at,
-            "channel": upsert.excluded.channel,
-            "version": upsert.excluded.version,
-        },
-    )
-
-
 @contextmanager
 def _session_on(conn: Connection) -> Iterator[None]:
     """``db.session`` on the writer's connection and transaction for the batch, so that
@@ -287,7 +263,7 @@ class SqliteBatch:
         view = store.views.get(workshop_id)
         if view is not None and store.confirmed.get(workshop_id) == store.data_version:
             return view
-        sql = _statements("sqlite")
+        sql = statements("sqlite")
         found = self.conn.execute(sql.revision, {"workshop_id": workshop_id}).first()
         if found is None:
             store.views.pop(workshop_id, None)
@@ -310,7 +286,7 @@ class SqliteBatch:
     def token_hashes(self, ids: Sequence[int]) -> dict[int, str]:
         if not ids:
             return {}
-        where, args = _in_list("sqlite", ids)
+        where, args = in_list("sqlite", ids)
         rows = self.raw.execute(
             f"SELECT id, token_hash FROM {Participant.__tablename__} WHERE id{where}", args).fetchall()  # noqa: S608
         return {int(pid): token for pid, token in rows}
@@ -324,7 +300,7 @@ class SqliteBatch:
         if len(known) + len(missing) > MAX_KNOWN:
             known.clear()
             missing = sorted(people)  # those known a moment ago are this batch's too: read again
-        where, args = _in_list("sqlite", missing)
+        where, args = in_list("sqlite", missing)
         found = {pid: _Known() for pid in missing}
         for pid, stage_id, version in self.raw.execute(
                 f"SELECT participant_id, stage_id, version FROM {Ballot.__tablename__}"  # noqa: S608
