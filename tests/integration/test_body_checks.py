@@ -192,11 +192,19 @@ def test_a_console_upload_of_large_workshops_meets_the_same_budget_said_in_thai(
     assert here == []  # both checked in a worker
 
 
-def test_a_body_that_breaks_the_workers_memory_ceiling_is_413_and_the_next_one_is_checked(api: Api) -> None:
+def test_a_body_that_breaks_the_workers_memory_ceiling_is_413_and_the_next_one_is_checked(
+        api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    """Its message says nothing of the worker (exit status, exception names): the log does."""
     body = unknown_fields_body(16000)
     api.app.config["CHECK_MEMORY_MB"] = 1  # below what any job needs: the worker cannot hold it
-    starved = api.post("/api/v1/workshops", data=body, content_type="application/json")
+    with caplog.at_level("WARNING", logger="workshop.services.bodies"):
+        starved = api.post("/api/v1/workshops", data=body, content_type="application/json")
     assert starved.status_code == 413 and starved.get_json()["error"]["code"] == "too_large"
+    message = starved.get_json()["error"]["message"]
+    assert message == ("the workshop could not be checked within the server's time and memory "
+                       "limits: make it smaller, or try again later")
+    assert any("could not be checked in a worker" in r.getMessage() and ": the worker" in r.getMessage()
+               for r in caplog.records)
     api.app.config["CHECK_MEMORY_MB"] = 512
     again = api.post("/api/v1/workshops", data=body, content_type="application/json")
     assert again.status_code == 422 and again.get_json()["error"]["code"] == "invalid"
@@ -291,3 +299,28 @@ def test_a_job_stopped_by_gevent_leaves_no_worker_and_no_pipe_behind(
             pool.call(("json", unknown_fields_body(100), False))
     finally:
         pool.close()
+
+
+@pytest.mark.parametrize(("lang", "said"), [
+    ("th", "เซิร์ฟเวอร์ตรวจเวทีนี้ไม่เสร็จภายในเวลาและหน่วยความจำที่กำหนด"),
+    ("en", "The workshop could not be checked within the server&#39;s time and memory limits."),
+])
+def test_a_console_upload_whose_worker_fails_is_told_in_the_users_language_without_internals(
+        app: Any, client: Any, lang: str, said: str, caplog: pytest.LogCaptureFixture) -> None:
+    import io
+
+    from tests.integration.test_console import make_user, post_form, sign_in
+
+    app.config["CHECK_MEMORY_MB"] = 1  # the worker cannot hold the job
+    assert sign_in(client, make_user(app)).status_code == 302
+    client.get(f"/console?lang={lang}")
+    data = json.dumps(_large(2)).encode()
+    with caplog.at_level("WARNING", logger="workshop.services.bodies"):
+        refused = post_form(client, "/console", {"file": (io.BytesIO(data), "big.json"), "from_file": "1"},
+                            page="/console", content_type="multipart/form-data")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 413 and said in page
+    for internal in ("exit status", "the worker", "MemoryError", "WorkerFailed",
+                     "within the server's limits"):
+        assert internal not in page
+    assert any("could not be checked in a worker" in r.getMessage() for r in caplog.records)

@@ -8,7 +8,8 @@ benchmark ``body``). The worker runs exactly the checks made here and sends back
 checked definition or the same error, so the answer (201, or 400/422 with the same problem
 document) does not depend on where it was checked. With every worker busy and the waiting
 line full, 429 ``busy`` with Retry-After; a body that breaks the worker's time or memory
-ceiling, 413 ``too_large``.
+ceiling (or whose worker stopped), 413 ``too_large`` (:class:`CheckFailed`): its message says
+nothing of the worker, which goes to the server's log with its exit status.
 
     python -m workshop.services.bodies MEMORY_MB    # a worker (started by the server)
 
@@ -19,6 +20,7 @@ ceiling, 413 ``too_large``.
 from __future__ import annotations
 
 import atexit
+import logging
 import sys
 import threading
 from dataclasses import dataclass
@@ -35,6 +37,8 @@ LARGE_BODY = 16 * 1024
 #: seconds a refused body is told to wait (a large body is checked in well under a second)
 RETRY_AFTER = 2
 
+log = logging.getLogger(__name__)
+
 
 class Busy(ServiceError):
     """Every checking worker is taken and the line is full: 429 with Retry-After."""
@@ -42,6 +46,15 @@ class Busy(ServiceError):
     status = 429
     code = "busy"
     retry_after = RETRY_AFTER
+
+
+class CheckFailed(TooLarge):
+    """A large body broke its worker's time or memory ceiling, or the worker stopped: 413
+    ``too_large``. Why (exit status, exception) is in the server's log, not in the message."""
+
+    def __init__(self) -> None:
+        super().__init__("the workshop could not be checked within the server's time and memory "
+                         "limits: make it smaller, or try again later")
 
 
 @dataclass
@@ -171,7 +184,8 @@ def _in_worker(job: tuple[Any, ...]) -> Any:
     except workers.Busy as exc:
         raise Busy("the server is checking other large workshops: try again in a few seconds") from exc
     except workers.WorkerFailed as exc:
-        raise TooLarge(f"the workshop could not be checked within the server's limits ({exc})") from exc
+        log.warning("a large workshop could not be checked in a worker: %s", exc, exc_info=True)
+        raise CheckFailed from exc
 
 
 def _handle(job: tuple[Any, ...]) -> Any:

@@ -356,6 +356,10 @@ def create() -> Any:
     ours = form.source() == "sample"  # a sample shipped with RuamKit: no worker, no budget
     try:
         definition = workshops.parse_definition_text(*source, ours=ours)
+    except bodies.CheckFailed:  # what stopped the worker is in the server's log
+        return _render_index(form, [{"loc": "", "lang": None, "message": _(
+            "The workshop could not be checked within the server's time and memory limits. "
+            "Make it smaller, or try again later.")}], status=413)
     except (Invalid, TooLarge) as exc:
         problems = ([_definition_problem(p) for p in exc.problems] if exc.problems
                     else [{"loc": "", "message": exc.message, "lang": "en"}])
