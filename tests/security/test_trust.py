@@ -382,18 +382,26 @@ def test_a_sixth_socket_of_one_participant_is_refused(live: Live) -> None:
     assert wait_until(lambda: _connects(live, token))
 
 
-def test_a_socket_over_the_cap_is_refused_before_any_database_work(api: Any) -> None:
+def test_a_socket_over_the_cap_is_refused_before_any_database_work(
+        api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """500 connections with one token cost the server a database query each (on SQLite a
     write-lock transaction) and a request context, while honest ballots waited (abuse bench
     `sockets`: p95 3.4x). Now a token already holding 5 sockets here is refused from memory:
-    no statement, no request context; with the same error; a socket closed makes room."""
+    no statement, no request context; with the same error; a socket closed makes room. The
+    same for a browser relying on its session cookie (`auth` `{"workshop": ID}` or `{}`),
+    refused after the delay past its allowance too (before: a query and a request context
+    each, never delayed); a forged cookie is not read as the participant's."""
     from socketio.exceptions import ConnectionRefusedError
     from sqlalchemy import event
+    from werkzeug.test import EnvironBuilder
 
     from workshop.extensions import db, socketio
+    from workshop.realtime import handlers
 
     created = api.create_workshop()
-    _browser, token = api.join(created["code"])
+    browser, token = api.join(created["code"])
+    delays: list[float] = []
+    monkeypatch.setattr(handlers, "_hold", delays.append)
     held = [api.socket(auth={"participant": token}) for _ in range(5)]
     assert all(s.is_connected() for s in held)
     statements: list[str] = []
@@ -407,17 +415,46 @@ def test_a_socket_over_the_cap_is_refused_before_any_database_work(api: Any) -> 
     event.listen(engine, "before_cursor_execute", counted)
     real_context = api.app.request_context
     api.app.request_context = lambda environ: contexts.append(environ) or real_context(environ)
+    cookie = browser.get_cookie(api.app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None
+
+    def environ(value: str) -> dict[str, Any]:
+        return EnvironBuilder(path="/socket.io/", headers={"Cookie": f"{cookie.key}={value}"}).get_environ()
+
+    connect = socketio.server.handlers["/"]["connect"]
+    started = time.monotonic()
     try:
         sixth = api.socket(auth={"participant": token})
         with pytest.raises(ConnectionRefusedError) as refused:  # what the client is told
-            socketio.server.handlers["/"]["connect"]("sid-7", {}, {"participant": token})
+            connect("sid-7", {}, {"participant": token})
+        # the same browser, relying on its cookie: 20 more sockets, with and without the workshop
+        by_cookie = [api.socket(browser, auth={"workshop": created["id"]} if i % 2 else {})
+                     for i in range(20)]
+        assert (len(statements), len(contexts)) == (0, 0)  # before: 20 and 20
+        assert len(delays) >= 22 - 10 - int(time.monotonic() - started) - 1  # before: none
+        with pytest.raises(ConnectionRefusedError) as cookie_refused:
+            connect("sid-8", environ(cookie.value), {"workshop": created["id"]})
     finally:
         api.app.request_context = real_context
         event.remove(engine, "before_cursor_execute", counted)
-    assert not sixth.is_connected()
+    elapsed = time.monotonic() - started
+    assert not sixth.is_connected() and not any(s.is_connected() for s in by_cookie)
     assert statements == [] and contexts == []
     assert refused.value.error_args == {"message": "too_many_connections"}
+    assert cookie_refused.value.error_args == {"message": "too_many_connections"}
+    # 23 refusals of one participant: 10 at once, then 1 a second, the others delayed
+    assert len(delays) >= 23 - 10 - int(elapsed) - 1 and set(delays) == {handlers.REFUSAL_DELAY}
+    # a cookie whose signature fails is not that participant's: no refusal counted for it, the
+    # connect goes on (identify finds nobody)
+    forger = api.app.test_client()
+    forger.set_cookie(cookie.key, cookie.value[:-2] + ("BB" if cookie.value.endswith("AA") else "AA"),
+                      domain=cookie.domain)
+    before = len(delays)
+    assert not api.socket(forger, auth={"workshop": created["id"]}).is_connected()
+    assert len(delays) == before
     held[0].disconnect()
+    held[1].disconnect()
+    assert api.socket(browser, auth={"workshop": created["id"]}).is_connected()
     assert api.socket(auth={"participant": token}).is_connected()
 
 

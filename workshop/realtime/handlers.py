@@ -18,7 +18,7 @@ from ..services import ballots, content, participants, results, screens, worksho
 from ..services.errors import ServiceError, database_unreachable
 from ..services.payloads import public_workshop, resident_results, resident_stage, resident_workshop
 from . import process, rooms, signout
-from .identity import Identity, connections, identify, resident_token_hash, seats, still_valid
+from .identity import Identity, connections, identify, seat_token_hash, seats, still_valid
 
 log = logging.getLogger(__name__)
 
@@ -125,15 +125,18 @@ def _hold(seconds: float) -> None:
 
 
 def _seat_check(app: Flask, connect: Callable[..., Any]) -> Callable[..., Any]:
-    """Flask-SocketIO's connect handler behind a check of the resident token's seats: a token
-    already holding SOCKETS_PER_PARTICIPANT sockets here is refused at once, before the
-    request context, the connect gate and the database (a sha256 and a dict lookup); past
-    its allowance of refusals (REFUSALS), after REFUSAL_DELAY."""
+    """Flask-SocketIO's connect handler behind a check of the resident token's seats (the token
+    sent in ``auth``, or else the one the signed session cookie remembers): a token already
+    holding SOCKETS_PER_PARTICIPANT sockets here is refused at once, before the request
+    context, the connect gate and the database (a sha256 and a dict lookup, and for a cookie
+    its signature check); past its allowance of refusals (REFUSALS), after REFUSAL_DELAY."""
     held = seats(app)
     refusals = ratelimit.RateLimiter(REFUSALS, time.monotonic, max_keys=10_000)
 
     def checked(sid: str, *args: Any) -> Any:
-        token_hash = resident_token_hash(args[1] if len(args) > 1 else None)
+        # the token in auth, or else the one the session cookie remembers (issue 14)
+        token_hash = seat_token_hash(app, args[0] if args else None,
+                                     args[1] if len(args) > 1 else None)
         if token_hash is not None and held.held(token_hash) >= SOCKETS_PER_PARTICIPANT:
             if not refusals.allow(token_hash):
                 _hold(REFUSAL_DELAY)

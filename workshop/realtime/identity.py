@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app, session
+from itsdangerous import BadSignature
+from werkzeug.http import parse_cookie
 
 from ..models import Participant
 from ..services import access, accounts, participants, workshops
@@ -168,3 +170,49 @@ def resident_token_hash(auth: Any) -> str | None:
     if not isinstance(raw, str) or not raw or len(raw) > MAX_TOKEN:
         return None
     return token_hash(raw)
+
+
+def seat_token_hash(app: Flask, environ: Any, auth: Any) -> str | None:
+    """The hash of the resident token :func:`identify` would try for this connect: the one
+    ``auth`` carries, or else the one the browser's signed session cookie remembers (for
+    ``auth.workshop``, or the only one it remembers). Read from the WSGI environ with the
+    app's own session interface (signature and age checked as for a request), without a
+    request context or the database, so a socket over the cap is refused from memory
+    whether it sends its token or relies on the cookie (issue 14)."""
+    auth = auth if isinstance(auth, dict) else {}
+    if "participant" in auth:
+        return resident_token_hash(auth)
+    if "facilitator" in auth or "projector" in auth or auth.get("role") == "facilitator":
+        return None
+    remembered = _cookie_session(app, environ)
+    if not remembered:
+        return None
+    workshop_id = _int(auth.get("workshop"))
+    if workshop_id is not None:
+        raw = remembered_token(remembered, workshop_id)
+    else:
+        known = remembered_tokens(remembered)
+        raw = next(iter(known.values())) if len(known) == 1 else None
+    if raw is None or not raw or len(raw) > MAX_TOKEN:
+        return None
+    return token_hash(raw)
+
+
+def _cookie_session(app: Flask, environ: Any) -> dict[str, Any] | None:
+    """The signed session cookie's content, as Flask's SecureCookieSessionInterface opens it
+    (its serializer, salt, key fallbacks and max age), or None if absent or not valid."""
+    if not isinstance(environ, dict) or not environ.get("HTTP_COOKIE"):
+        return None
+    interface = app.session_interface
+    get_serializer = getattr(interface, "get_signing_serializer", None)
+    serializer = get_serializer(app) if get_serializer is not None else None
+    if serializer is None:
+        return None
+    value = parse_cookie(environ).get(interface.get_cookie_name(app))
+    if not value:
+        return None
+    try:
+        data = serializer.loads(value, max_age=int(app.permanent_session_lifetime.total_seconds()))
+    except BadSignature:
+        return None
+    return data if isinstance(data, dict) else None
