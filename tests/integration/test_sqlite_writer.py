@@ -367,3 +367,34 @@ def test_knowledge_dropped_at_its_cap_is_read_again_for_the_batch(
     assert stored_in_the_database(api) == 3
     entry = stage_entry(api.results(created["id"]), "vision")
     assert {i["key"]: i["value"] for i in entry["items"]} == {"v1": 0, "v2": 2, "v3": 1}
+
+
+def test_memory_keeps_a_participants_latest_receipts_and_asks_the_database_for_older(
+        api: Api, own: SqliteBallotStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ballot has its own ballot_id, so keeping them all would grow with the ballots
+    cast (the 30-minute soak: +54 MB). Memory keeps each participant's latest few; a retry of
+    an older one is answered from the database with its first version, and a new one is new,
+    also after the writer forgot the participant and read them again."""
+    from workshop.storage import sqlite_ballots
+
+    monkeypatch.setattr(sqlite_ballots, "RECENT_RECEIPTS", 3)
+    created = api.create_workshop()
+    api.stage(created["id"], "vision", "open")
+    (a,) = voters(api, created["code"], 1)
+    for n in range(1, 7):
+        assert lean(api, own, [BallotRequest(a, "vision", {"items": ["v1"]}, f"a-{n}")]) == [("vision", n)]
+    assert list(own.known[a.id].receipts) == ["a-4", "a-5", "a-6"] and not own.known[a.id].complete
+    assert lean(api, own, [
+        BallotRequest(a, "vision", {"items": ["v2"]}, "a-1"),  # older than memory: the database's answer
+        BallotRequest(a, "vision", {"items": ["v2"]}, "a-5"),  # in memory
+        BallotRequest(a, "vision", {"items": ["v2"]}, "a-7"),  # new
+    ]) == [("vision", 1), ("vision", 5), ("vision", 7)]
+    own.forget()
+    assert lean(api, own, [
+        BallotRequest(a, "vision", {"items": ["v1"]}, "a-2"),
+        BallotRequest(a, "vision", {"items": ["v3"]}, "a-8"),
+    ]) == [("vision", 2), ("vision", 8)]
+    assert len(own.known[a.id].receipts) == 3
+    assert stored_in_the_database(api) == 1
+    entry = stage_entry(api.results(created["id"]), "vision")
+    assert {i["key"]: i["value"] for i in entry["items"]} == {"v1": 0, "v2": 0, "v3": 1}

@@ -95,14 +95,31 @@ class _OneThread:
             self._pool = None
 
 
-class _Known:
-    """One participant's stored ballots (stage id -> version) and receipts (ballot_id -> version)."""
+#: receipts kept in memory per participant (the latest); older ones are read on a miss
+RECENT_RECEIPTS = 16
 
-    __slots__ = ("receipts", "versions")
+
+class _Known:
+    """One participant's stored ballots (stage id -> version) and latest receipts (ballot_id ->
+    version). A phone re-sends only its latest ballots, so the latest :data:`RECENT_RECEIPTS`
+    answer almost every retry from memory; ``complete`` says they are all the participant has
+    (a ballot_id not among them is new), otherwise one not among them is looked up. So memory
+    does not grow with the ballots a participant casts (every ballot has its own ballot_id)."""
+
+    __slots__ = ("complete", "receipts", "versions")
 
     def __init__(self) -> None:
         self.versions: dict[int, int] = {}
         self.receipts: dict[str, int] = {}
+        self.complete = True
+
+    def remember(self, ballot_id: str, version: int) -> None:
+        receipts = self.receipts
+        receipts.pop(ballot_id, None)
+        receipts[ballot_id] = version
+        if len(receipts) > RECENT_RECEIPTS:
+            del receipts[next(iter(receipts))]
+            self.complete = False
 
 
 class SqliteBallotStore:
@@ -308,8 +325,8 @@ class SqliteBatch:
             found[pid].versions[stage_id] = version
         for pid, ballot_id, version in self.raw.execute(
                 f"SELECT participant_id, ballot_id, version FROM {BallotReceipt.__tablename__}"  # noqa: S608
-                f" WHERE participant_id{where}", args):
-            found[pid].receipts[ballot_id] = version
+                f" WHERE participant_id{where} ORDER BY id", args):
+            found[pid].remember(ballot_id, version)
         known.update(found)
 
     def receipts(self, pairs: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
@@ -317,7 +334,24 @@ class SqliteBatch:
             return {}
         self._know({p for p, _ in pairs})
         known = self.store.known
-        return {(p, b): v for p, b in pairs if (v := known[p].receipts.get(b)) is not None}
+        found: dict[tuple[int, str], int] = {}
+        unsure: list[tuple[int, str]] = []
+        for p, b in pairs:
+            v = known[p].receipts.get(b)
+            if v is not None:
+                found[(p, b)] = v
+            elif not known[p].complete:
+                unsure.append((p, b))
+        if unsure:  # older than the receipts kept: the database (its unique index) answers
+            people, people_args = in_list("sqlite", sorted({p for p, _ in unsure}))
+            ids, id_args = in_list("sqlite", sorted({b for _, b in unsure}))
+            wanted = set(unsure)
+            for pid, ballot_id, version in self.raw.execute(
+                    f"SELECT participant_id, ballot_id, version FROM {BallotReceipt.__tablename__}"  # noqa: S608
+                    f" WHERE participant_id{people} AND ballot_id{ids}", [*people_args, *id_args]):
+                if (pid, ballot_id) in wanted:
+                    found[(pid, ballot_id)] = version
+        return found
 
     def upsert(self, rows: list[dict[str, Any]]) -> list[int]:
         """Each ballot's version (the stored one + 1, in order); the rows are written at finish."""
@@ -370,7 +404,7 @@ class SqliteBatch:
         for (pid, stage_id), version in self._versions.items():
             known[pid].versions[stage_id] = version
         for (pid, ballot_id), version in self._receipts.items():
-            known[pid].receipts[ballot_id] = version
+            known[pid].remember(ballot_id, version)
 
 
 def store_of(engine: Engine | None) -> SqliteBallotStore | None:
