@@ -113,7 +113,7 @@ def test_large_workshops_have_a_budget_per_account_and_failed_or_small_ones_neve
 
     monkeypatch.setitem(ratelimit.ACCOUNT_RATES, "workshop_write", ratelimit.Rate(burst=2, per_second=0.01))
     wrong = unknown_fields_body(3000)
-    for _ in range(3):  # bodies that fail their checks cost the server little: not counted
+    for _ in range(3):  # bodies that fail their checks are not counted (paced by their checks)
         assert api.post("/api/v1/workshops", data=wrong, content_type="application/json").status_code == 422
     assert [api.post("/api/v1/workshops", _large(2)).status_code for _ in range(2)] == [201, 201]
     refused = api.post("/api/v1/workshops", _large(2))
@@ -324,3 +324,87 @@ def test_a_console_upload_whose_worker_fails_is_told_in_the_users_language_witho
                      "within the server's limits"):
         assert internal not in page
     assert any("could not be checked in a worker" in r.getMessage() for r in caplog.records)
+
+
+def test_one_account_cannot_fill_the_checking_line_with_failing_bodies(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One worker and a line of 2: an account's three large invalid bodies in flight at once
+    held every slot, and another facilitator's large save got 429 busy. Now the account has
+    one body in the pool at a time (its others: 429 busy, Retry-After); the other's is checked."""
+    from types import SimpleNamespace
+
+    from workshop.adapters import workers
+    from workshop.services import bodies
+
+    release = threading.Event()
+    real_run = workers.WorkerPool._run
+
+    def run(self: workers.WorkerPool, job: Any) -> Any:
+        if job[1] == wrong:  # the attacker's check takes its time
+            release.wait(30)
+        return real_run(self, job)
+
+    monkeypatch.setattr(workers.WorkerPool, "_run", run)
+    wrong = unknown_fields_body(3000)
+    good = json.dumps(_large(2)).encode()
+    answers: dict[str, list[Any]] = {"attacker": [], "other": []}
+
+    def post(who: str, account: int, body: bytes) -> None:
+        from flask import g
+
+        with api.app.test_request_context("/api/v1/workshops", method="POST"):
+            g.user = SimpleNamespace(id=account)
+            try:
+                answers[who].append(bodies.workshop_json(body, edit=False))
+            except bodies.ServiceError as exc:
+                answers[who].append(exc)
+
+    with api.app.app_context():
+        pool = bodies._pool()
+    assert pool is not None and pool.size == 1 and pool.waiting == 2
+    attackers = [threading.Thread(target=post, args=("attacker", 1001, wrong)) for _ in range(3)]
+    for thread in attackers:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while len(answers["attacker"]) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    refused = answers["attacker"][:]
+    assert len(refused) == 2 and all(isinstance(e, bodies.Busy) and e.status == 429 and e.code == "busy"
+                                     and e.retry_after for e in refused)
+    other = threading.Thread(target=post, args=("other", 1002, good))
+    other.start()
+    while pool._inside < 2 and time.monotonic() < deadline:  # the other's waits its turn
+        time.sleep(0.01)
+    release.set()
+    for thread in [*attackers, other]:
+        thread.join(60)
+    assert len(answers["other"]) == 1 and isinstance(answers["other"][0], bodies.Checked)
+    assert answers["other"][0].definition is not None
+    assert isinstance(answers["attacker"][2], bodies.Invalid)  # the one let in was checked
+    # the account's next body, once its check is answered, is checked again
+    post("attacker", 1001, wrong)
+    assert isinstance(answers["attacker"][-1], bodies.Invalid)
+
+
+def test_the_console_tells_an_account_with_a_body_being_checked_to_wait_in_thai(
+        app: Any, client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from sqlalchemy import select
+
+    from tests.integration.test_console import make_user, post_form, sign_in
+    from workshop.extensions import db
+    from workshop.models.account import User
+    from workshop.services import bodies
+
+    name = make_user(app)
+    assert sign_in(client, name).status_code == 302
+    client.get("/console?lang=th")
+    with app.app_context():
+        account = db.session.scalar(select(User.id).where(User.username == name))
+    monkeypatch.setattr(bodies, "_CHECKING", {account})  # its previous body is being checked
+    data = json.dumps(_large(2)).encode()
+    refused = post_form(client, "/console", {"file": (io.BytesIO(data), "big.json"), "from_file": "1"},
+                        page="/console", content_type="multipart/form-data")
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == str(bodies.RETRY_AFTER)
+    assert "เวทีขนาดใหญ่ที่คุณส่งมายังตรวจอยู่" in refused.get_data(as_text=True)

@@ -7,9 +7,11 @@ facilitator posting 203 KB bodies of 16,000 unknown fields back to back held the
 benchmark ``body``). The worker runs exactly the checks made here and sends back the
 checked definition or the same error, so the answer (201, or 400/422 with the same problem
 document) does not depend on where it was checked. With every worker busy and the waiting
-line full, 429 ``busy`` with Retry-After; a body that breaks the worker's time or memory
-ceiling (or whose worker stopped), 413 ``too_large`` (:class:`CheckFailed`): its message says
-nothing of the worker, which goes to the server's log with its exit status.
+line full, or while the same account's previous large body is still being checked (one at
+a time per account: :class:`AccountBusy`), 429 ``busy`` with Retry-After; a body that
+breaks the worker's time or memory ceiling (or whose worker stopped), 413 ``too_large``
+(:class:`CheckFailed`): its message says nothing of the worker, which goes to the server's
+log with its exit status.
 
     python -m workshop.services.bodies MEMORY_MB    # a worker (started by the server)
 
@@ -46,6 +48,12 @@ class Busy(ServiceError):
     status = 429
     code = "busy"
     retry_after = RETRY_AFTER
+
+
+class AccountBusy(Busy):
+    """The account already has a large body being checked (or waiting): 429 with Retry-After.
+    One at a time per account, so one account cannot fill the line and hold back the others'
+    large saves with bodies that fail their checks (those count nothing against its budget)."""
 
 
 class CheckFailed(TooLarge):
@@ -149,6 +157,8 @@ def workshop_text(text: str | bytes, filename: str = "") -> WorkshopDefinition |
 
 _POOL_LOCK = threading.Lock()
 _POOLS: dict[tuple[int, int, float], workers.WorkerPool] = {}
+#: accounts with a large body in this process's pool (running or waiting): one each
+_CHECKING: set[int] = set()
 
 
 def _pool() -> workers.WorkerPool | None:
@@ -172,10 +182,35 @@ def _pool() -> workers.WorkerPool | None:
 
 
 def _in_worker(job: tuple[Any, ...]) -> Any:
-    from ..storage import db
-
     pool = _pool()
     assert pool is not None
+    account = _account()
+    with _POOL_LOCK:
+        if account is not None and account in _CHECKING:
+            raise AccountBusy("a large workshop from this account is still being checked: "
+                              "wait for its answer, then send the next")
+        if account is not None:
+            _CHECKING.add(account)
+    try:
+        return _checked_by(pool, job)
+    finally:
+        if account is not None:
+            with _POOL_LOCK:
+                _CHECKING.discard(account)
+
+
+def _account() -> int | None:
+    """The signed-in account of the request (the API's bearer or the console's session)."""
+    from flask import g, has_request_context
+
+    user = g.get("user") if has_request_context() else None
+    account = getattr(user, "id", None)
+    return account if isinstance(account, int) else None
+
+
+def _checked_by(pool: workers.WorkerPool, job: tuple[Any, ...]) -> Any:
+    from ..storage import db
+
     # the request's reads end before the wait: on SQLite every transaction holds the write
     # lock, and the phones' ballots would wait behind this check
     db.session.commit()

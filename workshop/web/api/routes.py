@@ -94,7 +94,10 @@ def large_write_allowed(user_id: int) -> None:
     """A large workshop body (one checked in a worker) that passed its checks counts against
     its account's budget (ratelimit's ``workshop_write``) before it is stored: 429 with
     Retry-After beyond it. Storing a workshop at the file limits takes the server about a
-    second; a body that fails its checks costs the server little and counts nothing."""
+    second. A body that fails its checks counts nothing here, but it holds a checking worker
+    while it is checked: an account has at most one large body checked or waiting at a time
+    (bodies.AccountBusy, 429 ``busy``), so its failing bodies are paced by their own checks
+    and never fill the line in front of other accounts' large bodies."""
     if bodies.large(len(request.get_data(cache=True))):  # read already, and kept
         ratelimit.check_account("workshop_write", user_id)
 

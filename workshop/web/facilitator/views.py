@@ -364,6 +364,11 @@ def create() -> Any:
         problems = ([_definition_problem(p) for p in exc.problems] if exc.problems
                     else [{"loc": "", "message": exc.message, "lang": "en"}])
         return _render_index(form, problems, status=422)
+    except bodies.AccountBusy:
+        page, status = _render_index(form, [{"loc": "", "lang": None, "message": _(
+            "A large workshop you sent is still being checked. Wait for it, then try again.")}],
+            status=429)
+        return page, status, {"Retry-After": str(bodies.RETRY_AFTER)}
     except bodies.Busy:
         page, status = _render_index(form, [{"loc": "", "lang": None, "message": _(
             "The server is checking other large workshops. Try again in a few seconds.")}], status=429)
