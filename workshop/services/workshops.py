@@ -208,10 +208,11 @@ def definition_unchanged(workshop_id: int, before: int, after: int) -> None:
     its definition as it was (a stage opened, closed, shown or hidden): the definition kept
     for ``before`` stays valid, so the next reader does not validate it all again (a workshop
     at the file limits took 0.2-0.4 s on the event loop for each stage action)."""
-    cache: dict[int, tuple[int, WorkshopDefinition]] = current_app.extensions.get("ruamkit.definitions", {})
+    cache: dict[int, tuple[tuple[int, str], WorkshopDefinition]]
+    cache = current_app.extensions.get("ruamkit.definitions", {})
     cached = cache.get(workshop_id)
-    if cached is not None and cached[0] == before:
-        cache[workshop_id] = (after, cached[1])
+    if cached is not None and cached[0][0] == before:
+        cache[workshop_id] = ((after, cached[0][1]), cached[1])
 
 
 def describe(workshop: Workshop) -> dict[str, Any]:
