@@ -212,7 +212,7 @@ def build(
     ballots = []
     workshop = workshops.get_workshop(wid)
     for stage in workshop.stages:
-        spec = workshops.stage_spec(stage)
+        spec = workshops.stage_spec(stage).to_json()
         for pid, group in rows:
             if rnd.random() < 0.1:
                 continue

@@ -116,7 +116,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             "load_average_1m_5m": _load(),
         },
         "workshop": {
-            "items": sum(len(s["items"]) for s in sample.definition["stages"]),
+            "items": sum(len(s.items) for s in sample.definition.stages),
             "participants": sample.counts["participants"]["total"],
             "ballots": len(sample.ballots),
             "comments": len(sample.comments),
